@@ -1,0 +1,190 @@
+"""Build summaries from stages and merge results of parallel generators, exactly.
+
+Histograms are added bucket by bucket and counts summed, so a merged p99 is the
+p99 of the union within HDR precision. Per-second intervals of several generators
+are aligned by wall-clock second; their counts add exactly, their percentiles are
+combined conservatively (count-weighted for p50-p99, max for max) because only the
+summaries, not per-second histograms, are kept.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from typing import Iterable, Sequence
+
+from loadkit.results.hdr import LatencyHistogram
+from loadkit.results.model import (
+    Interval,
+    LatencySummary,
+    ProfileResult,
+    RunResult,
+    StageResult,
+    Summary,
+)
+
+
+def merged_histogram(stages: Iterable[StageResult]) -> LatencyHistogram:
+    total = LatencyHistogram()
+    for s in stages:
+        total.add(s.hist())
+    return total
+
+
+def summarize(stages: Sequence[StageResult]) -> Summary:
+    """The summary of a profile's measured (non-warm-up) stages."""
+    measured = [s for s in stages if not s.warmup]
+    if not measured:
+        return Summary()
+    hist = merged_histogram(measured)
+    kinds: Counter[str] = Counter()
+    for s in measured:
+        kinds.update(s.error_kinds)
+    duration = sum(s.duration_s for s in measured)
+    requests = sum(s.requests for s in measured)
+    rows = sum(s.rows_per_s * s.duration_s for s in measured)
+    return Summary(
+        requests=requests,
+        ok=sum(s.ok for s in measured),
+        errors=sum(s.errors for s in measured),
+        error_kinds=dict(sorted(kinds.items())),
+        late=sum(s.late for s in measured),
+        duration_s=round(duration, 3),
+        throughput_rps=round(requests / duration, 3) if duration > 0 else 0.0,
+        rows_per_s=round(rows / duration, 3) if duration > 0 else 0.0,
+        latency_ms=LatencySummary.of(hist),
+    )
+
+
+def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
+    first = parts[0]
+    hist = merged_histogram(parts)
+    kinds: Counter[str] = Counter()
+    codes: Counter[str] = Counter()
+    for s in parts:
+        kinds.update(s.error_kinds)
+        codes.update(s.status_codes)
+    duration = max(s.duration_s for s in parts)
+    requests = sum(s.requests for s in parts)
+    rows = sum(s.rows_per_s * s.duration_s for s in parts)
+    conc = [s.concurrency for s in parts if s.concurrency is not None]
+    rates = [s.rate for s in parts if s.rate is not None]
+    stables = [s.stable for s in parts if s.stable is not None]
+    return replace(
+        first,
+        concurrency=sum(conc) if conc else None,
+        rate=round(sum(rates), 6) if rates else None,
+        duration_s=duration,
+        requests=requests,
+        ok=sum(s.ok for s in parts),
+        errors=sum(s.errors for s in parts),
+        error_kinds=dict(sorted(kinds.items())),
+        late=sum(s.late for s in parts),
+        throughput_rps=round(requests / duration, 3) if duration > 0 else 0.0,
+        rows_per_s=round(rows / duration, 3) if duration > 0 else 0.0,
+        latency_ms=LatencySummary.of(hist),
+        histogram=hist.encode(),
+        overflow=hist.overflow,
+        started_at=min(s.started_at for s in parts),
+        status_codes=dict(sorted(codes.items())),
+        stable=all(stables) if stables else None,
+        in_flight_at_end=sum(s.in_flight_at_end for s in parts),
+    )
+
+
+def merge_timeseries(series: Sequence[Sequence[Interval]]) -> tuple[Interval, ...]:
+    by_second: dict[float, list[Interval]] = {}
+    for ts in series:
+        for iv in ts:
+            by_second.setdefault(iv.t, []).append(iv)
+    if not by_second:
+        return ()
+    t0 = min(by_second)
+    out = []
+    for t in sorted(by_second):
+        group = by_second[t]
+        n = sum(iv.requests for iv in group)
+
+        def wavg(attr: str) -> float:
+            if n == 0:
+                return 0.0
+            return round(sum(getattr(iv, attr) * iv.requests for iv in group) / n, 3)
+
+        out.append(Interval(
+            t=t,
+            elapsed_s=round(t - t0, 3),
+            stage=max(iv.stage for iv in group),
+            requests=n,
+            ok=sum(iv.ok for iv in group),
+            errors=sum(iv.errors for iv in group),
+            rps=round(sum(iv.rps for iv in group), 3),
+            p50_ms=wavg("p50_ms"),
+            p90_ms=wavg("p90_ms"),
+            p95_ms=wavg("p95_ms"),
+            p99_ms=wavg("p99_ms"),
+            max_ms=max(iv.max_ms for iv in group),
+        ))
+    return tuple(out)
+
+
+def merge_profiles(parts: Sequence[ProfileResult]) -> ProfileResult:
+    first = parts[0]
+    n_stages = max(len(p.stages) for p in parts)
+    stages = []
+    for i in range(n_stages):
+        group = [p.stages[i] for p in parts if i < len(p.stages)]
+        stages.append(_merge_stage(group))
+    return replace(
+        first,
+        stages=tuple(stages),
+        summary=summarize(stages),
+        timeseries=merge_timeseries([p.timeseries for p in parts]),
+        analysis={},
+        started_at=min(p.started_at for p in parts),
+        finished_at=max(p.finished_at for p in parts),
+    )
+
+
+def merge_results(results: Sequence[RunResult]) -> RunResult:
+    """One RunResult from several generators' results of the same scenario.
+
+    Profiles are matched by name; verdicts and analysis are dropped because they
+    must be recomputed from the merged data.
+    """
+    if not results:
+        raise ValueError("nothing to merge")
+    first = results[0]
+    names: list[str] = []
+    for r in results:
+        for p in r.profiles:
+            if p.name not in names:
+                names.append(p.name)
+    profiles = []
+    for name in names:
+        parts = [p for r in results for p in r.profiles if p.name == name]
+        profiles.append(merge_profiles(parts))
+    health_reasons = tuple(dict.fromkeys(x for r in results for x in r.health.reasons))
+    health = replace(
+        first.health,
+        loop_lag_p99_ms=max(r.health.loop_lag_p99_ms for r in results),
+        loop_lag_max_ms=max(r.health.loop_lag_max_ms for r in results),
+        schedule_lag_p99_ms=max(r.health.schedule_lag_p99_ms for r in results),
+        schedule_lag_max_ms=max(r.health.schedule_lag_max_ms for r in results),
+        late=sum(r.health.late for r in results),
+        cpu_share=round(sum(r.health.cpu_share for r in results), 3),
+        max_rss_mb=max(r.health.max_rss_mb for r in results),
+        fell_behind=any(r.health.fell_behind for r in results),
+        reasons=health_reasons,
+    )
+    env = replace(first.environment, processes=sum(r.environment.processes for r in results))
+    return replace(
+        first,
+        started_at=min(r.started_at for r in results),
+        finished_at=max(r.finished_at for r in results),
+        profiles=tuple(profiles),
+        environment=env,
+        health=health,
+        verdicts=(),
+        partial=any(r.partial for r in results),
+        warnings=tuple(dict.fromkeys(w for r in results for w in r.warnings)),
+    )

@@ -1,0 +1,221 @@
+"""The RunResult: the plain, versioned value everything after the engine reads.
+
+Frozen dataclasses only. Each stage keeps its full HDR histogram in the standard
+encoding (``histogram``), so results from several processes or machines merge
+exactly and any report can be re-rendered later. ``analysis`` is plain JSON data
+written by ``loadkit.analysis``; reporters read it but never compute it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from loadkit.results.hdr import LatencyHistogram
+
+SCHEMA = "loadkit.result/v1"
+
+Status = Literal["pass", "fail", "inconclusive", "error", "interrupted"]
+ERROR_KINDS = ("timeout", "connect", "reset", "http_4xx", "http_5xx", "check_failed",
+               "too_large", "other")
+
+
+@dataclass(frozen=True)
+class LatencySummary:
+    """Latency statistics in milliseconds, all read from one HDR histogram."""
+
+    min: float = 0.0
+    mean: float = 0.0
+    stdev: float = 0.0
+    p50: float = 0.0
+    p90: float = 0.0
+    p95: float = 0.0
+    p99: float = 0.0
+    p999: float = 0.0
+    max: float = 0.0
+
+    @classmethod
+    def of(cls, hist: LatencyHistogram) -> "LatencySummary":
+        def ms(us: float) -> float:
+            return round(us / 1000.0, 3)
+
+        return cls(
+            min=ms(hist.min_us),
+            mean=ms(hist.mean_us),
+            stdev=ms(hist.stdev_us),
+            p50=ms(hist.percentile_us(50)),
+            p90=ms(hist.percentile_us(90)),
+            p95=ms(hist.percentile_us(95)),
+            p99=ms(hist.percentile_us(99)),
+            p999=ms(hist.percentile_us(99.9)),
+            max=ms(hist.max_us),
+        )
+
+
+@dataclass(frozen=True)
+class Interval:
+    """What happened in one wall-clock second of a profile (memory stays flat)."""
+
+    t: float                 # wall-clock start of the second (unix seconds, whole)
+    elapsed_s: float         # seconds since the profile started
+    stage: int               # index of the stage running in that second
+    requests: int
+    ok: int
+    errors: int
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """One stage as measured: its load, its counts and its full histogram."""
+
+    index: int
+    label: str
+    concurrency: int | None
+    rate: float | None
+    warmup: bool
+    duration_s: float
+    requests: int
+    ok: int
+    errors: int
+    error_kinds: dict[str, int]
+    late: int
+    throughput_rps: float
+    rows_per_s: float
+    latency_ms: LatencySummary
+    histogram: str
+    batch_size: int = 1
+    started_at: float = 0.0                     # unix seconds
+    status_codes: dict[str, int] = field(default_factory=dict)
+    overflow: int = 0                           # latencies above 1 h, clamped and counted
+    stable: bool | None = None                  # None: no stability windows were asked for
+    in_flight_at_end: int = 0                   # requests abandoned when the stage stopped
+
+    def hist(self) -> LatencyHistogram:
+        """The stage's histogram, decoded."""
+        return LatencyHistogram.decode(self.histogram, self.overflow)
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.requests if self.requests else 0.0
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A profile's measured (non-warm-up) stages taken together."""
+
+    requests: int = 0
+    ok: int = 0
+    errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)
+    late: int = 0
+    duration_s: float = 0.0
+    throughput_rps: float = 0.0
+    rows_per_s: float = 0.0
+    latency_ms: LatencySummary = field(default_factory=LatencySummary)
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.requests if self.requests else 0.0
+
+
+@dataclass(frozen=True)
+class ProfileResult:
+    """One profile of the scenario: its stages, summary, per-second series and analysis."""
+
+    name: str
+    kind: str
+    stages: tuple[StageResult, ...]
+    summary: Summary
+    timeseries: tuple[Interval, ...] = ()
+    analysis: dict[str, Any] = field(default_factory=dict)
+    sla: tuple[str, ...] = ()                   # the rules that applied to this profile
+    started_at: float = 0.0
+    finished_at: float = 0.0
+
+    def measured_stages(self) -> tuple[StageResult, ...]:
+        return tuple(s for s in self.stages if not s.warmup)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One SLA rule checked against one profile (or one stage of it)."""
+
+    profile: str
+    expr: str
+    metric: str
+    observed: float | None      # None: no data, which fails
+    threshold: float
+    passed: bool
+    unit: str = ""
+    stage: int | None = None    # for ramp/stress: the first step that broke the rule
+    inconclusive: bool = False  # e.g. too few requests to judge
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    name: str
+    target: str                 # credentials and query tokens removed
+    method: str = "POST"
+    path: str = "/"
+    batch_size: int = 1
+
+
+@dataclass(frozen=True)
+class Environment:
+    python: str = ""
+    platform: str = ""
+    uvloop: bool = False
+    processes: int = 1
+    host_cores: int = 1
+    transport: str = "aiohttp"
+    insecure: bool = False
+
+
+@dataclass(frozen=True)
+class GeneratorHealth:
+    """How well the generator itself kept up; a starved generator makes a run inconclusive."""
+
+    loop_lag_p99_ms: float = 0.0
+    loop_lag_max_ms: float = 0.0
+    schedule_lag_p99_ms: float = 0.0
+    schedule_lag_max_ms: float = 0.0
+    late: int = 0
+    cpu_share: float = 0.0        # generator CPU seconds / wall seconds (1.0 = one core)
+    max_rss_mb: float = 0.0
+    fell_behind: bool = False
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one run measured; round-trips through result.json without loss."""
+
+    scenario: ScenarioInfo
+    started_at: float
+    finished_at: float
+    profiles: tuple[ProfileResult, ...]
+    environment: Environment = field(default_factory=Environment)
+    health: GeneratorHealth = field(default_factory=GeneratorHealth)
+    verdicts: tuple[Verdict, ...] = ()
+    status: Status = "pass"
+    partial: bool = False
+    warnings: tuple[str, ...] = ()
+    loadkit_version: str = ""
+    schema: str = SCHEMA
+
+    def profile(self, name: str) -> ProfileResult:
+        for p in self.profiles:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def duration_s(self) -> float:
+        return max(0.0, self.finished_at - self.started_at)

@@ -1,0 +1,162 @@
+"""Recorder: Samples in, StageResults and per-second Intervals out.
+
+The engine calls ``ok``/``error`` once per request; those only append an integer
+to a buffer and bump counters. Once a second (``tick``) the buffer is added to the
+stage's HDR histogram in one numpy pass and summarised into an Interval, so the
+hot path makes no Python-level HDR call and memory stays flat in run length:
+one histogram per stage plus one small Interval per second.
+
+Every request's latency is recorded, errors included (time until the error),
+so a stage's histogram count always equals its request count.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable
+
+from loadkit.results.hdr import LatencyHistogram
+from loadkit.results.model import Interval, LatencySummary, StageResult
+
+
+@dataclass(frozen=True)
+class StageMeta:
+    """What the recorder needs to know about the stage it is recording."""
+
+    index: int
+    label: str
+    concurrency: int | None = None
+    rate: float | None = None
+    warmup: bool = False
+    batch_size: int = 1
+
+
+class Recorder:
+    """Aggregates one profile's requests; not thread-safe (one per event loop)."""
+
+    def __init__(self, wall_clock: Callable[[], float] = time.time) -> None:
+        self._wall = wall_clock
+        self.intervals: list[Interval] = []
+        self.stages: list[StageResult] = []
+        self._meta: StageMeta | None = None
+        self._profile_t0: float | None = None
+        self._reset_stage()
+
+    def _reset_stage(self) -> None:
+        self._buf: list[int] = []
+        self._hist = LatencyHistogram()
+        self._ok = 0
+        self._errors = 0
+        self._kinds: Counter[str] = Counter()
+        self._codes: Counter[str] = Counter()
+        self._late = 0
+        self._iv_ok = 0
+        self._iv_err = 0
+        self._iv_start = self._wall()
+        self._stage_started = self._iv_start
+
+    # -- hot path ----------------------------------------------------------------
+    def ok(self, latency_us: int) -> None:
+        self._buf.append(latency_us)
+        self._iv_ok += 1
+
+    def error(self, kind: str, latency_us: int, status: int | None = None) -> None:
+        self._buf.append(latency_us)
+        self._iv_err += 1
+        self._kinds[kind] += 1
+        if status is not None:
+            self._codes[str(status)] += 1
+
+    def status(self, status: int) -> None:
+        """Count a response status (the engine may call this for every response)."""
+        self._codes[str(status)] += 1
+
+    def late(self, n: int = 1) -> None:
+        self._late += n
+
+    # -- once a second -------------------------------------------------------------
+    def begin_stage(self, meta: StageMeta) -> None:
+        self._meta = meta
+        self._reset_stage()
+        if self._profile_t0 is None:
+            self._profile_t0 = self._stage_started
+
+    @property
+    def stage_requests(self) -> int:
+        """Requests completed so far in the current stage (flushed or not)."""
+        return self._ok + self._errors + self._iv_ok + self._iv_err
+
+    def tick(self) -> Interval | None:
+        """Close the current second: flush the buffer into the histogram, summarise it."""
+        now = self._wall()
+        buf, self._buf = self._buf, []
+        iv_hist = LatencyHistogram()
+        iv_hist.record_many(buf)
+        self._hist.add(iv_hist)
+        ok, err = self._iv_ok, self._iv_err
+        self._ok += ok
+        self._errors += err
+        self._iv_ok = self._iv_err = 0
+        span = max(now - self._iv_start, 1e-9)
+        t0 = self._profile_t0 if self._profile_t0 is not None else self._iv_start
+        start = self._iv_start
+        self._iv_start = now
+        if span < 0.05 and not buf:
+            return None
+        iv = Interval(
+            t=round(start, 3),
+            elapsed_s=round(start - t0, 3),
+            stage=self._meta.index if self._meta else 0,
+            requests=ok + err,
+            ok=ok,
+            errors=err,
+            rps=round((ok + err) / span, 3),
+            p50_ms=iv_hist.percentile_us(50) / 1000.0,
+            p90_ms=iv_hist.percentile_us(90) / 1000.0,
+            p95_ms=iv_hist.percentile_us(95) / 1000.0,
+            p99_ms=iv_hist.percentile_us(99) / 1000.0,
+            max_ms=iv_hist.max_us / 1000.0,
+        )
+        self.intervals.append(iv)
+        return iv
+
+    def end_stage(self, duration_s: float, *, stable: bool | None = None,
+                  in_flight: int = 0) -> StageResult:
+        """Flush and freeze the current stage into a StageResult."""
+        self.tick()
+        meta = self._meta or StageMeta(index=len(self.stages), label="")
+        requests = self._ok + self._errors
+        duration = max(duration_s, 1e-9)
+        result = StageResult(
+            index=meta.index,
+            label=meta.label,
+            concurrency=meta.concurrency,
+            rate=meta.rate,
+            warmup=meta.warmup,
+            duration_s=round(duration_s, 3),
+            requests=requests,
+            ok=self._ok,
+            errors=self._errors,
+            error_kinds=dict(sorted(self._kinds.items())),
+            late=self._late,
+            throughput_rps=round(requests / duration, 3),
+            rows_per_s=round(self._ok * meta.batch_size / duration, 3),
+            latency_ms=LatencySummary.of(self._hist),
+            histogram=self._hist.encode(),
+            batch_size=meta.batch_size,
+            started_at=round(self._stage_started, 3),
+            status_codes=dict(sorted(self._codes.items())),
+            overflow=self._hist.overflow,
+            stable=stable,
+            in_flight_at_end=in_flight,
+        )
+        self.stages.append(result)
+        self._meta = None
+        return result
+
+    @property
+    def stage_histogram(self) -> LatencyHistogram:
+        """The current stage's histogram as of the last tick."""
+        return self._hist

@@ -1,0 +1,120 @@
+"""What the engine is given: Stages, the request to send, and pre-encoded payloads.
+
+These are the plain values a validated Scenario compiles to. The engine knows
+only these (never a profile's name or kind), so profiles stay a scenario concern
+and the engine stays small.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Stability:
+    """Run a stage until its last ``windows`` windows agree within ``tolerance``."""
+
+    windows: int = 3
+    window_s: float = 5.0
+    tolerance: float = 0.10
+    max_duration_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One block of constant load: closed (``concurrency``) or open (``rate``).
+
+    Exactly one of ``concurrency`` / ``rate`` is set, and at least one of
+    ``duration_s`` / ``requests`` (whichever comes first ends the stage).
+    """
+
+    index: int
+    label: str
+    concurrency: int | None = None
+    rate: float | None = None
+    duration_s: float | None = None
+    requests: int | None = None
+    warmup: bool = False
+    max_in_flight: int | None = None       # open model: bound on concurrent requests
+    batch_size: int = 1                    # which PayloadSet to draw bodies from
+    stability: Stability | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.rate is not None
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What makes a response good; a response that fails is a ``check_failed`` error."""
+
+    status: tuple[int, ...] = ()           # empty: any 2xx/3xx
+    json_has: tuple[str, ...] = ()         # dotted keys that must be present in a JSON body
+    body_contains: tuple[str, ...] = ()
+
+    def failure(self, status: int, body: bytes) -> str | None:
+        """The error kind of a response, or None when it is good.
+
+        Status classes come first (``http_4xx`` / ``http_5xx``) unless the scenario
+        explicitly allows that status; then body checks give ``check_failed``.
+        """
+        if self.status:
+            if status not in self.status:
+                if status >= 500:
+                    return "http_5xx"
+                if status >= 400:
+                    return "http_4xx"
+                return "check_failed"
+        elif status >= 500:
+            return "http_5xx"
+        elif status >= 400:
+            return "http_4xx"
+        for needle in self.body_contains:
+            if needle.encode() not in body:
+                return "check_failed"
+        if self.json_has:
+            try:
+                doc = json.loads(body)
+            except (ValueError, UnicodeDecodeError):
+                return "check_failed"
+            for key in self.json_has:
+                node = doc
+                for part in key.split("."):
+                    if isinstance(node, dict) and part in node:
+                        node = node[part]
+                    else:
+                        return "check_failed"
+        return None
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """The request every payload is sent as; header values are secrets, never reported."""
+
+    target: str                            # base URL, e.g. http://127.0.0.1:8080
+    method: str = "POST"
+    path: str = "/predict"
+    headers: tuple[tuple[str, str], ...] = ()
+    timeout_s: float = 5.0
+    checks: Checks = field(default_factory=Checks)
+    max_response_bytes: int = 16 * 1024 * 1024
+    insecure: bool = False
+    readiness_path: str | None = None
+
+    @property
+    def url(self) -> str:
+        return self.target.rstrip("/") + self.path
+
+
+@dataclass(frozen=True)
+class PayloadSet:
+    """Request bodies for one batch size, encoded once before the run."""
+
+    batch_size: int
+    bodies: tuple[bytes, ...]
+    content_type: str = "application/json"
+    payload_bytes: tuple[int, ...] = ()    # len of each body (for latency-by-input breakdown)
+
+    def __len__(self) -> int:
+        return len(self.bodies)
