@@ -39,6 +39,8 @@ class Stage:
     max_in_flight: int | None = None       # open model: bound on concurrent requests
     batch_size: int = 1                    # which PayloadSet to draw bodies from
     stability: Stability | None = None
+    always_run: bool = False               # run even after a stop condition ended the sequence
+                                           # (a stress profile's recovery stage)
 
     @property
     def is_open(self) -> bool:
