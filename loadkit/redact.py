@@ -1,0 +1,40 @@
+"""Keep secrets out of everything loadkit writes or prints.
+
+URL userinfo and the values of query parameters are replaced by ``***``; header
+values are never written at all (only names). Every path that can show a URL to
+a person (result.json, reports, progress, error messages) goes through here.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+MASK = "***"
+
+_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+
+
+def redact_url(url: str) -> str:
+    """``https://user:pw@host/p?token=x`` -> ``https://***@host/p?token=***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return MASK
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = MASK + "@" + netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, MASK) for k, _ in pairs], safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Redact every URL in free text, and any known secret value (e.g. header values)."""
+    out = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            out = out.replace(secret, MASK)
+    return out

@@ -1,0 +1,236 @@
+"""Run a validated Scenario end to end and return a RunResult.
+
+This is the glue between the rooms (DESIGN.md's flow): scenario -> payloads and
+stages -> engine -> stage results -> analysis -> SLA verdicts. It does no I/O of
+reports (the CLI writes files) and no async work (the engine owns the loop).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Sequence
+
+from loadkit import __version__
+from loadkit.analysis import analyze
+from loadkit.engine import EngineRun, check_reachable, run_stages
+from loadkit.mock_target import MockServer
+from loadkit.redact import redact_url
+from loadkit.results.aggregate import summarize
+from loadkit.results.model import (
+    Environment,
+    GeneratorHealth,
+    Interval,
+    ProfileResult,
+    RunResult,
+    ScenarioInfo,
+    StageResult,
+)
+from loadkit.scenario import Scenario, build_payloads, compile_profile
+from loadkit.scenario.plan import Stage
+from loadkit.sla import evaluate, observe_interval, status_of
+
+IntervalHook = Callable[[Interval, Stage, str, float, "float | None"], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run, beyond what the scenario says (CLI flags)."""
+
+    target: str | None = None          # overrides scenario.target
+    transport: str = "auto"
+    processes: int = 1
+    insecure: bool = False
+    wait_ready_s: float = 0.0
+
+
+def _uvloop_available() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _environment(options: RunOptions, transport: str) -> Environment:
+    return Environment(
+        python=platform.python_version(),
+        platform=f"{platform.system()} {platform.machine()}",
+        uvloop=_uvloop_available() and sys.platform != "win32",
+        processes=options.processes,
+        host_cores=os.cpu_count() or 1,
+        transport=transport,
+        insecure=options.insecure,
+    )
+
+
+def _stage_total_s(stages: Sequence[Stage]) -> float | None:
+    total = 0.0
+    for s in stages:
+        if s.duration_s is None:
+            return None
+        total += s.duration_s
+    return total
+
+
+def _stop_condition(profile: Any) -> Callable[[StageResult, Stage], bool] | None:
+    """Stress profiles stop stepping up once a step breaks ``stop_when``."""
+    stop = getattr(profile, "stop_when", None)
+    if stop is None:
+        return None
+    max_error_rate = getattr(stop, "error_rate", None)
+    max_p99_ms = getattr(stop, "p99_ms", None)
+
+    def keep_going(result: StageResult, stage: Stage) -> bool:
+        if stage.warmup:
+            return True
+        if max_error_rate is not None and result.requests and result.error_rate >= max_error_rate:
+            return False
+        if max_p99_ms is not None and result.requests and result.latency_ms.p99 >= max_p99_ms:
+            return False
+        return True
+
+    return keep_going
+
+
+class _AbortWatch:
+    """Checks ``abort: true`` rules every second after their grace (k6's abortOnFail)."""
+
+    def __init__(self, rules: Sequence[Any]) -> None:
+        self.rules = [r for r in rules if getattr(r, "abort", False)]
+        self.reason = ""
+        self._t0: float | None = None
+
+    def check(self, interval: Interval, stage: Stage) -> bool:
+        if not self.rules or stage.warmup:
+            return True
+        if self._t0 is None:
+            self._t0 = interval.elapsed_s
+        since = interval.elapsed_s - self._t0
+        for rule in self.rules:
+            if since < rule.grace_s:
+                continue
+            observed = observe_interval(rule, interval)
+            if observed is not None and not rule.holds(observed):
+                self.reason = f"aborted: {rule.expr} broken at {interval.elapsed_s:.0f}s (observed {observed:g})"
+                return False
+        return True
+
+
+def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
+                options: RunOptions, on_interval: IntervalHook | None = None
+                ) -> tuple[ProfileResult, EngineRun, str]:
+    """Run one profile's stages; return its ProfileResult, the raw EngineRun and an abort reason."""
+    stages = compile_profile(profile, scenario)
+    total_s = _stage_total_s(stages)
+    watch = _AbortWatch(profile.sla)
+    started = time.time()
+
+    def hook(interval: Interval, stage: Stage) -> bool:
+        if on_interval is not None:
+            on_interval(interval, stage, profile.name, time.time() - started, total_s)
+        return watch.check(interval, stage)
+
+    run = run_stages(stages, request, payloads, transport=options.transport,
+                     on_interval=hook, continue_after=_stop_condition(profile),
+                     processes=options.processes)
+    result = ProfileResult(
+        name=profile.name,
+        kind=profile.kind,
+        stages=run.stages,
+        summary=summarize(run.stages),
+        timeseries=run.timeseries,
+        sla=tuple(r.expr for r in profile.sla),
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+    )
+    result = replace(result, analysis=analyze(result, profile.sla))
+    return result, run, watch.reason
+
+
+def _merge_health(runs: Sequence[EngineRun]) -> GeneratorHealth:
+    if not runs:
+        return GeneratorHealth()
+    healths = [r.health for r in runs]
+    return GeneratorHealth(
+        loop_lag_p99_ms=max(h.loop_lag_p99_ms for h in healths),
+        loop_lag_max_ms=max(h.loop_lag_max_ms for h in healths),
+        schedule_lag_p99_ms=max(h.schedule_lag_p99_ms for h in healths),
+        schedule_lag_max_ms=max(h.schedule_lag_max_ms for h in healths),
+        late=sum(h.late for h in healths),
+        cpu_share=max(h.cpu_share for h in healths),
+        max_rss_mb=max(h.max_rss_mb for h in healths),
+        fell_behind=any(h.fell_behind for h in healths),
+        reasons=tuple(dict.fromkeys(r for h in healths for r in h.reasons)),
+    )
+
+
+def run(scenario: Scenario, options: RunOptions = RunOptions(),
+        on_interval: IntervalHook | None = None,
+        on_profile: Callable[[Any, int], None] | None = None) -> RunResult:
+    """Run every profile of ``scenario`` and return the evaluated RunResult.
+
+    Raises TargetUnreachable (exit 3) before any load when the target is down.
+    An interrupted run returns a partial result (``partial=True``).
+    """
+    started = time.time()
+    with ExitStack() as stack:
+        target = options.target or scenario.target
+        if target == "mock":
+            target = stack.enter_context(MockServer(scenario.mock)).url
+        request = scenario.request_spec(target, insecure=options.insecure)
+        payloads = build_payloads(scenario)
+        check_reachable(request, wait_ready_s=options.wait_ready_s)
+
+        profiles: list[ProfileResult] = []
+        runs: list[EngineRun] = []
+        warnings: list[str] = []
+        interrupted = aborted = False
+        for i, profile in enumerate(scenario.profiles):
+            if on_profile is not None:
+                on_profile(profile, i)
+            result, engine_run, abort_reason = run_profile(
+                scenario, profile, request, payloads, options, on_interval)
+            profiles.append(result)
+            runs.append(engine_run)
+            if abort_reason:
+                warnings.append(abort_reason)
+                aborted = True
+            if engine_run.interrupted:
+                interrupted = True
+            if interrupted or aborted:
+                break
+        transport = runs[0].transport if runs else options.transport
+
+    health = _merge_health(runs)
+    if health.fell_behind:
+        warnings.extend(f"the generator fell behind: {r}" for r in health.reasons)
+    partial = interrupted or len(profiles) < len(scenario.profiles)
+    result = RunResult(
+        scenario=ScenarioInfo(
+            name=scenario.name,
+            target=redact_url(target if scenario.target != "mock" or options.target
+                              else target),
+            method=scenario.request.method,
+            path=scenario.request.path,
+            batch_size=scenario.request.batch_size,
+        ),
+        started_at=round(started, 3),
+        finished_at=round(time.time(), 3),
+        profiles=tuple(profiles),
+        environment=_environment(options, transport),
+        health=health,
+        partial=partial,
+        warnings=tuple(warnings),
+        loadkit_version=__version__,
+    )
+    rules = {p.name: list(p.sla) for p in scenario.profiles}
+    verdicts = evaluate(rules, result)
+    status = "interrupted" if interrupted else status_of(verdicts, result)
+    if aborted and status != "interrupted":
+        status = "fail"
+    return replace(result, verdicts=verdicts, status=status)
