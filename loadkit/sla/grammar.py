@@ -1,0 +1,185 @@
+"""SLA grammar: ``"p99 < 200ms"`` -> a typed ``Rule``. Pure; the scenario loader and
+``--sla`` call it before anything is sent, so a bad rule is exit 2, never a traceback.
+
+``METRIC OP VALUE[UNIT]`` with whitespace optional (``p50<1us``):
+
+* latency metrics ``p50 p90 p95 p99 p999 max mean`` (``p99.9`` is accepted for
+  ``p999``); units ``us ms s``, a bare number means milliseconds; stored in ms.
+* ``error_rate``: ``1%`` or a fraction ``0.01``; stored as a fraction (0..1).
+* ``throughput``: ``100rps`` (``/s`` and ``rpm`` too); stored in requests/s.
+* ``rows_per_s``: a bare number (``rows/s`` or ``/s`` accepted); stored in rows/s.
+* ops ``< <= > >=``.
+
+Every rule carries a canonical ``expr`` (``"p99 < 200ms"``) that parses back to
+the same rule, so reports and verdicts show one spelling whatever the user typed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from loadkit.errors import SlaSyntaxError
+from loadkit.units import parse_fraction, parse_latency_us, parse_rate
+
+LATENCY_METRICS = ("p50", "p90", "p95", "p99", "p999", "max", "mean")
+METRICS = LATENCY_METRICS + ("error_rate", "throughput", "rows_per_s")
+OPS = ("<", "<=", ">", ">=")
+UNITS = {**{m: "ms" for m in LATENCY_METRICS},
+         "error_rate": "fraction", "throughput": "rps", "rows_per_s": "rows/s"}
+
+_ALIASES = {"p99.9": "p999", "p50.0": "p50", "avg": "mean", "rps": "throughput"}
+_EXPR_RE = re.compile(
+    r"^\s*(?P<metric>[A-Za-z_][A-Za-z0-9_.]*)\s*(?P<op><=|>=|==|!=|=<|=>|=|<|>)?\s*(?P<value>.*?)\s*$"
+)
+_ROWS_RE = re.compile(r"^\s*(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*"
+                      r"(?:rows/s|rows_per_s|/s|rps)?\s*$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One parsed SLA rule. ``threshold`` is in ``unit`` (ms, fraction, rps, rows/s).
+
+    ``abort``: checked every second during the run (after ``grace_s``) and a breach
+    ends the run early. ``stage``: scope the rule to one stage index of a profile
+    (None: the profile's measured stages taken together).
+    """
+
+    expr: str
+    metric: str
+    op: str
+    threshold: float
+    unit: str
+    abort: bool = False
+    grace_s: float = 0.0
+    stage: int | None = None
+
+    def holds(self, observed: float) -> bool:
+        """Whether an observed value (in ``unit``) satisfies the rule."""
+        return compare(observed, self.op, self.threshold)
+
+    @property
+    def is_latency(self) -> bool:
+        return self.metric in LATENCY_METRICS
+
+    @property
+    def upper_bound(self) -> bool:
+        """True for ``<``/``<=`` rules (a value going up breaks them)."""
+        return self.op in ("<", "<=")
+
+
+def compare(observed: float, op: str, threshold: float) -> bool:
+    if op == "<":
+        return observed < threshold
+    if op == "<=":
+        return observed <= threshold
+    if op == ">":
+        return observed > threshold
+    if op == ">=":
+        return observed >= threshold
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def _num(x: float) -> str:
+    """Shortest stable decimal (12 significant digits, no trailing zeros)."""
+    text = f"{x:.12g}"
+    return "0" if text == "-0" else text
+
+
+def _latency_text(ms: float) -> str:
+    # Decide the display unit on the rounded value so the choice survives a re-parse.
+    rounded = float(_num(ms))
+    if rounded >= 1000:
+        return f"{_num(rounded / 1000)}s"
+    if 0 < rounded < 1:
+        return f"{_num(rounded * 1000)}us"
+    return f"{_num(rounded)}ms"
+
+
+def canonical(metric: str, op: str, threshold: float) -> str:
+    """The one spelling of a rule: ``p99 < 200ms``, ``error_rate < 1%``, ``throughput >= 100rps``."""
+    if metric in LATENCY_METRICS:
+        value = _latency_text(threshold)
+    elif metric == "error_rate":
+        value = f"{_num(threshold * 100)}%"
+    elif metric == "throughput":
+        value = f"{_num(threshold)}rps"
+    else:
+        value = _num(threshold)
+    return f"{metric} {op} {value}"
+
+
+def _parse_latency_ms(value: str) -> float:
+    try:
+        return parse_latency_us(value) / 1000.0
+    except ValueError:
+        raise ValueError(f"value {value!r} is not a latency (use e.g. 200ms)") from None
+
+
+def _parse_error_rate(value: str) -> float:
+    try:
+        frac = parse_fraction(value)
+    except ValueError:
+        raise ValueError(f"value {value!r} is not an error rate (use e.g. 1% or 0.01)") from None
+    if frac > 1:
+        raise ValueError(f"value {value!r} is above 100% (use e.g. 1% or 0.01)")
+    return frac
+
+
+def _parse_throughput(value: str) -> float:
+    try:
+        return parse_rate(value)
+    except ValueError:
+        raise ValueError(f"value {value!r} is not a throughput (use e.g. 100rps)") from None
+
+
+def _parse_rows(value: str) -> float:
+    m = _ROWS_RE.match(value)
+    if not m:
+        raise ValueError(f"value {value!r} is not a rows/s figure (use e.g. 500)")
+    return float(m.group("num"))
+
+
+_VALUE_PARSERS: dict[str, Callable[[str], float]] = {
+    **{m: _parse_latency_ms for m in LATENCY_METRICS},
+    "error_rate": _parse_error_rate,
+    "throughput": _parse_throughput,
+    "rows_per_s": _parse_rows,
+}
+
+
+def parse_rule(expr: str, *, abort: bool = False, grace_s: float = 0.0,
+               stage: int | None = None) -> Rule:
+    """Parse ``METRIC OP VALUE[UNIT]``; raise ``SlaSyntaxError`` with one line naming the problem."""
+    if not isinstance(expr, str):
+        raise SlaSyntaxError(f"{expr!r}: an SLA rule must be a string like 'p99 < 200ms'")
+    if not expr.strip():
+        raise SlaSyntaxError("empty SLA rule (use e.g. 'p99 < 200ms')")
+    m = _EXPR_RE.match(expr)
+    if not m:
+        raise SlaSyntaxError(
+            f"{expr!r}: expected METRIC OP VALUE, e.g. 'p99 < 200ms' or 'error_rate < 1%'")
+    raw_metric, op, value = m.group("metric"), m.group("op"), m.group("value")
+    metric = raw_metric.lower()
+    metric = _ALIASES.get(metric, metric)
+    if metric not in METRICS:
+        raise SlaSyntaxError(
+            f"{expr!r}: unknown metric {raw_metric!r} (use one of {', '.join(METRICS)})")
+    if op is None:
+        raise SlaSyntaxError(f"{expr!r}: missing operator after {raw_metric!r} (use <, <=, > or >=)")
+    if op not in OPS:
+        raise SlaSyntaxError(f"{expr!r}: operator {op!r} is not supported (use <, <=, > or >=)")
+    if not value:
+        raise SlaSyntaxError(f"{expr!r}: missing value after {op!r}")
+    try:
+        threshold = _VALUE_PARSERS[metric](value)
+    except ValueError as exc:
+        raise SlaSyntaxError(f"{expr!r}: {exc}") from None
+    if threshold < 0:
+        raise SlaSyntaxError(f"{expr!r}: value {value!r} must not be negative")
+    if grace_s < 0:
+        raise SlaSyntaxError(f"{expr!r}: grace must not be negative")
+    return Rule(expr=canonical(metric, op, threshold), metric=metric, op=op,
+                threshold=threshold, unit=UNITS[metric], abort=abort,
+                grace_s=float(grace_s), stage=stage)

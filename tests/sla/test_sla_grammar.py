@@ -1,0 +1,125 @@
+"""The SLA grammar: every metric/op parses, bad rules are rejected in one clear line."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from loadkit.errors import SlaSyntaxError, UsageError
+from loadkit.sla import METRICS, OPS, Rule, parse_rule
+
+GOOD = [
+    ("p50<1us", "p50", "<", 0.001, "ms", "p50 < 1us"),
+    ("p90 <= 50ms", "p90", "<=", 50.0, "ms", "p90 <= 50ms"),
+    ("p95 < 0.12s", "p95", "<", 120.0, "ms", "p95 < 120ms"),
+    ("p99 < 200ms", "p99", "<", 200.0, "ms", "p99 < 200ms"),
+    ("p99<2s", "p99", "<", 2000.0, "ms", "p99 < 2s"),
+    ("p999 < 1500ms", "p999", "<", 1500.0, "ms", "p999 < 1.5s"),
+    ("p99.9 < 900us", "p999", "<", 0.9, "ms", "p999 < 900us"),
+    ("max < 3s", "max", "<", 3000.0, "ms", "max < 3s"),
+    ("mean < 12.5", "mean", "<", 12.5, "ms", "mean < 12.5ms"),
+    ("P99 < 200 ms", "p99", "<", 200.0, "ms", "p99 < 200ms"),
+    ("error_rate < 1%", "error_rate", "<", 0.01, "fraction", "error_rate < 1%"),
+    ("error_rate<=0.005", "error_rate", "<=", 0.005, "fraction", "error_rate <= 0.5%"),
+    ("error_rate < 0%", "error_rate", "<", 0.0, "fraction", "error_rate < 0%"),
+    ("throughput >= 100rps", "throughput", ">=", 100.0, "rps", "throughput >= 100rps"),
+    ("throughput > 600rpm", "throughput", ">", 10.0, "rps", "throughput > 10rps"),
+    ("throughput>50/s", "throughput", ">", 50.0, "rps", "throughput > 50rps"),
+    ("rows_per_s >= 500", "rows_per_s", ">=", 500.0, "rows/s", "rows_per_s >= 500"),
+    ("rows_per_s > 800rows/s", "rows_per_s", ">", 800.0, "rows/s", "rows_per_s > 800"),
+]
+
+
+@pytest.mark.parametrize("expr,metric,op,threshold,unit,canonical", GOOD,
+                         ids=[g[0] for g in GOOD])
+def test_every_metric_and_op_parses_to_its_canonical_rule(expr, metric, op, threshold, unit,
+                                                          canonical):
+    rule = parse_rule(expr)
+    assert (rule.metric, rule.op, rule.unit, rule.expr) == (metric, op, unit, canonical)
+    assert math.isclose(rule.threshold, threshold, rel_tol=1e-12, abs_tol=1e-15)
+
+
+BAD = [
+    ("not-a-latency", "p99 < fast", "'p99 < fast': value 'fast' is not a latency (use e.g. 200ms)"),
+    ("unknown-metric", "p98 < 10ms", "unknown metric 'p98'"),
+    ("equals-op", "p99 == 10ms", "operator '==' is not supported"),
+    ("single-equals", "p99 = 10ms", "operator '=' is not supported"),
+    ("missing-op", "p99 200ms", "missing operator after 'p99'"),
+    ("missing-value", "p99 <", "missing value after '<'"),
+    ("empty", "   ", "empty SLA rule"),
+    ("latency-unit-on-error-rate", "error_rate < 200ms", "is not an error rate"),
+    ("error-rate-above-100", "error_rate < 150%", "above 100%"),
+    ("rate-unit-on-latency", "p99 < 100rps", "is not a latency"),
+    ("latency-unit-on-throughput", "throughput > 3ms", "is not a throughput"),
+    ("negative", "p99 < -1ms", "must not be negative"),
+    ("trailing-words", "p99 < 200ms please", "is not a latency"),
+    ("no-metric", "< 200ms", "expected METRIC OP VALUE"),
+    ("nan", "p99 < nan", "is not a latency"),
+    ("words-for-rows", "rows_per_s > lots", "is not a rows/s figure"),
+]
+
+
+@pytest.mark.parametrize("expr,message", [(b[1], b[2]) for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_rule_is_rejected_with_one_clear_line(expr, message):
+    with pytest.raises(SlaSyntaxError) as info:
+        parse_rule(expr)
+    text = str(info.value)
+    assert message in text
+    assert "\n" not in text
+    assert info.value.exit_code == UsageError.exit_code == 2
+
+
+def test_abort_grace_and_stage_are_carried_on_the_rule():
+    rule = parse_rule("p99<1s", abort=True, grace_s=5, stage=2)
+    assert rule == Rule("p99 < 1s", "p99", "<", 1000.0, "ms", abort=True, grace_s=5.0, stage=2)
+
+
+def test_negative_grace_is_rejected():
+    with pytest.raises(SlaSyntaxError, match="grace"):
+        parse_rule("p99 < 1s", grace_s=-1)
+
+
+@pytest.mark.parametrize("op,observed,expected", [
+    ("<", 199.9, True), ("<", 200.0, False), ("<=", 200.0, True), ("<=", 200.1, False),
+    (">", 200.1, True), (">", 200.0, False), (">=", 200.0, True), (">=", 199.9, False),
+], ids=lambda v: str(v))
+def test_holds_applies_the_operator_at_the_boundary(op, observed, expected):
+    assert parse_rule(f"p99 {op} 200ms").holds(observed) is expected
+
+
+_SPACE = st.sampled_from(["", " ", "  ", "\t"])
+_NUMBER = st.one_of(
+    st.integers(min_value=0, max_value=10**7).map(str),
+    st.decimals(min_value=0, max_value=10**5, places=4, allow_nan=False,
+                allow_infinity=False).map(str),
+)
+_UNITS = {
+    **{m: ["us", "ms", "s", ""] for m in ("p50", "p90", "p95", "p99", "p999", "max", "mean")},
+    "throughput": ["rps", "/s", "rpm", ""],
+    "rows_per_s": ["", "rows/s", "/s"],
+}
+
+
+@st.composite
+def _valid_expr(draw):
+    metric = draw(st.sampled_from(METRICS))
+    if metric == "error_rate":
+        value = draw(st.one_of(
+            st.decimals(min_value=0, max_value=100, places=3).map(lambda d: f"{d}%"),
+            st.decimals(min_value=0, max_value=1, places=6).map(str)))
+    else:
+        value = draw(_NUMBER) + draw(st.sampled_from(_UNITS[metric]))
+    op = draw(st.sampled_from(OPS))
+    return draw(_SPACE) + metric + draw(_SPACE) + op + draw(_SPACE) + value + draw(_SPACE)
+
+
+@given(_valid_expr())
+def test_any_valid_rule_parses_and_its_canonical_text_round_trips(expr):
+    rule = parse_rule(expr)
+    again = parse_rule(rule.expr)
+    assert again.expr == rule.expr
+    assert (again.metric, again.op, again.unit) == (rule.metric, rule.op, rule.unit)
+    assert math.isclose(again.threshold, rule.threshold, rel_tol=1e-9, abs_tol=1e-12)
