@@ -1,0 +1,267 @@
+"""The ``loadkit`` command: parse, call the library, write files, map errors to exit codes.
+
+Thin on purpose (DESIGN.md): every command delegates to a library function and
+this module is the only place that calls ``sys.exit``. Heavy imports happen inside
+the commands so ``loadkit --help`` and ``loadkit locust`` stay light.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import click
+
+from loadkit import __version__
+from loadkit.errors import (
+    EXIT_FAIL,
+    EXIT_INCONCLUSIVE,
+    EXIT_INTERRUPTED,
+    EXIT_PASS,
+    EXIT_USAGE,
+    LoadkitError,
+    UsageError,
+)
+from loadkit.redact import redact_text
+
+STATUS_EXIT = {
+    "pass": EXIT_PASS,
+    "fail": EXIT_FAIL,
+    "inconclusive": EXIT_INCONCLUSIVE,
+    "interrupted": EXIT_INTERRUPTED,
+    "error": EXIT_FAIL,
+}
+FORMAT_NAMES = ("json", "html", "junit", "markdown", "csv")
+
+
+def _processes(value: str) -> int:
+    if value == "auto":
+        return os.cpu_count() or 1
+    try:
+        n = int(value)
+    except ValueError:
+        raise UsageError(f"--processes: {value!r} is not a number or 'auto'") from None
+    if n < 1:
+        raise UsageError("--processes: must be at least 1")
+    return n
+
+
+def _parse_formats(values: Sequence[str]) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    names: list[str] = []
+    for v in values:
+        for name in v.split(","):
+            name = name.strip().lower()
+            if name == "md":
+                name = "markdown"
+            if name not in FORMAT_NAMES:
+                raise UsageError(f"--format: unknown format {name!r} "
+                                 f"(choose from {', '.join(FORMAT_NAMES)})")
+            names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
+def _default_out(name: str) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name) or "run"
+    return Path("reports") / f"{safe}-{stamp}"
+
+
+def write_reports(result: Any, out: Path, formats: Sequence[str] | None = None) -> list[Path]:
+    """Render every report of ``result`` into ``out``; append the summary to GitHub's."""
+    from loadkit.reporters import render_all
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, text in render_all(result, formats).items():
+        path = out / filename
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file and (formats is None or "markdown" in formats):
+        from loadkit.reporters import markdown
+
+        with open(summary_file, "a", encoding="utf-8") as fh:
+            fh.write(markdown.render(result) + "\n")
+    return written
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="loadkit")
+def cli() -> None:
+    """Load tests and performance SLAs for ML model HTTP endpoints."""
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--target", help="Base URL to test instead of the scenario's target.")
+@click.option("--profile", "profiles", multiple=True, help="Run only this profile (repeatable).")
+@click.option("--out", type=click.Path(file_okay=False), help="Report folder "
+              "(default reports/<name>-<UTC time>/).")
+@click.option("--sla", "slas", multiple=True, help='Add or override an SLA rule, e.g. "p99<200ms".')
+@click.option("--duration", help="Override every profile's duration, e.g. 30s.")
+@click.option("--concurrency", type=int, help="Override every closed-model profile's concurrency.")
+@click.option("--rate", help="Override every open-model profile's arrival rate, e.g. 200rps.")
+@click.option("--processes", default="1", show_default=True, help="Generator processes, or 'auto'.")
+@click.option("--transport", type=click.Choice(["auto", "fast", "aiohttp"]), default="auto",
+              show_default=True, help="HTTP client the engine uses.")
+@click.option("--format", "formats", multiple=True,
+              help="Reports to write (json,html,junit,markdown,csv); default all.")
+@click.option("--wait-ready", help="Poll the readiness path for up to this long first, e.g. 30s.")
+@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@click.option("--quiet", is_flag=True, help="No live progress.")
+@click.option("--json", "as_json", is_flag=True, help="Print result.json to stdout.")
+def run(scenario: str, target: str | None, profiles: tuple[str, ...], out: str | None,
+        slas: tuple[str, ...], duration: str | None, concurrency: int | None, rate: str | None,
+        processes: str, transport: str, formats: tuple[str, ...], wait_ready: str | None,
+        insecure: bool, quiet: bool, as_json: bool) -> int:
+    """Run SCENARIO's profiles, check its SLAs, write reports; the exit code is the verdict."""
+    from loadkit import runner
+    from loadkit.progress import Progress
+    from loadkit.reporters import text
+    from loadkit.results import dumps
+    from loadkit.scenario import apply_overrides, load_scenario
+    from loadkit.units import parse_duration, parse_rate
+
+    fmt = _parse_formats(formats)
+    nproc = _processes(processes)
+    try:
+        duration_s = parse_duration(duration) if duration else None
+        rate_rps = parse_rate(rate) if rate else None
+        wait_s = parse_duration(wait_ready) if wait_ready else 0.0
+    except ValueError as exc:
+        raise UsageError(f"option: {exc}") from None
+    if concurrency is not None and concurrency < 1:
+        raise UsageError("--concurrency: must be at least 1")
+    if target is not None and not target.startswith(("http://", "https://")):
+        raise UsageError(f"--target: {redact_text(target)!r} is not an http(s) URL")
+
+    sc = load_scenario(scenario)
+    sc = apply_overrides(sc, duration_s=duration_s, concurrency=concurrency, rate=rate_rps,
+                         profiles=list(profiles) or None, sla=list(slas))
+    progress = Progress(quiet=quiet or as_json)
+    options = runner.RunOptions(target=target, transport=transport, processes=nproc,
+                                insecure=insecure, wait_ready_s=wait_s)
+    try:
+        result = runner.run(sc, options, on_interval=progress.on_interval,
+                            on_profile=lambda p, i: progress.start_profile(
+                                p.name, p.kind, len(sc.profiles)))
+    finally:
+        progress.close()
+    out_dir = Path(out) if out else _default_out(sc.name)
+    write_reports(result, out_dir, fmt)
+    if as_json:
+        click.echo(dumps(result), nl=False)
+    else:
+        click.echo(text.render(result))
+        click.echo(f"reports: {out_dir}/")
+    return STATUS_EXIT.get(result.status, EXIT_FAIL)
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+def validate(scenario: str) -> int:
+    """Check SCENARIO and its dataset; send nothing."""
+    from loadkit.scenario import build_payloads, compile_profile, load_scenario
+
+    sc = load_scenario(scenario)
+    payloads = build_payloads(sc)
+    n_stages = sum(len(compile_profile(p, sc)) for p in sc.profiles)
+    sizes = ", ".join(f"{len(ps)}x{b}" for b, ps in sorted(payloads.items()))
+    click.echo(f"ok: {sc.name}: {len(sc.profiles)} profile(s), {n_stages} stage(s), "
+               f"payloads {sizes} (bodies x rows)")
+    return EXIT_PASS
+
+
+@cli.command()
+@click.argument("result_file", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), help="Folder (default: beside the result).")
+@click.option("--format", "formats", multiple=True, help="Reports to write; default all.")
+def report(result_file: str, out: str | None, formats: tuple[str, ...]) -> int:
+    """Re-render every report from RESULT_FILE (a result.json)."""
+    from loadkit.results import read
+
+    result = read(result_file)
+    out_dir = Path(out) if out else Path(result_file).parent
+    fmt = _parse_formats(formats)
+    if fmt is None and out_dir.resolve() == Path(result_file).parent.resolve():
+        fmt = tuple(f for f in FORMAT_NAMES if f != "json") if Path(result_file).name == "result.json" else None
+    for path in write_reports(result, out_dir, fmt):
+        click.echo(f"wrote {path}")
+    return EXIT_PASS
+
+
+@cli.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the merged reports.")
+def merge(results: tuple[str, ...], out: str) -> int:
+    """Merge results of parallel generators exactly and re-evaluate their SLAs."""
+    from dataclasses import replace
+
+    from loadkit.analysis import analyze
+    from loadkit.reporters import text
+    from loadkit.results import read
+    from loadkit.results.aggregate import merge_results
+    from loadkit.sla import evaluate, parse_rule, status_of
+
+    parts = [read(p) for p in results]
+    names = {r.scenario.name for r in parts}
+    if len(names) > 1:
+        raise UsageError(f"merge: results come from different scenarios: {', '.join(sorted(names))}")
+    merged = merge_results(parts)
+    rules = {p.name: [parse_rule(e) for e in p.sla] for p in merged.profiles}
+    profiles = tuple(replace(p, analysis=analyze(p, rules[p.name])) for p in merged.profiles)
+    merged = replace(merged, profiles=profiles)
+    verdicts = evaluate(rules, merged)
+    status = "interrupted" if merged.partial and any(r.status == "interrupted" for r in parts) \
+        else status_of(verdicts, merged)
+    merged = replace(merged, verdicts=verdicts, status=status)
+    write_reports(merged, Path(out))
+    click.echo(text.render(merged))
+    click.echo(f"reports: {out}/")
+    return STATUS_EXIT.get(merged.status, EXIT_FAIL)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def mock_server(ctx: click.Context) -> int:
+    """Run the bundled mock model server (options as `python -m mock_server --help`)."""
+    cmd = [sys.executable, "-m", "mock_server", *ctx.args]
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def _run(args: Sequence[str] | None = None) -> int:
+    try:
+        rv = cli.main(args=args, prog_name="loadkit", standalone_mode=False)
+    except LoadkitError as exc:
+        click.echo(f"loadkit: error: {redact_text(str(exc))}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("loadkit: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE if exc.exit_code == 2 else exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("loadkit: aborted", err=True)
+        return EXIT_INTERRUPTED
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return rv if isinstance(rv, int) else EXIT_PASS
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """Console entry point: the only ``sys.exit`` in loadkit."""
+    sys.exit(_run(args))
+
+
+if __name__ == "__main__":
+    main()
