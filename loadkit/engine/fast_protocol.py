@@ -1,0 +1,243 @@
+"""The fast transport's pieces below the pool: wire bytes and one connection.
+
+``build_requests`` turns a RequestSpec and a PayloadSet into the complete HTTP/1.1
+request bytes (request line, headers, body) for every payload, once, before the
+run. ``Connection`` is an ``asyncio.Protocol`` that sends one of those byte strings
+and parses the answer with httptools (the C parser uvicorn uses); it keeps its
+parser, body buffer and bound callbacks for its whole life, so a request costs a
+future, a timer and the parser's callbacks, nothing more.
+
+Only ``on_body`` and ``on_message_complete`` are given to the parser: a header
+callback would cost a Python call per header per response. The one case that
+needs a header -- a response delimited by the server closing the connection --
+is rare and handled off the hot path by re-reading the head it kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import TYPE_CHECKING, Callable
+from urllib.parse import SplitResult, unquote, urlsplit
+
+import httptools
+
+from loadkit.engine.transport import TransportError
+
+if TYPE_CHECKING:
+    from loadkit.scenario.plan import PayloadSet, RequestSpec
+
+USER_AGENT = "loadkit"
+# Headers the transport writes itself; a scenario header of the same name replaces ours
+# (Host, User-Agent, Accept, Content-Type) or is refused by ``supports`` (framing ones).
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "expect",
+                             "upgrade", "te"})
+
+
+class _TooLarge(Exception):
+    """Raised inside the parser's on_body; becomes TransportError("too_large")."""
+
+
+class StaleConnection(Exception):
+    """A reused keep-alive connection closed before a byte came back: safe to retry once."""
+
+
+def host_header(parts: SplitResult) -> str:
+    host = parts.hostname or ""
+    if ":" in host:                                   # IPv6 literal
+        host = f"[{host}]"
+    default = 443 if parts.scheme == "https" else 80
+    port = parts.port
+    return host if port in (None, default) else f"{host}:{port}"
+
+
+def build_requests(request: RequestSpec, payloads: PayloadSet) -> tuple[bytes, ...]:
+    """Every payload's whole request as bytes; the hot loop only indexes this tuple."""
+    parts = urlsplit(request.url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    method = request.method.upper()
+    given = {name.lower() for name, _ in request.headers}
+    head_lines = [f"{method} {target} HTTP/1.1"]
+    if "host" not in given:
+        head_lines.append(f"Host: {host_header(parts)}")
+    if "user-agent" not in given:
+        head_lines.append(f"User-Agent: {USER_AGENT}")
+    if "accept" not in given:
+        head_lines.append("Accept: */*")
+    if parts.username is not None and "authorization" not in given:
+        cred = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        head_lines.append("Authorization: Basic " + base64.b64encode(cred).decode("ascii"))
+    for name, value in request.headers:
+        if name.lower() in FRAMING_HEADERS:
+            continue
+        if "\r" in name or "\n" in name or "\r" in value or "\n" in value:
+            raise ValueError(f"request.headers.{name}: contains a line break")
+        head_lines.append(f"{name}: {value}")
+    content_type_given = "content-type" in given
+    head = "\r\n".join(head_lines).encode("latin-1")
+    bodies = payloads.bodies or (b"",)
+    out = []
+    for body in bodies:
+        lines = [head]
+        if body or method not in ("GET", "DELETE", "OPTIONS"):
+            if body and not content_type_given:
+                lines.append(f"Content-Type: {payloads.content_type}".encode("latin-1"))
+            lines.append(b"Content-Length: %d" % len(body))
+        out.append(b"\r\n".join(lines) + b"\r\n\r\n" + body)
+    return tuple(out)
+
+
+def _delimited_by_close(head: bytes) -> bool:
+    """True when a response head has neither Content-Length nor chunked encoding."""
+    found: list[bytes] = []
+
+    class _Names:
+        def on_header(self, name: bytes, value: bytes) -> None:
+            found.append(name.lower())
+
+    try:
+        httptools.HttpResponseParser(_Names()).feed_data(head)
+    except httptools.HttpParserError:
+        pass
+    return b"content-length" not in found and b"transfer-encoding" not in found
+
+
+class Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection; at most one request in flight."""
+
+    __slots__ = ("transport", "parser", "alive", "reused", "_loop", "_fut", "_timer",
+                 "_parts", "_size", "_cap", "_head", "_done", "_timeout_s", "_on_timeout_cb",
+                 "_on_lost")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_bytes: int, timeout_s: float,
+                 done: Callable[[Connection, bool], None],
+                 on_lost: Callable[[Connection], None]) -> None:
+        self._loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.alive = False
+        self.reused = False           # has completed a response before (stale-retry rule)
+        self._fut: asyncio.Future[tuple[int, bytes]] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._cap = max_bytes
+        self._head: bytes | None = None
+        self._done = done             # pool callback: (conn, keep_alive)
+        self._on_lost = on_lost       # pool callback when an idle connection goes away
+        self._timeout_s = timeout_s
+        self._on_timeout_cb = self._on_timeout
+
+    # -- asyncio.Protocol ------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.alive = True
+
+    def data_received(self, data: bytes) -> None:
+        if self._fut is None:         # bytes nobody asked for: the connection is unusable
+            self._drop()
+            return
+        if self._head is None:
+            self._head = data
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            self._fail("too_large" if isinstance(exc.__context__, _TooLarge) else "other")
+        except httptools.HttpParserError:
+            self._fail("other")
+
+    def eof_received(self) -> bool:
+        return False                  # let the transport close; connection_lost does the rest
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.alive = False
+        fut = self._fut
+        if fut is None:
+            self._on_lost(self)
+            return
+        if self._head is None and self.reused and exc is None:
+            self._finish_error(StaleConnection())
+        elif self._head is not None and self._parts is not None and self._until_close():
+            self._complete(keep_alive=False)
+        else:
+            self._finish_error(TransportError("reset"))
+
+    # -- httptools callbacks ------------------------------------------------------------
+    def on_body(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self._cap:
+            raise _TooLarge()
+        self._parts.append(chunk)
+
+    def on_message_complete(self) -> None:
+        if self.parser.get_status_code() < 200:   # 1xx interim response: wait for the real one
+            self._parts.clear()
+            self._size = 0
+            return
+        self._complete(self.parser.should_keep_alive())
+
+    # -- driving a request ------------------------------------------------------------------
+    def request(self, wire: bytes, fut: asyncio.Future[tuple[int, bytes]]) -> None:
+        self._fut = fut
+        self._head = None
+        self._timer = self._loop.call_later(self._timeout_s, self._on_timeout_cb)
+        self.transport.write(wire)  # type: ignore[union-attr]
+
+    def _complete(self, keep_alive: bool) -> None:
+        parts = self._parts
+        body = parts[0] if len(parts) == 1 else b"".join(parts)
+        parts.clear()
+        self._size = 0
+        status = self.parser.get_status_code()
+        fut = self._fut
+        self._fut = None
+        self._timer.cancel()  # type: ignore[union-attr]
+        self.reused = True
+        if not keep_alive:
+            self._close()
+        self._done(self, keep_alive and self.alive)
+        if not fut.done():  # type: ignore[union-attr]
+            fut.set_result((status, body))  # type: ignore[union-attr]
+
+    def _until_close(self) -> bool:
+        """EOF mid-response: complete if the response was delimited by the close itself."""
+        if self._head is None:
+            return False
+        sep = self._head.find(b"\r\n\r\n")
+        if sep < 0:
+            return False
+        return _delimited_by_close(self._head[:sep + 4])
+
+    def _on_timeout(self) -> None:
+        self._timer = None
+        self._fail("timeout")
+
+    def _fail(self, kind: str) -> None:
+        self._finish_error(TransportError(kind))
+        self._drop()
+
+    def _finish_error(self, exc: BaseException) -> None:
+        fut = self._fut
+        self._fut = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._parts.clear()
+        self._size = 0
+        self.alive = False
+        self._done(self, False)
+        if fut is not None and not fut.done():
+            fut.set_exception(exc)
+
+    def _close(self) -> None:
+        self.alive = False
+        if self.transport is not None:
+            self.transport.close()
+
+    def _drop(self) -> None:
+        """Abort: after a timeout or a parse error the byte stream cannot be trusted."""
+        self.alive = False
+        if self.transport is not None:
+            self.transport.abort()

@@ -1,0 +1,219 @@
+"""The fast HTTP/1.1 transport: a keep-alive pool of asyncio protocols + httptools.
+
+Sits under the engine's workers, beside the aiohttp transport, behind the same
+``Transport`` protocol. Requests are pre-built as bytes (``fast_protocol``); a
+send takes an idle connection (or opens one, up to ``connections``), writes the
+bytes, and awaits a future the connection resolves when httptools reports the
+last byte. ``supports`` says when a scenario needs something only aiohttp has
+(a proxy from the environment, HEAD, odd schemes), so the default choice can
+fall back honestly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
+
+from loadkit.engine.fast_protocol import (
+    FRAMING_HEADERS,
+    Connection,
+    StaleConnection,
+    build_requests,
+)
+from loadkit.engine.transport import TransportError
+
+if TYPE_CHECKING:
+    from loadkit.scenario.plan import PayloadSet, RequestSpec
+
+SUPPORTED_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def supports(request: RequestSpec) -> bool:
+    """True when the fast transport can send this request exactly as aiohttp would.
+
+    False for: a scheme other than http/https, a HEAD request (the response parser
+    would wait for a body), framing headers set by the scenario (Transfer-Encoding,
+    Connection, Expect...), and a proxy named in the environment for this target.
+    """
+    try:
+        parts = urlsplit(request.url)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    if request.method.upper() not in SUPPORTED_METHODS:
+        return False
+    if any(name.lower() in FRAMING_HEADERS for name, _ in request.headers):
+        return False
+    proxies = getproxies()
+    if parts.scheme in proxies or "all" in proxies:
+        if not proxy_bypass(parts.hostname):
+            return False
+    return True
+
+
+def ssl_context(insecure: bool) -> ssl.SSLContext:
+    """Verify by default (system CAs, hostname); ``insecure`` turns both off."""
+    ctx = ssl.create_default_context()
+    if insecure:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+class FastTransport:
+    """A pool of at most ``connections`` keep-alive HTTP/1.1 connections to one target.
+
+    Attributes for the result's generator health: ``opened`` (connections made),
+    ``reconnects`` (opens that replaced a dropped connection), ``stale_retries``
+    (requests retried once because a reused connection had closed while idle).
+    """
+
+    name = "fast"
+
+    def __init__(self, request: RequestSpec, payloads: PayloadSet, connections: int) -> None:
+        if connections < 1:
+            raise ValueError("connections must be at least 1")
+        parts = urlsplit(request.url)
+        self._host = parts.hostname or "127.0.0.1"
+        self._tls = parts.scheme == "https"
+        self._port = parts.port or (443 if self._tls else 80)
+        self._ssl = ssl_context(request.insecure) if self._tls else None
+        self._wire = build_requests(request, payloads)
+        self._n_wire = len(self._wire)
+        self._timeout_s = request.timeout_s
+        self._max_bytes = request.max_response_bytes
+        self._limit = connections
+        self._idle: deque[Connection] = deque()
+        self._waiters: deque[asyncio.Future[Connection | None]] = deque()
+        self._live = 0               # open or opening connections, idle or busy
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._conns: set[Connection] = set()
+        self.opened = 0
+        self.dropped = 0
+        self.reconnects = 0
+        self.stale_retries = 0
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._closed = False
+
+    # -- the hot path ---------------------------------------------------------------
+    async def send(self, payload: int) -> tuple[int, bytes]:
+        wire = self._wire[payload % self._n_wire]
+        try:
+            return await self._send_once(wire)
+        except StaleConnection:
+            self.stale_retries += 1
+            try:
+                return await self._send_once(wire)
+            except StaleConnection:
+                raise TransportError("reset") from None
+
+    async def _send_once(self, wire: bytes) -> tuple[int, bytes]:
+        idle = self._idle
+        conn = idle.pop() if idle else await self._acquire()
+        loop = self._loop
+        fut = loop.create_future()  # type: ignore[union-attr]
+        conn.request(wire, fut)
+        return await fut
+
+    # -- the pool ------------------------------------------------------------------
+    async def _acquire(self) -> Connection:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        while True:
+            if self._closed:
+                raise TransportError("other")
+            if self._idle:
+                return self._idle.pop()
+            if self._live < self._limit:
+                return await self._open()
+            waiter: asyncio.Future[Connection | None] = self._loop.create_future()
+            self._waiters.append(waiter)
+            got = await waiter
+            if got is not None:
+                return got
+            # None: a slot was freed; loop round and open a connection
+
+    async def _open(self) -> Connection:
+        self._live += 1
+        if self.dropped > self.reconnects:
+            self.reconnects += 1
+        loop = self._loop
+        conn = Connection(loop, self._max_bytes, self._timeout_s,  # type: ignore[arg-type]
+                          self._release, self._lost)
+        try:
+            await asyncio.wait_for(
+                loop.create_connection(  # type: ignore[union-attr]
+                    lambda: conn, self._host, self._port, ssl=self._ssl,
+                    server_hostname=self._host if self._tls else None),
+                self._timeout_s)
+        except asyncio.TimeoutError:
+            self._slot_freed()
+            raise TransportError("timeout") from None
+        except (OSError, ssl.SSLError):
+            self._slot_freed()
+            raise TransportError("connect") from None
+        except BaseException:
+            self._slot_freed()
+            raise
+        self.opened += 1
+        self._conns.add(conn)
+        return conn
+
+    def _release(self, conn: Connection, keep_alive: bool) -> None:
+        """Called by a connection when its request ended (answered or failed)."""
+        if keep_alive and not self._closed:
+            waiters = self._waiters
+            while waiters:
+                w = waiters.popleft()
+                if not w.done():
+                    w.set_result(conn)
+                    return
+            self._idle.append(conn)
+            return
+        self._conns.discard(conn)
+        self.dropped += 1
+        self._slot_freed()
+
+    def _lost(self, conn: Connection) -> None:
+        """An idle connection closed (server keep-alive timeout): forget it, free its slot."""
+        try:
+            self._idle.remove(conn)
+        except ValueError:
+            return                    # not idle: its request's end already freed the slot
+        self._conns.discard(conn)
+        self.dropped += 1
+        self._slot_freed()
+
+    def _slot_freed(self) -> None:
+        self._live -= 1
+        while self._waiters:
+            w = self._waiters.popleft()
+            if not w.done():
+                w.set_result(None)
+                return
+
+    async def close(self) -> None:
+        """Close every connection; requests still waiting for one fail as "other"."""
+        self._closed = True
+        for w in self._waiters:
+            if not w.done():
+                w.set_result(None)
+        self._waiters.clear()
+        conns = list(self._idle) + list(self._conns)
+        self._idle.clear()
+        self._conns.clear()
+        for conn in conns:
+            if conn.transport is not None and not conn.transport.is_closing():
+                conn.transport.close()
+        if conns:
+            await asyncio.sleep(0)    # let connection_lost run before the loop closes
