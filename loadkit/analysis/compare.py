@@ -1,0 +1,328 @@
+"""Baseline vs candidate: the statistical regression gate behind ``loadkit compare``.
+
+Reads two RunResults (never a network), matches profiles by name and measured
+stages by index, and for each pair decides pass / regression / inconclusive.
+A difference is a regression only when it is both statistically significant
+(one-sided test at ``alpha``) and larger than a practical threshold: with enough
+requests every difference is "significant", and a difference one cannot tell from
+noise is not worth failing a build over.
+
+Tests run on per-second windows (see ``loadkit.analysis.stats``): latency
+percentiles with a Mann-Whitney U on the window percentiles, throughput on the
+window rates; error rates with a two-proportion z test. Point estimates come from
+the stages' full HDR histograms; confidence intervals from a bootstrap of windows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal, Mapping
+
+from scipy.stats import norm
+
+from loadkit.analysis import stats
+from loadkit.errors import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_PASS, ScenarioError
+from loadkit.results.model import Interval, ProfileResult, RunResult, StageResult
+from loadkit.units import parse_fraction
+
+CompareVerdict = Literal["pass", "regression", "inconclusive"]
+SPECTRUM_PERCENTILES = (0.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.99, 100.0)
+_LATENCY = ("p50", "p95", "p99")
+
+
+@dataclass(frozen=True)
+class CompareThresholds:
+    """Practical thresholds; None leaves a metric reported but never gating.
+
+    Latency and throughput thresholds are fractions (0.10 = 10%); the error-rate
+    threshold is in percentage points.
+    """
+
+    p50_increase: float | None = None
+    p95_increase: float | None = 0.10
+    p99_increase: float | None = 0.10
+    error_rate_increase_pp: float | None = 0.5
+    throughput_decrease: float | None = 0.10
+    min_windows: int = 5              # per side and stage; fewer is inconclusive
+    min_requests: int = 20            # per side and stage
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "compare") -> "CompareThresholds":
+        """From a ``compare:`` block: ``{p99: 10%, p95: 10%, error_rate: 0.5, throughput: 10%,
+        min_windows: 5}``; short keys (p99) or field names (p99_increase) both work;
+        ``null`` turns a gate off. ``error_rate`` is in percentage points ("0.5pp" or 0.5).
+        """
+        aliases = {"p50": "p50_increase", "p95": "p95_increase", "p99": "p99_increase",
+                   "error_rate": "error_rate_increase_pp", "throughput": "throughput_decrease"}
+        names = {f.name for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            name = aliases.get(str(key), str(key))
+            if name not in names:
+                raise ScenarioError(f"{where}.{key}", "unknown setting (known: "
+                                    + ", ".join(sorted(set(aliases) | names)) + ")")
+            kwargs[name] = _threshold_value(name, value, f"{where}.{key}")
+        return cls(**kwargs)
+
+
+def _threshold_value(name: str, value: Any, where: str) -> Any:
+    if value is None and name not in ("min_windows", "min_requests"):
+        return None
+    try:
+        if name in ("min_windows", "min_requests"):
+            if isinstance(value, bool) or int(value) != value or int(value) < 1:
+                raise ValueError("must be a whole number >= 1")
+            return int(value)
+        if name == "error_rate_increase_pp":
+            text = str(value).strip()
+            text = text[:-2] if text.endswith("pp") else text.rstrip("%")
+            out = float(text)
+        else:
+            out = parse_fraction(value)
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(where, str(exc) or "not a number") from None
+    if out < 0:
+        raise ScenarioError(where, "must not be negative")
+    return out
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """One metric of one stage: both values, the effect, its test and the gate."""
+
+    metric: str                       # p50 | p95 | p99 | error_rate | throughput
+    unit: str                         # ms | % | rps
+    baseline: float
+    candidate: float
+    change: float                     # relative change (latency, throughput) or pp (errors)
+    ci_low: float | None              # CI of the ratio (latency, throughput) or of the pp change
+    ci_high: float | None
+    test: str
+    p_value: float
+    threshold: float | None           # practical threshold (fraction, or pp for errors)
+    significant: bool
+    practical: bool                   # beyond the threshold, in the bad direction
+    regression: bool
+
+
+@dataclass(frozen=True)
+class StageComparison:
+    """One profile stage present in both results."""
+
+    profile: str
+    stage: int
+    label: str
+    baseline_requests: int
+    candidate_requests: int
+    baseline_windows: int
+    candidate_windows: int
+    metrics: tuple[MetricComparison, ...]
+    verdict: CompareVerdict
+    reasons: tuple[str, ...] = ()
+    spectrum: tuple[tuple[float, float, float], ...] = ()     # (percentile, base_ms, cand_ms)
+    baseline_window_p99_ms: tuple[float, ...] = ()
+    candidate_window_p99_ms: tuple[float, ...] = ()
+
+    def metric(self, name: str) -> MetricComparison:
+        for m in self.metrics:
+            if m.metric == name:
+                return m
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """Which run a side of the comparison is (for reports; target already redacted)."""
+
+    scenario: str
+    target: str
+    started_at: float
+    status: str
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class Comparison:
+    baseline: RunRef
+    candidate: RunRef
+    stages: tuple[StageComparison, ...]
+    verdict: CompareVerdict
+    reasons: tuple[str, ...]
+    alpha: float
+    thresholds: CompareThresholds = field(default_factory=CompareThresholds)
+    skipped: tuple[str, ...] = ()     # profiles/stages present on one side only
+
+    @property
+    def exit_code(self) -> int:
+        return {"pass": EXIT_PASS, "regression": EXIT_FAIL}.get(self.verdict, EXIT_INCONCLUSIVE)
+
+
+def _windows(profile: ProfileResult, stage: int) -> list[Interval]:
+    return [iv for iv in profile.timeseries if iv.stage == stage]
+
+
+def _latency_metric(name: str, b: StageResult, c: StageResult, bw: list[Interval],
+                    cw: list[Interval], threshold: float | None, alpha: float,
+                    seed: int) -> MetricComparison:
+    pct = float(name[1:])
+    b_ms = b.hist().percentile_us(pct) / 1000.0
+    c_ms = c.hist().percentile_us(pct) / 1000.0
+    attr = f"{name}_ms"
+    b_vals = [getattr(iv, attr) for iv in bw if iv.requests > 0]
+    c_vals = [getattr(iv, attr) for iv in cw if iv.requests > 0]
+    test = stats.mann_whitney(c_vals, b_vals, alternative="greater")
+    ci = stats.ratio_of_means_ci(c_vals, b_vals, seed=seed)
+    change = c_ms / b_ms - 1 if b_ms > 0 else 0.0
+    significant = test.p_value < alpha
+    practical = threshold is not None and change > threshold
+    return MetricComparison(
+        metric=name, unit="ms", baseline=b_ms, candidate=c_ms, change=change,
+        ci_low=ci.low if ci else None, ci_high=ci.high if ci else None,
+        test=f"{test.test} on per-second {name}", p_value=test.p_value, threshold=threshold,
+        significant=significant, practical=practical, regression=significant and practical)
+
+
+def _error_metric(b: StageResult, c: StageResult, threshold_pp: float | None,
+                  alpha: float) -> MetricComparison:
+    test = stats.two_proportion_z(c.errors, c.requests, b.errors, b.requests, "greater")
+    b_rate, c_rate = b.error_rate, c.error_rate
+    diff_pp = (c_rate - b_rate) * 100
+    # Wald interval of the difference, for the report only; the gate uses the pooled test.
+    se = ((b_rate * (1 - b_rate) / max(b.requests, 1))
+          + (c_rate * (1 - c_rate) / max(c.requests, 1))) ** 0.5 * 100
+    z = float(norm.ppf(0.975))
+    significant = test.p_value < alpha
+    practical = threshold_pp is not None and diff_pp > threshold_pp
+    return MetricComparison(
+        metric="error_rate", unit="%", baseline=b_rate * 100, candidate=c_rate * 100,
+        change=diff_pp, ci_low=diff_pp - z * se, ci_high=diff_pp + z * se,
+        test=test.test, p_value=test.p_value, threshold=threshold_pp,
+        significant=significant, practical=practical, regression=significant and practical)
+
+
+def _throughput_metric(b: StageResult, c: StageResult, bw: list[Interval], cw: list[Interval],
+                       threshold: float | None, alpha: float, seed: int) -> MetricComparison:
+    b_vals = [iv.rps for iv in bw]
+    c_vals = [iv.rps for iv in cw]
+    test = stats.mann_whitney(c_vals, b_vals, alternative="less")
+    ci = stats.ratio_of_means_ci(c_vals, b_vals, seed=seed)
+    change = c.throughput_rps / b.throughput_rps - 1 if b.throughput_rps > 0 else 0.0
+    significant = test.p_value < alpha
+    practical = threshold is not None and change < -threshold
+    return MetricComparison(
+        metric="throughput", unit="rps", baseline=b.throughput_rps, candidate=c.throughput_rps,
+        change=change, ci_low=ci.low if ci else None, ci_high=ci.high if ci else None,
+        test=f"{test.test} on per-second rps", p_value=test.p_value, threshold=threshold,
+        significant=significant, practical=practical, regression=significant and practical)
+
+
+def _describe(m: MetricComparison) -> str:
+    if m.metric == "error_rate":
+        return (f"error_rate {m.baseline:.2f}% -> {m.candidate:.2f}% ({m.change:+.2f} pp, "
+                f"p={m.p_value:.3g})")
+    return (f"{m.metric} {m.baseline:.3f} -> {m.candidate:.3f} {m.unit} ({m.change:+.1%}, "
+            f"p={m.p_value:.3g})")
+
+
+def compare_stage(profile: str, b: StageResult, c: StageResult, bw: list[Interval],
+                  cw: list[Interval], thresholds: CompareThresholds = CompareThresholds(),
+                  alpha: float = 0.05, seed: int = 0) -> StageComparison:
+    """Compare one stage given both StageResults and their per-second windows."""
+    t = thresholds
+    limits = {"p50": t.p50_increase, "p95": t.p95_increase, "p99": t.p99_increase}
+    metrics = [_latency_metric(n, b, c, bw, cw, limits[n], alpha, seed) for n in _LATENCY]
+    metrics.append(_error_metric(b, c, t.error_rate_increase_pp, alpha))
+    metrics.append(_throughput_metric(b, c, bw, cw, t.throughput_decrease, alpha, seed))
+    reasons = [f"regression: {_describe(m)}" for m in metrics if m.regression]
+    short = []
+    for side, st, ws in (("baseline", b, bw), ("candidate", c, cw)):
+        if len(ws) < t.min_windows:
+            short.append(f"{side} has {len(ws)} one-second windows (< {t.min_windows})")
+        if st.requests < t.min_requests:
+            short.append(f"{side} has {st.requests} requests (< {t.min_requests})")
+    verdict: CompareVerdict
+    if short:
+        # Too little data: no test can be trusted, in either direction.
+        verdict = "inconclusive"
+        reasons = [f"too little data: {s}" for s in short]
+        metrics = [_no_gate(m) for m in metrics]
+    else:
+        verdict = "regression" if reasons else "pass"
+    bh, ch = b.hist(), c.hist()
+    spectrum = tuple((p, bh.percentile_us(p) / 1000.0, ch.percentile_us(p) / 1000.0)
+                     for p in SPECTRUM_PERCENTILES)
+    return StageComparison(
+        profile=profile, stage=b.index, label=b.label or c.label,
+        baseline_requests=b.requests, candidate_requests=c.requests,
+        baseline_windows=len(bw), candidate_windows=len(cw), metrics=tuple(metrics),
+        verdict=verdict, reasons=tuple(reasons), spectrum=spectrum,
+        baseline_window_p99_ms=tuple(iv.p99_ms for iv in bw),
+        candidate_window_p99_ms=tuple(iv.p99_ms for iv in cw))
+
+
+def _no_gate(m: MetricComparison) -> MetricComparison:
+    return replace(m, significant=False, regression=False)
+
+
+def _ref(r: RunResult) -> RunRef:
+    return RunRef(scenario=r.scenario.name, target=r.scenario.target, started_at=r.started_at,
+                  status=r.status, partial=r.partial)
+
+
+def compare(baseline: RunResult, candidate: RunResult,
+            thresholds: CompareThresholds = CompareThresholds(), alpha: float = 0.05,
+            seed: int = 0) -> Comparison:
+    """Compare every measured stage present in both runs; the worst stage sets the verdict.
+
+    Regression anywhere wins (exit 1). Otherwise the result is inconclusive (exit 4)
+    when any stage had too little data, nothing could be matched, or either
+    generator fell behind (its latencies would include its own lag); else pass.
+    """
+    if not 0 < alpha < 1:
+        raise ScenarioError("alpha", f"must be between 0 and 1 (got {alpha})")
+    stages: list[StageComparison] = []
+    skipped: list[str] = []
+    cand_profiles = {p.name: p for p in candidate.profiles}
+    for bp in baseline.profiles:
+        cp = cand_profiles.get(bp.name)
+        if cp is None:
+            skipped.append(f"profile {bp.name!r} is only in the baseline")
+            continue
+        c_stages = {s.index: s for s in cp.measured_stages()}
+        for bs in bp.measured_stages():
+            cs = c_stages.pop(bs.index, None)
+            if cs is None:
+                skipped.append(f"{bp.name} stage {bs.index} is only in the baseline")
+                continue
+            stages.append(compare_stage(bp.name, bs, cs, _windows(bp, bs.index),
+                                        _windows(cp, cs.index), thresholds, alpha, seed))
+        skipped.extend(f"{bp.name} stage {i} is only in the candidate" for i in sorted(c_stages))
+    base_names = {p.name for p in baseline.profiles}
+    skipped.extend(f"profile {p.name!r} is only in the candidate"
+                   for p in candidate.profiles if p.name not in base_names)
+
+    reasons: list[str] = []
+    for s in stages:
+        reasons.extend(f"{s.profile} stage {s.stage}: {r}" for r in s.reasons
+                       if s.verdict != "pass")
+    verdict: CompareVerdict
+    if any(s.verdict == "regression" for s in stages):
+        verdict = "regression"
+        reasons = [r for r in reasons if "regression:" in r]
+    elif not stages:
+        verdict = "inconclusive"
+        reasons = ["no measured stage is present in both runs"]
+    elif any(s.verdict == "inconclusive" for s in stages):
+        verdict = "inconclusive"
+    else:
+        verdict = "pass"
+    for side, r in (("baseline", baseline), ("candidate", candidate)):
+        if r.health.fell_behind:
+            reasons.append(f"the {side} generator fell behind its schedule")
+            if verdict == "pass":
+                verdict = "inconclusive"
+    if verdict == "pass":
+        reasons = [f"no significant regression beyond the thresholds in {len(stages)} stage(s)"]
+    return Comparison(baseline=_ref(baseline), candidate=_ref(candidate), stages=tuple(stages),
+                      verdict=verdict, reasons=tuple(reasons), alpha=alpha,
+                      thresholds=thresholds, skipped=tuple(skipped))

@@ -1,0 +1,147 @@
+"""compare(): the regression gate on synthetic RunResults (no network)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from loadkit.analysis.compare import CompareThresholds, compare
+from loadkit.errors import ScenarioError
+from loadkit.results import GeneratorHealth, Interval, LatencyHistogram, RunResult
+from tests.results.factories import result_of, stage_from
+
+T0 = 1_700_000_000.0
+
+
+def synthetic_run(*, seed: int, windows: int = 10, per_window: int = 200, median_ms: float = 10.0,
+                  error_rate: float = 0.0, rps_scale: float = 1.0, name: str = "throughput"
+                  ) -> RunResult:
+    """A one-stage run whose latencies are lognormal around ``median_ms``, window by window.
+
+    Each window gets its own small random level shift, as real seconds do.
+    """
+    rng = np.random.default_rng(seed)
+    all_us: list[int] = []
+    ivs: list[Interval] = []
+    errors = 0
+    for w in range(windows):
+        shift = rng.normal(1.0, 0.03)
+        lat_us = (rng.lognormal(np.log(median_ms * 1000 * shift), 0.25, per_window)).astype(int)
+        n_err = int(rng.binomial(per_window, error_rate))
+        errors += n_err
+        all_us.extend(lat_us.tolist())
+        h = LatencyHistogram()
+        h.record_many(lat_us)
+        rps = per_window * rps_scale * rng.normal(1.0, 0.02)
+        ivs.append(Interval(t=T0 + w, elapsed_s=float(w), stage=0, requests=per_window,
+                            ok=per_window - n_err, errors=n_err, rps=rps,
+                            p50_ms=h.percentile_us(50) / 1000, p90_ms=h.percentile_us(90) / 1000,
+                            p95_ms=h.percentile_us(95) / 1000, p99_ms=h.percentile_us(99) / 1000,
+                            max_ms=h.max_us / 1000))
+    stage = stage_from(all_us, errors=errors, duration_s=windows / rps_scale)
+    return result_of([stage], name=name, timeseries=ivs)
+
+
+def test_identical_configurations_pass():
+    result = compare(synthetic_run(seed=1), synthetic_run(seed=2))
+    assert result.verdict == "pass"
+    assert result.exit_code == 0
+    (stage,) = result.stages
+    assert abs(stage.metric("p99").change) < 0.10
+
+
+def test_a_and_a_passes_in_most_of_many_random_pairs():
+    verdicts = [compare(synthetic_run(seed=2 * i), synthetic_run(seed=2 * i + 1)).verdict
+                for i in range(20)]
+    assert verdicts.count("regression") <= 2
+
+
+def test_thirty_percent_slower_tail_is_a_regression():
+    result = compare(synthetic_run(seed=1), synthetic_run(seed=2, median_ms=13.0))
+    assert result.verdict == "regression"
+    assert result.exit_code == 1
+    p99 = result.stages[0].metric("p99")
+    assert p99.significant and p99.practical
+    assert 0.2 < p99.change < 0.4
+    assert p99.ci_low is not None and p99.ci_low > 1.0
+    assert any("p99" in r for r in result.reasons)
+
+
+def test_a_faster_candidate_is_not_a_regression():
+    result = compare(synthetic_run(seed=1), synthetic_run(seed=2, median_ms=7.0))
+    assert result.verdict == "pass"
+
+
+def test_small_significant_slowdown_under_the_practical_threshold_passes():
+    result = compare(synthetic_run(seed=1, windows=30), synthetic_run(seed=2, windows=30,
+                                                                      median_ms=10.5))
+    p50 = result.stages[0].metric("p50")
+    assert p50.significant and not p50.practical
+    assert result.verdict == "pass"
+
+
+def test_large_slowdown_is_not_called_significant_on_too_few_windows():
+    result = compare(synthetic_run(seed=1, windows=3), synthetic_run(seed=2, windows=3,
+                                                                     median_ms=13.0))
+    assert result.verdict == "inconclusive"
+    assert result.exit_code == 4
+    assert any("windows" in r for r in result.reasons)
+
+
+def test_error_rate_jump_is_a_regression():
+    result = compare(synthetic_run(seed=1), synthetic_run(seed=2, error_rate=0.03))
+    err = result.stages[0].metric("error_rate")
+    assert err.change > 0.5 and err.significant
+    assert result.verdict == "regression"
+
+
+def test_throughput_drop_is_a_regression():
+    result = compare(synthetic_run(seed=1), synthetic_run(seed=2, rps_scale=0.8))
+    assert result.stages[0].metric("throughput").regression
+    assert result.verdict == "regression"
+
+
+def test_disabled_gate_reports_but_does_not_fail():
+    thresholds = CompareThresholds.from_dict({"p99": None, "p95": None, "p50": None})
+    result = compare(synthetic_run(seed=1), synthetic_run(seed=2, median_ms=13.0), thresholds)
+    assert result.stages[0].metric("p99").significant
+    assert result.verdict == "pass"
+
+
+def test_profiles_present_on_one_side_only_are_listed_not_compared():
+    result = compare(synthetic_run(seed=1, name="a"), synthetic_run(seed=2, name="b"))
+    assert result.verdict == "inconclusive"
+    assert len(result.skipped) == 2
+
+
+def test_a_generator_that_fell_behind_makes_a_pass_inconclusive():
+    lagging = replace(synthetic_run(seed=2), health=GeneratorHealth(fell_behind=True))
+    result = compare(synthetic_run(seed=1), lagging)
+    assert result.verdict == "inconclusive"
+    assert any("fell behind" in r for r in result.reasons)
+
+
+def test_thresholds_build_from_a_scenario_block():
+    t = CompareThresholds.from_dict({"p99": "20%", "error_rate": "1pp", "throughput": 0.05,
+                                     "min_windows": 8})
+    assert (t.p99_increase, t.error_rate_increase_pp, t.throughput_decrease, t.min_windows) == (
+        pytest.approx(0.2), 1.0, 0.05, 8)
+
+
+@pytest.mark.parametrize("block, field", [
+    ({"p98": "10%"}, "compare.p98"),
+    ({"p99": "ten"}, "compare.p99"),
+    ({"min_windows": 0}, "compare.min_windows"),
+    ({"error_rate": -1}, "compare.error_rate"),
+], ids=["unknown-key", "not-a-number", "zero-windows", "negative"])
+def test_bad_threshold_names_the_field(block, field):
+    with pytest.raises(ScenarioError) as exc:
+        CompareThresholds.from_dict(block)
+    assert str(exc.value).startswith(field)
+
+
+def test_bad_alpha_is_a_usage_error():
+    with pytest.raises(ScenarioError):
+        compare(synthetic_run(seed=1), synthetic_run(seed=2), alpha=1.5)
