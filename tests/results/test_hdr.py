@@ -1,0 +1,76 @@
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loadkit.results.hdr import HIGHEST_US, LatencyHistogram
+
+values = st.lists(st.integers(min_value=0, max_value=HIGHEST_US * 2), max_size=300)
+
+
+def hist_of(vals):
+    h = LatencyHistogram()
+    for v in vals:
+        h.record(v)
+    return h
+
+
+@given(values)
+@settings(max_examples=60, deadline=None)
+def test_bulk_recording_equals_one_by_one_recording(vals):
+    bulk = LatencyHistogram()
+    bulk.record_many(np.array(vals, dtype=np.int64))
+    assert bulk == hist_of(vals)
+    assert bulk.min_us == hist_of(vals).min_us
+    assert bulk.max_us == hist_of(vals).max_us
+
+
+@given(values, values)
+@settings(max_examples=60, deadline=None)
+def test_merging_two_histograms_equals_recording_their_union(a, b):
+    merged = hist_of(a)
+    merged.add(hist_of(b))
+    assert merged == hist_of(a + b)
+    assert merged.count == len(a) + len(b)
+
+
+@given(values)
+@settings(max_examples=40, deadline=None)
+def test_encoding_round_trips_exactly(vals):
+    h = hist_of(vals)
+    back = LatencyHistogram.decode(h.encode(), h.overflow)
+    assert back == h
+    assert back.percentile_us(99) == h.percentile_us(99)
+
+
+def test_values_above_one_hour_are_clamped_and_counted_not_dropped():
+    h = LatencyHistogram()
+    h.record(HIGHEST_US * 10)
+    h.record_many([HIGHEST_US + 1, 5])
+    assert h.count == 3
+    assert h.overflow == 2
+    assert h.max_us >= HIGHEST_US * 0.999
+
+
+def test_percentiles_are_within_three_significant_digits():
+    rng = np.random.default_rng(3)
+    vals = rng.integers(1_000, 900_000, 20_000)
+    h = LatencyHistogram()
+    h.record_many(vals)
+    exact = float(np.percentile(vals, 99, method="inverted_cdf"))
+    assert abs(h.percentile_us(99) - exact) / exact < 0.002
+
+
+def test_empty_histogram_reads_as_zero():
+    h = LatencyHistogram()
+    assert (h.count, h.percentile_us(99), h.min_us, h.max_us, h.mean_us) == (0, 0, 0, 0, 0.0)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=10**9), min_size=1, max_size=200),
+       st.floats(min_value=0.0, max_value=100.0))
+@settings(max_examples=12, deadline=None)  # the package side is slow Python loops
+def test_fast_statistics_match_the_hdrhistogram_package(vals, pct):
+    h = hist_of(vals)
+    raw = h._h
+    assert h.percentile_us(pct) == raw.get_value_at_percentile(pct)
+    assert abs(h.mean_us - raw.get_mean_value()) <= 1e-6 * max(1.0, raw.get_mean_value())
+    assert abs(h.stdev_us - raw.get_stddev()) <= 1e-6 * max(1.0, raw.get_stddev())
