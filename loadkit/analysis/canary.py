@@ -1,0 +1,366 @@
+"""Canary decisions: promote / hold / rollback for one stage, from what it measured.
+
+Pure: ``decide_stage`` reads two StageResults (candidate and baseline, measured at
+the same time under one split load) and an agreement sample, and never touches a
+network; ``loadkit.canary`` runs the load and calls it. The rules follow the
+seed's canary criteria:
+
+- **rollback** at once when the candidate's p99 is >= ``rollback_p99_ratio`` x the
+  baseline's, its error rate is more than ``rollback_error_rate_pp`` points higher,
+  or prediction agreement is below ``min_agreement`` -- each only when the
+  difference is statistically significant, so one slow request among ten cannot
+  roll a release back (not enough evidence is a *hold*, never a pass);
+- **promote** only when every criterion passes on at least ``min_requests`` per side;
+- otherwise **hold**.
+
+Because both sides run concurrently and interleaved in time, shared noise (GC,
+the host) hits both alike; the p99 ratio's interval is therefore bootstrapped from
+the two histograms (request as the unit), unlike ``compare`` which must use windows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, Mapping, Sequence
+
+from loadkit.analysis import stats
+from loadkit.errors import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_PASS, ScenarioError
+from loadkit.results.model import Interval, StageResult
+from loadkit.units import parse_duration, parse_fraction
+
+Decision = Literal["promote", "hold", "rollback"]
+Status = Literal["pass", "hold", "rollback"]
+AgreementMode = Literal["auto", "exact", "tolerance", "top_label"]
+_MODES = ("auto", "exact", "tolerance", "top_label")
+
+
+@dataclass(frozen=True)
+class CanaryStage:
+    """One step of the rollout: the candidate's traffic share, for how long, on how much."""
+
+    share: float                 # 0 < share <= 1
+    duration_s: float = 30.0
+    min_requests: int = 100      # per side, to be allowed to promote
+
+
+DEFAULT_STAGES = (CanaryStage(0.01, 30.0, 50), CanaryStage(0.05, 30.0, 100),
+                  CanaryStage(0.25, 30.0, 200), CanaryStage(1.0, 30.0, 200))
+
+
+@dataclass(frozen=True)
+class CanaryConfig:
+    """The ``canary:`` block; every field has a default, so ``{}`` is a valid block."""
+
+    stages: tuple[CanaryStage, ...] = DEFAULT_STAGES
+    profile: str | None = None           # whose load to split (default: the first profile)
+    rate: float | None = None            # total rps, overriding the profile's
+    concurrency: int | None = None       # total workers, overriding the profile's
+    min_side_rps: float = 20.0           # floor for each side (open model); see loadkit.canary
+    rollback_p99_ratio: float = 2.0
+    promote_p99_ratio: float = 1.2
+    rollback_error_rate_pp: float = 5.0
+    promote_error_rate_pp: float = 1.0
+    min_agreement: float = 0.95
+    agreement_sample: int = 50           # inputs sent to both per stage
+    agreement_mode: AgreementMode = "auto"
+    agreement_tolerance: float = 1e-6
+    alpha: float = 0.05
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "canary") -> "CanaryConfig":
+        names = {f.name for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in names:
+                raise ScenarioError(f"{where}.{key}", "unknown setting (known: "
+                                    + ", ".join(sorted(names)) + ")")
+            try:
+                kwargs[key] = _field_value(key, value, f"{where}.{key}")
+            except (TypeError, ValueError) as exc:
+                raise ScenarioError(f"{where}.{key}", str(exc)) from None
+        return cls(**kwargs)
+
+
+def _stage_value(item: Any, where: str) -> CanaryStage:
+    if not isinstance(item, Mapping):
+        raise ScenarioError(where, "expected {share: 5%, duration: 30s, min_requests: 100}")
+    unknown = set(item) - {"share", "duration", "min_requests"}
+    if unknown:
+        raise ScenarioError(f"{where}.{sorted(unknown)[0]}", "unknown setting")
+    if "share" not in item:
+        raise ScenarioError(f"{where}.share", "is required")
+    try:
+        share = parse_fraction(item["share"])
+        if not 0 < share <= 1:
+            raise ValueError(f"must be in (0%, 100%], got {item['share']!r}")
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"{where}.share", str(exc)) from None
+    try:
+        duration = parse_duration(item.get("duration", 30.0))
+        if duration <= 0:
+            raise ValueError("must be positive")
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"{where}.duration", str(exc)) from None
+    min_req = item.get("min_requests", 100)
+    if isinstance(min_req, bool) or not isinstance(min_req, int) or min_req < 1:
+        raise ScenarioError(f"{where}.min_requests", f"must be a whole number >= 1, got {min_req!r}")
+    return CanaryStage(share, duration, min_req)
+
+
+def _field_value(key: str, value: Any, where: str) -> Any:
+    if key == "stages":
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ValueError("must be a non-empty list of stages")
+        out = tuple(_stage_value(v, f"{where}[{i}]") for i, v in enumerate(value))
+        if any(b.share < a.share for a, b in zip(out, out[1:])):
+            raise ValueError("shares must not decrease from one stage to the next")
+        return out
+    if key == "profile":
+        return None if value is None else str(value)
+    if key == "agreement_mode":
+        if value not in _MODES:
+            raise ValueError(f"must be one of {', '.join(_MODES)}, got {value!r}")
+        return value
+    if key in ("concurrency", "agreement_sample", "seed"):
+        if value is None and key == "concurrency":
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"must be a whole number, got {value!r}")
+        return value
+    if value is None and key == "rate":
+        return None
+    if key.endswith("_pp"):
+        text = str(value).strip()
+        num = float(text[:-2] if text.endswith("pp") else text.rstrip("%"))
+    elif key in ("min_agreement", "alpha"):
+        num = parse_fraction(value)
+        if not 0 <= num <= 1:
+            raise ValueError(f"must be between 0 and 1, got {value!r}")
+    else:
+        num = float(str(value).removesuffix("rps").removesuffix("x"))
+    if not math.isfinite(num) or num < 0:
+        raise ValueError(f"must be a non-negative number, got {value!r}")
+    return num
+
+
+# -- prediction agreement ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AgreementSample:
+    """Inputs sent to both versions: how many answered on both sides, how many agreed."""
+
+    compared: int = 0
+    matched: int = 0
+    failed: int = 0                        # an input either side did not answer properly
+    mode: str = "auto"
+    mismatches: tuple[str, ...] = ()       # a few short examples, for the report
+
+    @property
+    def share(self) -> float | None:
+        return self.matched / self.compared if self.compared else None
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _top_label(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        if "label" in x:
+            return x["label"]
+        if x and all(_number(v) for v in x.values()):
+            return max(x, key=lambda k: x[k])
+    if isinstance(x, (list, tuple)) and x and all(_number(v) for v in x):
+        return max(range(len(x)), key=lambda i: x[i])
+    return x
+
+
+def _close(a: Any, b: Any, tol: float) -> bool:
+    if _number(a) and _number(b):
+        return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_close(x, y, tol) for x, y in zip(a, b))
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_close(a[k], b[k], tol) for k in a)
+    return bool(a == b)
+
+
+def predictions_match(a: Any, b: Any, mode: AgreementMode = "auto",
+                      tolerance: float = 1e-6) -> bool:
+    """Whether two responses' ``predictions`` agree.
+
+    ``exact``: equal values. ``tolerance``: numbers within ``tolerance`` (relative or
+    absolute), the rest equal. ``top_label``: per item, the same label (``label`` key,
+    argmax of a probability list or dict, or the item itself). ``auto``: ``tolerance``,
+    which is exact for labels and forgiving of float noise for scores.
+    A batch agrees only when every item does.
+    """
+    if mode == "exact":
+        return bool(a == b)
+    if mode == "top_label":
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b) \
+                and not all(_number(v) for v in a):
+            return all(_top_label(x) == _top_label(y) for x, y in zip(a, b))
+        return bool(_top_label(a) == _top_label(b))
+    return _close(a, b, tolerance)
+
+
+# -- one stage's decision ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Criterion:
+    """One rule of one stage: the observed value, the thresholds and what it says."""
+
+    name: str                      # requests | p99_ratio | error_rate | agreement
+    value: float | None
+    promote_threshold: float | None
+    rollback_threshold: float | None
+    status: Status
+    detail: str
+    p_value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    """What one canary stage measured and decided (and why)."""
+
+    index: int
+    share: float
+    duration_s: float
+    decision: Decision
+    reason: str
+    criteria: tuple[Criterion, ...]
+    baseline_requests: int
+    candidate_requests: int
+    baseline_rps: float
+    candidate_rps: float
+    baseline_p99_ms: float
+    candidate_p99_ms: float
+    baseline_error_rate: float
+    candidate_error_rate: float
+    agreement: AgreementSample = field(default_factory=AgreementSample)
+    baseline_load: str = ""        # e.g. "rate 99 rps", as asked
+    candidate_load: str = ""
+    baseline_window_p99_ms: tuple[float, ...] = ()
+    candidate_window_p99_ms: tuple[float, ...] = ()
+
+    def criterion(self, name: str) -> Criterion:
+        for c in self.criteria:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _requests(b: StageResult, c: StageResult, need: int) -> Criterion:
+    low = min(b.requests, c.requests)
+    ok = low >= need
+    return Criterion("requests", float(low), float(need), None, "pass" if ok else "hold",
+                     f"candidate {c.requests}, baseline {b.requests} requests"
+                     + ("" if ok else f" (< {need} on a side)"))
+
+
+def _latency(b: StageResult, c: StageResult, cfg: CanaryConfig) -> Criterion:
+    got = stats.hist_percentile_ratio_ci(c.hist().recorded_values(), b.hist().recorded_values(),
+                                         99.0, confidence=1 - cfg.alpha, seed=cfg.seed)
+    if got is None:
+        return Criterion("p99_ratio", None, cfg.promote_p99_ratio, cfg.rollback_p99_ratio,
+                         "hold", "no latency measured on a side")
+    ratio, ci = got
+    # Significantly slower: the (1 - alpha) interval of the ratio lies above 1.
+    slower = ci.low > 1.0
+    common = dict(p_value=None, ci_low=ci.low, ci_high=ci.high)
+    if ratio >= cfg.rollback_p99_ratio and slower:
+        return Criterion("p99_ratio", ratio, cfg.promote_p99_ratio, cfg.rollback_p99_ratio,
+                         "rollback", f"p99 {ratio:.2f}x baseline (>= {cfg.rollback_p99_ratio:g}x, "
+                         f"interval {ci.low:.2f}-{ci.high:.2f})", **common)
+    if ratio <= cfg.promote_p99_ratio:
+        return Criterion("p99_ratio", ratio, cfg.promote_p99_ratio, cfg.rollback_p99_ratio,
+                         "pass", f"p99 {ratio:.2f}x baseline", **common)
+    why = "not significant" if ratio >= cfg.rollback_p99_ratio else \
+        f"above the {cfg.promote_p99_ratio:g}x needed to promote"
+    return Criterion("p99_ratio", ratio, cfg.promote_p99_ratio, cfg.rollback_p99_ratio, "hold",
+                     f"p99 {ratio:.2f}x baseline ({why})", **common)
+
+
+def _errors(b: StageResult, c: StageResult, cfg: CanaryConfig) -> Criterion:
+    diff_pp = (c.error_rate - b.error_rate) * 100
+    test = stats.two_proportion_z(c.errors, c.requests, b.errors, b.requests, "greater")
+    args = ("error_rate", diff_pp, cfg.promote_error_rate_pp, cfg.rollback_error_rate_pp)
+    text = (f"error rate {c.error_rate:.1%} vs {b.error_rate:.1%} ({diff_pp:+.1f} pp, "
+            f"p={test.p_value:.2g})")
+    if diff_pp > cfg.rollback_error_rate_pp and test.p_value < cfg.alpha:
+        return Criterion(*args, "rollback", text, p_value=test.p_value)
+    if diff_pp <= cfg.promote_error_rate_pp:
+        return Criterion(*args, "pass", text, p_value=test.p_value)
+    return Criterion(*args, "hold", text, p_value=test.p_value)
+
+
+def _agreement(sample: AgreementSample, cfg: CanaryConfig) -> Criterion:
+    args = ("agreement", sample.share, cfg.min_agreement, cfg.min_agreement)
+    if cfg.agreement_sample == 0:
+        return Criterion("agreement", None, None, None, "pass", "not checked (agreement_sample: 0)")
+    if not sample.compared:
+        return Criterion(*args, "hold", f"no input answered by both ({sample.failed} failed)")
+    share = sample.matched / sample.compared
+    test = stats.binomial_below(sample.matched, sample.compared, cfg.min_agreement)
+    text = f"{sample.matched}/{sample.compared} predictions agree ({share:.0%}, {sample.mode})"
+    if share < cfg.min_agreement and test.p_value < cfg.alpha:
+        return Criterion(*args, "rollback", text + f" < {cfg.min_agreement:.0%}",
+                         p_value=test.p_value)
+    if share >= cfg.min_agreement:
+        return Criterion(*args, "pass", text, p_value=test.p_value)
+    return Criterion(*args, "hold", text + f" < {cfg.min_agreement:.0%} but not significant "
+                     f"(p={test.p_value:.2g})", p_value=test.p_value)
+
+
+def decide_stage(index: int, spec: CanaryStage, baseline: StageResult, candidate: StageResult,
+                 agreement: AgreementSample, config: CanaryConfig = CanaryConfig(), *,
+                 baseline_windows: Sequence[Interval] = (),
+                 candidate_windows: Sequence[Interval] = (),
+                 baseline_load: str = "", candidate_load: str = "") -> StageOutcome:
+    """Judge one stage: any rollback criterion rolls back; all passing promotes; else hold."""
+    criteria = (_requests(baseline, candidate, spec.min_requests),
+                _latency(baseline, candidate, config),
+                _errors(baseline, candidate, config),
+                _agreement(agreement, config))
+    rollbacks = [c for c in criteria if c.status == "rollback"]
+    holds = [c for c in criteria if c.status == "hold"]
+    decision: Decision
+    if rollbacks:
+        decision, reason = "rollback", "; ".join(c.detail for c in rollbacks)
+    elif holds:
+        decision, reason = "hold", "; ".join(c.detail for c in holds)
+    else:
+        decision, reason = "promote", "every criterion passed"
+    return StageOutcome(
+        index=index, share=spec.share, duration_s=spec.duration_s, decision=decision,
+        reason=reason, criteria=criteria,
+        baseline_requests=baseline.requests, candidate_requests=candidate.requests,
+        baseline_rps=baseline.throughput_rps, candidate_rps=candidate.throughput_rps,
+        baseline_p99_ms=baseline.latency_ms.p99, candidate_p99_ms=candidate.latency_ms.p99,
+        baseline_error_rate=baseline.error_rate, candidate_error_rate=candidate.error_rate,
+        agreement=agreement, baseline_load=baseline_load, candidate_load=candidate_load,
+        baseline_window_p99_ms=tuple(iv.p99_ms for iv in baseline_windows),
+        candidate_window_p99_ms=tuple(iv.p99_ms for iv in candidate_windows))
+
+
+def overall(outcomes: Sequence[StageOutcome], planned: int) -> tuple[Decision, str]:
+    """The run's decision: rollback if any stage rolled back, promote only through the last."""
+    if not outcomes:
+        return "hold", "no stage ran"
+    last = outcomes[-1]
+    if last.decision == "rollback":
+        return "rollback", f"stage {last.index + 1} ({last.share:.0%}): {last.reason}"
+    if last.decision == "hold":
+        return "hold", f"stage {last.index + 1} ({last.share:.0%}): {last.reason}"
+    if len(outcomes) < planned:
+        return "hold", f"stopped after stage {last.index + 1} of {planned}"
+    return "promote", f"promoted through {last.share:.0%}"
+
+
+def exit_code_of(decision: Decision) -> int:
+    return {"promote": EXIT_PASS, "rollback": EXIT_FAIL}.get(decision, EXIT_INCONCLUSIVE)
