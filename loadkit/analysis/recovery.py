@@ -1,0 +1,99 @@
+"""Recovery time after overload, read from a profile's per-second timeseries.
+
+Used by the stress analysis (after the last overload step) and the spike analysis
+(after the spike). Recovery time = seconds from the end of overload until the
+1-second p99 is back under the threshold *and stays there* to the end of the
+observed window. "Stays" needs evidence: at least ``hold_s`` good seconds at the
+end; a shorter window is reported as unknown rather than guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+from loadkit.results.model import Interval, ProfileResult, StageResult
+from loadkit.sla.grammar import Rule, compare
+
+RecoveryStatus = Literal["recovered", "did not recover", "unknown"]
+
+
+@dataclass(frozen=True)
+class Recovery:
+    status: RecoveryStatus
+    seconds: float | None           # None unless recovered
+    threshold_ms: float
+    reason: str
+
+    @property
+    def recovered(self) -> bool:
+        return self.status == "recovered"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"status": self.status, "seconds": self.seconds,
+                "threshold_ms": round(self.threshold_ms, 3), "reason": self.reason}
+
+    def words(self) -> str:
+        """Short phrase for headlines: "recovered in 3 s" / "did not recover"."""
+        if self.status == "recovered":
+            return f"recovered in {self.seconds:.3g} s"
+        if self.status == "did not recover":
+            return "did not recover"
+        return "recovery unknown"
+
+
+def recovery_time(timeseries: Sequence[Interval], *, overload_end_t: float, threshold_ms: float,
+                  hold_s: int = 3, op: str = "<", window_end_t: float | None = None,
+                  max_error_rate: float | None = None) -> Recovery:
+    """How long after ``overload_end_t`` (unix s) the 1-second p99 got back under ``threshold_ms``.
+
+    Seconds with no requests are no evidence either way and are skipped. The
+    second that straddles the end of overload counts (recovery is then 0 s). With
+    ``max_error_rate``, a second with more errors than that is not yet recovered
+    either: fast failures must not pass for a recovered service.
+    """
+    after = [iv for iv in timeseries
+             if iv.t + 1 > overload_end_t and iv.requests > 0
+             and (window_end_t is None or iv.t < window_end_t)]
+    if not after:
+        return Recovery("unknown", None, threshold_ms, "no measurements after the overload")
+
+    def good(iv: Interval) -> bool:
+        if not compare(iv.p99_ms, op, threshold_ms):
+            return False
+        return max_error_rate is None or iv.errors / iv.requests <= max_error_rate
+
+    last_bad = max((i for i, iv in enumerate(after) if not good(iv)), default=-1)
+    streak = after[last_bad + 1:]
+    limit = f"p99 {op} {threshold_ms:.4g} ms"
+    if not streak:
+        return Recovery("did not recover", None, threshold_ms,
+                        f"1-second p99 still {after[-1].p99_ms:.4g} ms at the end (need {limit})")
+    if len(streak) < hold_s:
+        status: RecoveryStatus = "unknown" if last_bad < 0 else "did not recover"
+        return Recovery(status, None, threshold_ms,
+                        f"only the last {len(streak)} s met {limit}; need {hold_s} s to say it stays")
+    seconds = max(0.0, round(streak[0].t - overload_end_t, 3))
+    return Recovery("recovered", seconds, threshold_ms,
+                    f"{limit} from {seconds:.3g} s after the overload to the end "
+                    f"({len(streak)} s)")
+
+
+def p99_threshold_ms(rules: Sequence[Rule]) -> Rule | None:
+    """The tightest profile-wide upper bound on p99 among the rules, if any."""
+    bounds = [r for r in rules if r.metric == "p99" and r.upper_bound and r.stage is None]
+    return min(bounds, key=lambda r: r.threshold) if bounds else None
+
+
+def error_rate_limit(rules: Sequence[Rule]) -> float | None:
+    bounds = [r.threshold for r in rules
+              if r.metric == "error_rate" and r.upper_bound and r.stage is None]
+    return min(bounds) if bounds else None
+
+
+def stage_start_t(profile: ProfileResult, stage: StageResult) -> float | None:
+    """Unix start of a stage: its own ``started_at``, else its first second in the timeseries."""
+    if stage.started_at > 0:
+        return stage.started_at
+    first = next((iv.t for iv in profile.timeseries if iv.stage >= stage.index), None)
+    return first
