@@ -1,0 +1,257 @@
+"""The validated scenario as frozen values: Scenario, ProfileSpec and friends.
+
+Where it sits: ``schema.py`` validates the YAML tree; ``build_scenario`` here turns
+it into these values (units in names, SLA rules parsed, dataset path resolved
+against the scenario file) and does the checks that need a field path across
+fields. The runner, CLI and Locust bridge read only these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from loadkit.errors import ScenarioError
+from loadkit.scenario import schema as s
+from loadkit.scenario.fields import steps_of
+from loadkit.scenario.plan import Checks, RequestSpec, Stability
+from loadkit.scenario.template import compile_template
+from loadkit.sla import Rule, parse_rule
+
+DATASET_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+                   ".parquet": "parquet", ".pq": "parquet"}
+DEFAULT_BODY = {"instances": "{{ rows }}"}   # the body when a dataset is given without one
+
+
+@dataclass(frozen=True)
+class StopWhen:
+    """A stress sequence stops stepping up once a step reaches either limit."""
+
+    error_rate: float | None = None        # fraction 0..1
+    p99_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class Recovery:
+    rate: float                            # requests/s
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class Spike:
+    multiplier: float
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class ProfileSpec:
+    """One profile, every kind in one shape; fields a kind does not use stay None/empty."""
+
+    name: str
+    kind: str
+    sla: tuple[Rule, ...] = ()             # global rules merged with the profile's own
+    concurrency: int | None = None         # latency, throughput, soak (closed)
+    concurrency_steps: tuple[int, ...] = ()  # ramp
+    rate: float | None = None              # constant-rate, spike (base), soak (open)
+    rate_steps: tuple[float, ...] = ()     # stress
+    duration_s: float | None = None
+    requests: int | None = None            # latency
+    stage_duration_s: float | None = None  # ramp, stress
+    batch_sizes: tuple[int, ...] = ()      # throughput sweep; empty: request.batch_size
+    stability: Stability | None = None     # throughput, ramp
+    stop_when: StopWhen | None = None      # stress
+    recovery: Recovery | None = None       # stress
+    spike: Spike | None = None             # spike
+    before_s: float | None = None          # spike: steady time before the spike
+    after_s: float | None = None           # spike: steady time after it
+    window_s: float | None = None          # soak: drift window
+    max_in_flight: int | None = None       # open model bound on concurrent requests
+    warmup_s: float | None = None          # None: the scenario's warmup
+    breakdown: str | None = None           # "payload_bytes" or a dataset column
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    path: Path                             # absolute
+    shown: str                             # as written in the file (for messages)
+    format: str                            # csv | jsonl | parquet
+    sample: int | None = None              # rows drawn once before the run; None: all
+    seed: int = 0
+    order: str = "random"                  # random | sequential
+
+
+@dataclass(frozen=True)
+class RequestTemplate:
+    """The request as the scenario describes it, before a target URL is known."""
+
+    method: str = "POST"
+    path: str = "/predict"
+    headers: tuple[tuple[str, str], ...] = ()
+    timeout_s: float = 5.0
+    body: Any = None                       # JSON-able template (see template.py)
+    batch_size: int = 1
+    max_response_bytes: int = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    target: str                            # http(s) URL or "mock"
+    profiles: tuple[ProfileSpec, ...]
+    request: RequestTemplate = field(default_factory=RequestTemplate)
+    mock: dict[str, Any] = field(default_factory=dict)
+    dataset: DatasetSpec | None = None
+    checks: Checks = field(default_factory=Checks)
+    warmup_s: float = 0.0
+    readiness_path: str | None = None
+    readiness_timeout_s: float = 30.0
+    sla: tuple[Rule, ...] = ()             # global rules
+    description: str | None = None
+    source: Path | None = None             # the scenario file, when loaded from one
+
+    def request_spec(self, target_url: str, insecure: bool = False) -> RequestSpec:
+        """The RequestSpec the engine sends, once the real base URL is known."""
+        return RequestSpec(
+            target=target_url, method=self.request.method, path=self.request.path,
+            headers=self.request.headers, timeout_s=self.request.timeout_s,
+            checks=self.checks, max_response_bytes=self.request.max_response_bytes,
+            insecure=insecure, readiness_path=self.readiness_path)
+
+    def profile(self, name: str) -> ProfileSpec:
+        for p in self.profiles:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def batch_sizes(self) -> tuple[int, ...]:
+        """Every batch size a profile will send, sorted."""
+        sizes = {b for p in self.profiles for b in (p.batch_sizes or (self.request.batch_size,))}
+        return tuple(sorted(sizes))
+
+
+def merge_rules(base: Iterable[Rule], extra: Iterable[Rule]) -> tuple[Rule, ...]:
+    """``extra`` rules replace ``base`` rules with the same metric and operator."""
+    out = list(base)
+    for rule in extra:
+        same = [i for i, r in enumerate(out) if (r.metric, r.op) == (rule.metric, rule.op)]
+        if same:
+            out[same[0]] = rule
+            for i in reversed(same[1:]):
+                del out[i]
+        else:
+            out.append(rule)
+    return tuple(out)
+
+
+def _rule(entry: str | s.SlaRuleModel) -> Rule:
+    if isinstance(entry, str):
+        return parse_rule(entry)
+    return parse_rule(entry.rule, abort=entry.abort, grace_s=entry.grace)
+
+
+def _stability(m: s.StabilityModel | None, fallback_s: float | None) -> Stability | None:
+    if m is None:
+        return None
+    return Stability(windows=m.windows, window_s=m.window, tolerance=m.tolerance,
+                     max_duration_s=m.max_duration or fallback_s or Stability.max_duration_s)
+
+
+def _profile(m: Any, global_sla: tuple[Rule, ...]) -> ProfileSpec:
+    common: dict[str, Any] = dict(
+        name=m.name or m.kind, kind=m.kind,
+        sla=merge_rules(global_sla, [_rule(e) for e in m.sla]),
+        max_in_flight=m.max_in_flight, warmup_s=m.warmup, breakdown=m.breakdown)
+    if isinstance(m, s.LatencyProfile):
+        return ProfileSpec(**common, concurrency=m.concurrency, requests=m.requests,
+                           duration_s=m.duration)
+    if isinstance(m, s.ThroughputProfile):
+        sizes = tuple(steps_of(m.batch_size)) if m.batch_size is not None else ()
+        return ProfileSpec(**common, concurrency=m.concurrency, duration_s=m.duration,
+                           batch_sizes=tuple(dict.fromkeys(sizes)),
+                           stability=_stability(m.stability, m.duration))
+    if isinstance(m, s.RampProfile):
+        return ProfileSpec(**common, concurrency_steps=steps_of(m.concurrency),
+                           stage_duration_s=m.stage_duration,
+                           stability=_stability(m.stability, m.stage_duration))
+    if isinstance(m, s.StressProfile):
+        stop = m.stop_when
+        return ProfileSpec(
+            **common, rate_steps=tuple(float(r) for r in steps_of(m.rate)),
+            stage_duration_s=m.stage_duration,
+            stop_when=StopWhen(stop.error_rate, stop.p99) if stop else None,
+            recovery=Recovery(m.recovery.rate, m.recovery.duration) if m.recovery else None)
+    if isinstance(m, s.SpikeProfile):
+        return ProfileSpec(**common, rate=m.rate, spike=Spike(m.spike.multiplier, m.spike.duration),
+                           before_s=m.before, after_s=m.after)
+    if isinstance(m, s.SoakProfile):
+        window = m.window if m.window is not None else min(60.0, m.duration / 3)
+        return ProfileSpec(**common, rate=m.rate, concurrency=m.concurrency,
+                           duration_s=m.duration, window_s=window)
+    assert isinstance(m, s.ConstantRateProfile)
+    return ProfileSpec(**common, rate=m.rate, duration_s=m.duration)
+
+
+def _dataset(m: s.DatasetModel, base_dir: Path) -> DatasetSpec:
+    path = Path(m.path).expanduser()
+    if not path.is_absolute():
+        path = (base_dir / path).resolve()
+    fmt = m.format or DATASET_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ScenarioError("dataset.format", f"cannot tell the format of {m.path!r} from its "
+                            "extension; set format: csv, jsonl or parquet")
+    return DatasetSpec(path=path, shown=m.path, format=fmt, sample=m.sample, seed=m.seed,
+                       order=m.order)
+
+
+def _check_profiles(profiles: tuple[ProfileSpec, ...]) -> None:
+    seen: set[str] = set()
+    for i, p in enumerate(profiles):
+        if p.name in seen:
+            raise ScenarioError(f"profiles[{i}].name", f"duplicate profile name {p.name!r}")
+        seen.add(p.name)
+
+
+def build_scenario(m: s.ScenarioModel, base_dir: Path, default_name: str,
+                   source: Path | None = None) -> Scenario:
+    """Frozen Scenario from a validated model; raises ScenarioError for cross-field problems."""
+    global_sla = merge_rules((), [_rule(e) for e in m.sla])
+    profiles = tuple(_profile(p, global_sla) for p in m.profiles)
+    _check_profiles(profiles)
+    dataset = _dataset(m.dataset, base_dir) if m.dataset is not None else None
+    body = m.request.body
+    if body is None and dataset is not None and m.request.method not in ("GET", "HEAD"):
+        body = DEFAULT_BODY
+    request = RequestTemplate(
+        method=m.request.method, path=m.request.path,
+        headers=tuple(m.request.headers.items()), timeout_s=m.request.timeout, body=body,
+        batch_size=m.request.batch_size, max_response_bytes=m.request.max_response_bytes)
+    scenario = Scenario(
+        name=m.name or default_name, target=m.target, profiles=profiles, request=request,
+        mock=dict(m.mock or {}), dataset=dataset,
+        checks=Checks(status=tuple(m.checks.status), json_has=tuple(m.checks.json_has),
+                      body_contains=tuple(m.checks.body_contains)),
+        warmup_s=m.warmup, readiness_path=m.readiness.path if m.readiness else None,
+        readiness_timeout_s=m.readiness.timeout if m.readiness else 30.0, sla=global_sla,
+        description=m.description, source=source)
+    check_template(scenario)
+    return scenario
+
+
+def check_template(scenario: Scenario) -> None:
+    """Placeholders that cannot work are refused at load time, before any dataset is read."""
+    template = compile_template(scenario.request.body)
+    if template.uses_rows and scenario.dataset is None:
+        hole = template.holes[0]
+        raise ScenarioError(hole.where, f"'{{{{ {hole.expr} }}}}' needs a dataset; add a "
+                                        "dataset: block")
+    big = [b for b in scenario.batch_sizes() if b > 1]
+    if template.per_row and big:
+        hole = template.per_row[0]
+        raise ScenarioError(hole.where, f"'{{{{ {hole.expr} }}}}' takes one row but batch_size "
+                                        f"{big[0]} is used; use {{{{ rows }}}} or "
+                                        f"{{{{ rows.{hole.column or 'COLUMN'} }}}}")
+    for i, p in enumerate(scenario.profiles):
+        if p.breakdown and p.breakdown != "payload_bytes" and scenario.dataset is None:
+            raise ScenarioError(f"profiles[{i}].breakdown", f"column {p.breakdown!r} needs a "
+                                "dataset (or use breakdown: payload_bytes)")

@@ -1,0 +1,85 @@
+"""Pre-encoded request bodies: one PayloadSet per batch size, built once before the run.
+
+Where it sits: the runner calls ``build_payloads(scenario)`` after loading and
+before the engine starts, so the hot loop never encodes JSON. Rows are drawn
+once (``dataset.py``), cut into batches of ``batch_size`` (the last batch wraps
+round to the first rows, so every body carries exactly ``batch_size`` rows and
+rows/s stays exact), rendered through the body template and encoded to bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from loadkit.errors import DatasetError
+from loadkit.scenario.dataset import draw, read_frame, records
+from loadkit.scenario.model import Scenario
+from loadkit.scenario.plan import PayloadSet
+from loadkit.scenario.schema import did_you_mean
+from loadkit.scenario.template import Template, compile_template
+
+try:  # orjson is faster when present; the bytes are equivalent JSON either way
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    _orjson = None
+
+
+def encode(value: Any) -> bytes:
+    """Compact UTF-8 JSON; NaN and infinities are refused (they are not JSON)."""
+    if _orjson is not None:
+        return bytes(_orjson.dumps(value))
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def _check_columns(template: Template, columns: Sequence[str], shown: str) -> None:
+    for column, where in template.columns:
+        if column not in columns:
+            raise DatasetError(
+                f"{where}: column {column!r} is not in dataset.path {shown}"
+                f"{did_you_mean(column, columns)} (columns: {', '.join(columns)})")
+
+
+def _check_breakdown(scenario: Scenario, columns: Sequence[str]) -> None:
+    for i, p in enumerate(scenario.profiles):
+        if p.breakdown and p.breakdown != "payload_bytes" and p.breakdown not in columns:
+            raise DatasetError(
+                f"profiles[{i}].breakdown: column {p.breakdown!r} is not in dataset.path "
+                f"{scenario.dataset.shown if scenario.dataset else ''}"
+                f"{did_you_mean(p.breakdown, columns)} (columns: {', '.join(columns)})")
+
+
+def _batches(rows: Sequence[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    count = max(1, -(-len(rows) // size))
+    return [[rows[(i * size + j) % len(rows)] for j in range(size)] for i in range(count)]
+
+
+def load_rows(scenario: Scenario) -> tuple[list[dict[str, Any]], list[str]]:
+    """The drawn rows (JSON-able dicts) and the dataset's column order; empty without a dataset."""
+    if scenario.dataset is None:
+        return [], []
+    frame = draw(read_frame(scenario.dataset), scenario.dataset)
+    return records(frame), [str(c) for c in frame.columns]
+
+
+def build_payloads(scenario: Scenario) -> dict[int, PayloadSet]:
+    """One PayloadSet per batch size any profile uses; raises DatasetError on a bad dataset."""
+    template = compile_template(scenario.request.body)
+    rows, columns = load_rows(scenario) if template.uses_rows or scenario.dataset else ([], [])
+    if template.uses_rows and scenario.dataset is not None:
+        _check_columns(template, columns, scenario.dataset.shown)
+    if scenario.dataset is not None:
+        _check_breakdown(scenario, columns)
+    content_type = "" if template.is_empty else "application/json"
+    out: dict[int, PayloadSet] = {}
+    for size in scenario.batch_sizes():
+        if template.is_empty:
+            bodies: list[bytes] = [b""]
+        elif not template.uses_rows:
+            bodies = [encode(template.render([], columns))]
+        else:
+            bodies = [encode(template.render(batch, columns)) for batch in _batches(rows, size)]
+        out[size] = PayloadSet(batch_size=size, bodies=tuple(bodies), content_type=content_type,
+                               payload_bytes=tuple(len(b) for b in bodies))
+    return out
