@@ -9,7 +9,8 @@ and canary statistics live in ``compare.py`` / ``canary.py`` / ``stats.py``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from loadkit.analysis.latency import analyze_latency
 from loadkit.analysis.ramp import analyze_ramp, find_knee, ramp_steps

@@ -11,8 +11,9 @@ scaling to the last step there is "no knee".
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from loadkit.results.model import ProfileResult, StageResult
 from loadkit.sla.evaluate import observe

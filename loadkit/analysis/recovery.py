@@ -9,8 +9,9 @@ end; a shorter window is reported as unknown rather than guessed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 from loadkit.results.model import Interval, ProfileResult, StageResult
 from loadkit.sla.grammar import Rule, compare

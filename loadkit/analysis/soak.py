@@ -11,7 +11,8 @@ than ``flat_pp`` percentage points (0.5 by default), else "flat".
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def analyze_soak(profile: ProfileResult, *, window_s: float | None = None,
         return {"kind": "soak", "first": None, "last": None, "p99_drift_ms": None,
                 "p99_drift": None, "error_trend": None,
                 "headline": f"too short to judge drift ({len(ivs)} s measured)"}
-    k = int(window_s) if window_s else max(1, int(round(len(ivs) * fraction)))
+    k = int(window_s) if window_s else max(1, round(len(ivs) * fraction))
     k = max(1, min(k, len(ivs) // 2))
     first, last = _window(ivs[:k]), _window(ivs[-k:])
     drift_ms = drift = None

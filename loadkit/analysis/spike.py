@@ -9,7 +9,8 @@ jitter of a very fast service is not mistaken for a slow recovery).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from loadkit.analysis.recovery import (
     Recovery,

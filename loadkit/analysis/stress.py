@@ -15,8 +15,9 @@ broke nothing. Recovery is judged against the SLA's p99 bound, else
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from loadkit.analysis.recovery import (
     Recovery,

@@ -6,7 +6,7 @@ its HDR histogram and every percentile read from it are known in advance.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from loadkit.results.aggregate import summarize
 from loadkit.results.hdr import LatencyHistogram
@@ -29,12 +29,16 @@ def latencies(p50_ms: float, p99_ms: float | None = None, n: int = 1000) -> list
 
 
 def stage(index: int, latencies_ms: Iterable[float], *, concurrency: int | None = None,
-          rate: float | None = None, warmup: bool = False, duration_s: float = 10.0,
+          rate: float | None = None, warmup: bool = False, duration_s: float | None = None,
           errors: int = 0, error_kinds: dict[str, int] | None = None, label: str = "",
           started_at: float = 0.0, batch_size: int = 1, stable: bool | None = None,
           throughput_rps: float | None = None, late: int = 0,
           status_codes: dict[str, int] | None = None) -> StageResult:
-    """A StageResult whose histogram holds exactly ``latencies_ms``."""
+    """A StageResult whose histogram holds exactly ``latencies_ms``.
+
+    Duration defaults to 10 s; with ``throughput_rps`` it is requests / throughput,
+    so the profile summary computed from stages agrees with the stage.
+    """
     values = list(latencies_ms)
     hist = LatencyHistogram()
     hist.record_many([round(v * 1000) for v in values])
@@ -42,6 +46,12 @@ def stage(index: int, latencies_ms: Iterable[float], *, concurrency: int | None 
     if errors > requests:
         raise ValueError("errors cannot exceed requests")
     kinds = dict(error_kinds) if error_kinds is not None else ({"http_5xx": errors} if errors else {})
+    if throughput_rps is not None and duration_s is not None:
+        raise ValueError("give throughput_rps or duration_s, not both (one follows from the other)")
+    if throughput_rps is not None:
+        duration_s = requests / throughput_rps if throughput_rps > 0 else 10.0
+    elif duration_s is None:
+        duration_s = 10.0
     rps = throughput_rps if throughput_rps is not None else (requests / duration_s if duration_s else 0.0)
     return StageResult(
         index=index,

@@ -61,7 +61,8 @@ def analyze_constant_rate(profile: ProfileResult) -> dict[str, Any]:
     if not s.requests:
         out["headline"] = "no measured requests"
         return out
-    head = f"{s.throughput_rps:.0f} rps"
+    achieved = s.throughput_rps
+    head = f"{achieved:.0f} rps" if achieved >= 1000 else f"{achieved:.4g} rps"
     if rate:
         head += f" of {rate:g} offered"
     head += (f", p50 {format_latency_ms(s.latency_ms.p50)}, p99 "

@@ -34,8 +34,9 @@ Policy (the choices a user needs to know):
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Literal, Mapping, Sequence
+from typing import Literal
 
 from loadkit.results.model import Interval, ProfileResult, RunResult, StageResult, Summary, Verdict
 from loadkit.sla.grammar import LATENCY_METRICS, Rule
@@ -90,17 +91,15 @@ def _fmt(rule: Rule, value: float) -> str:
 
 def _verdict(profile: str, rule: Rule, observed: float | None, requests: int,
              min_requests: int, *, stage: int | None = None, where: str = "") -> Verdict:
-    base = dict(profile=profile, expr=rule.expr, metric=rule.metric, threshold=rule.threshold,
-                unit=rule.unit, stage=stage)
+    base = Verdict(profile=profile, expr=rule.expr, metric=rule.metric, observed=observed,
+                   threshold=rule.threshold, passed=False, unit=rule.unit, stage=stage)
     at = f" {where}" if where else ""
     if observed is None or requests <= 0:
-        return Verdict(observed=None, passed=False, reason=f"no data{at}", **base)
+        return replace(base, observed=None, reason=f"no data{at}")
     if requests < min_requests:
-        return Verdict(observed=observed, passed=False, inconclusive=True,
-                       reason=f"only {requests} requests{at} (need {min_requests})", **base)
-    passed = rule.holds(observed)
-    reason = f"observed {_fmt(rule, observed)}{at}"
-    return Verdict(observed=observed, passed=passed, reason=reason, **base)
+        return replace(base, inconclusive=True,
+                       reason=f"only {requests} requests{at} (need {min_requests})")
+    return replace(base, passed=rule.holds(observed), reason=f"observed {_fmt(rule, observed)}{at}")
 
 
 def _steps(profile: ProfileResult) -> list[StageResult]:

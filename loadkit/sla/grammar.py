@@ -17,8 +17,8 @@ the same rule, so reports and verdicts show one spelling whatever the user typed
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from loadkit.errors import SlaSyntaxError
 from loadkit.units import parse_fraction, parse_latency_us, parse_rate
