@@ -1,0 +1,44 @@
+"""timeseries.csv: every profile's per-second Intervals in one long table (pandas).
+
+One row per profile-second, so a spreadsheet or ``pandas.read_csv`` can pivot by
+profile or stage without knowing loadkit. ``stage`` is the stage's load label
+(``c=16``, ``200 rps``; ``warmup`` is appended for warm-up stages).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from loadkit.reporters._common import stage_load, stage_of
+from loadkit.results.model import RunResult
+
+COLUMNS = ("profile", "t", "elapsed_s", "stage", "requests", "ok", "errors", "rps",
+           "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms")
+
+
+def frame(result: RunResult) -> pd.DataFrame:
+    """The timeseries of every profile as a DataFrame with ``COLUMNS``."""
+    rows = []
+    for p in result.profiles:
+        labels: dict[int, str] = {}
+        for s in p.stages:
+            labels[s.index] = stage_load(s) + (" warmup" if s.warmup else "")
+        for iv in p.timeseries:
+            stage = labels.get(iv.stage)
+            if stage is None:
+                found = stage_of(p, iv.stage)
+                stage = stage_load(found) if found else str(iv.stage)
+            rows.append((p.name, iv.t, iv.elapsed_s, stage, iv.requests, iv.ok, iv.errors,
+                         iv.rps, iv.p50_ms, iv.p90_ms, iv.p95_ms, iv.p99_ms, iv.max_ms))
+    df = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
+    return df.astype({"profile": "string", "t": "float64", "elapsed_s": "float64",
+                      "stage": "string", "requests": "int64", "ok": "int64",
+                      "errors": "int64", "rps": "float64", "p50_ms": "float64",
+                      "p90_ms": "float64", "p95_ms": "float64", "p99_ms": "float64",
+                      "max_ms": "float64"})
+
+
+def render(result: RunResult) -> str:
+    """CSV text with a header; floats at 3 decimals so the file is stable across runs."""
+    text = frame(result).to_csv(index=False, lineterminator="\n", float_format="%.3f")
+    return str(text)

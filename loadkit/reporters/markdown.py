@@ -1,0 +1,104 @@
+"""summary.md: the run in a few GitHub-flavoured Markdown tables.
+
+Written for a pull request comment or ``$GITHUB_STEP_SUMMARY`` (the CLI appends it
+there): a status line, one summary row per profile, the analysis headlines, the
+SLA verdicts, warnings. Text that came from the scenario or the server is escaped
+so a name cannot break the table or inject HTML.
+"""
+
+from __future__ import annotations
+
+from loadkit.reporters._common import (
+    STATUS_EXIT,
+    STATUS_TEXT,
+    error_rate_pct,
+    fmt_duration,
+    fmt_metric,
+    fmt_num,
+    headline,
+    iso_utc,
+    notes,
+    verdict_counts,
+    verdict_scope,
+    verdict_state,
+)
+from loadkit.results.model import RunResult
+
+_ICON = {"pass": "✅", "fail": "❌", "inconclusive": "⚠️", "error": "❌", "interrupted": "⏹️"}
+_ESCAPES = {"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;", "`": "\\`", "*": "\\*",
+            "_": "\\_", "[": "\\[", "]": "\\]", "&": "&amp;"}
+
+
+def esc(text: object) -> str:
+    """Markdown-safe inline text (one line; pipes, HTML and emphasis neutralised)."""
+    raw = " ".join(str(text).split())
+    return "".join(_ESCAPES.get(c, c) for c in raw)
+
+
+def _code(text: object) -> str:
+    """Inline code span; backticks inside are replaced so the span cannot be closed early."""
+    raw = " ".join(str(text).split()).replace("`", "'").replace("|", "\\|")
+    return f"`{raw}`"
+
+
+def _table(header: list[str], rows: list[list[str]], align: str) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join(":---" if a == "l" else "---:" for a in align) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines
+
+
+def _summary(result: RunResult) -> list[str]:
+    rows = []
+    for p in result.profiles:
+        s = p.summary
+        lat = s.latency_ms
+        rows.append([esc(p.name), esc(p.kind), f"{s.requests:,}", fmt_num(s.throughput_rps),
+                     fmt_num(lat.p50), fmt_num(lat.p95), fmt_num(lat.p99),
+                     f"{s.errors:,} ({error_rate_pct(s.errors, s.requests)})"])
+    header = ["profile", "kind", "requests", "rps", "p50 ms", "p95 ms", "p99 ms", "errors"]
+    return _table(header, rows, "llrrrrrr")
+
+
+def _verdicts(result: RunResult) -> list[str]:
+    rows = []
+    for v in result.verdicts:
+        state = verdict_state(v)
+        rule = _code(v.expr)
+        scope = verdict_scope(result, v)
+        note = v.reason or ("no data: a rule with no data fails" if v.observed is None else "")
+        rows.append([f"{_ICON[state]} {state}", esc(v.profile),
+                     rule + (f" at {esc(scope)}" if scope else ""),
+                     fmt_metric(v.metric, v.observed, v.unit),
+                     fmt_metric(v.metric, v.threshold, v.unit), esc(note)])
+    return _table(["result", "profile", "rule", "observed", "threshold", "note"], rows, "llllll")
+
+
+def render(result: RunResult) -> str:
+    status = result.status
+    counts = verdict_counts(result)
+    exit_code = STATUS_EXIT.get(status, 1)
+    lines = [f"## {_ICON.get(status, '')} loadkit: {esc(result.scenario.name)} — "
+             f"{status.upper()}", ""]
+    lines.append(f"**{esc(STATUS_TEXT.get(status, status))}** (exit {exit_code}) · "
+                 f"{counts['pass']} passed, {counts['fail']} failed, "
+                 f"{counts['inconclusive']} inconclusive")
+    lines.append("")
+    sc = result.scenario
+    lines.append(f"Target {_code(sc.method + ' ' + sc.target.rstrip('/') + sc.path)} · "
+                 f"started {iso_utc(result.started_at)} · "
+                 f"duration {fmt_duration(result.duration_s)} · "
+                 f"loadkit {esc(result.loadkit_version or '?')}"
+                 + (" · **partial result**" if result.partial else ""))
+    lines.append("")
+    if result.profiles:
+        lines += ["### Profiles", ""] + _summary(result) + [""]
+        heads = [(p.name, headline(p)) for p in result.profiles if headline(p)]
+        if heads:
+            lines += [f"- **{esc(name)}**: {esc(text)}" for name, text in heads] + [""]
+    if result.verdicts:
+        lines += ["### SLA", ""] + _verdicts(result) + [""]
+    warnings = notes(result)
+    if warnings:
+        lines += ["### Warnings", ""] + [f"- ⚠️ {esc(w)}" for w in warnings] + [""]
+    return "\n".join(lines)

@@ -1,0 +1,112 @@
+"""The terminal summary the CLI prints after a run: plain fixed-width text.
+
+Plain on purpose: it must read the same in a terminal, a CI log and a pasted
+issue, so no colour codes and no box drawing. Names are cut to a column width and
+control characters replaced, so a scenario cannot scramble the log or the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from loadkit.reporters._common import (
+    STATUS_EXIT,
+    STATUS_TEXT,
+    error_rate_pct,
+    fmt_duration,
+    fmt_num,
+    headline,
+    iso_utc,
+    notes,
+    stage_load,
+    verdict_message,
+    verdict_scope,
+    verdict_state,
+)
+from loadkit.results.model import ProfileResult, RunResult
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+NAME_WIDTH = 24
+
+
+def clean(text: object, width: int | None = None) -> str:
+    """One printable line, cut to ``width`` with an ellipsis."""
+    out = _CONTROL.sub("?", " ".join(str(text).split()))
+    if width is not None and len(out) > width:
+        out = out[: width - 1] + "…"
+    return out
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str,
+          indent: str = "") -> list[str]:
+    """Fixed-width columns; ``align`` is one ``l``/``r`` per column."""
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(row, widths, align)]
+        lines.append((indent + "  ".join(cells)).rstrip())
+    return lines
+
+
+def _profiles(result: RunResult) -> list[str]:
+    rows = []
+    for p in result.profiles:
+        s, lat = p.summary, p.summary.latency_ms
+        rows.append([clean(p.name, NAME_WIDTH), clean(p.kind, 14), f"{s.requests:,}",
+                     fmt_num(s.throughput_rps), fmt_num(lat.p50), fmt_num(lat.p95),
+                     fmt_num(lat.p99), fmt_num(lat.max),
+                     f"{s.errors:,} ({error_rate_pct(s.errors, s.requests)})"])
+    header = ["profile", "kind", "requests", "rps", "p50 ms", "p95 ms", "p99 ms", "max ms",
+              "errors"]
+    return table(header, rows, "llrrrrrrr")
+
+
+def _steps(p: ProfileResult) -> list[str]:
+    rows = []
+    for s in p.stages:
+        rows.append([str(s.index), clean(stage_load(s), 16) + (" (warm-up)" if s.warmup else ""),
+                     f"{s.requests:,}", fmt_num(s.throughput_rps), fmt_num(s.latency_ms.p50),
+                     fmt_num(s.latency_ms.p99),
+                     f"{s.errors:,} ({error_rate_pct(s.errors, s.requests)})"])
+    header = ["step", "load", "requests", "rps", "p50 ms", "p99 ms", "errors"]
+    return table(header, rows, "llrrrrr", indent="  ")
+
+
+def _verdicts(result: RunResult) -> list[str]:
+    rows = []
+    for v in result.verdicts:
+        scope = verdict_scope(result, v)
+        rows.append([verdict_state(v).upper(), clean(v.profile, NAME_WIDTH),
+                     clean(v.expr + (f" @ {scope}" if scope else ""), 40),
+                     clean(verdict_message(v), 90)])
+    return table(["result", "profile", "rule", "detail"], rows, "llll", indent="  ")
+
+
+def render(result: RunResult) -> str:
+    status = result.status
+    sc = result.scenario
+    lines = [f"loadkit · {clean(sc.name, 60)} · {status.upper()} "
+             f"(exit {STATUS_EXIT.get(status, 1)}): {STATUS_TEXT.get(status, status)}",
+             f"target {clean(sc.method + ' ' + sc.target.rstrip('/') + sc.path, 80)} · "
+             f"{iso_utc(result.started_at)} · {fmt_duration(result.duration_s)} · "
+             f"loadkit {clean(result.loadkit_version or '?', 20)}"
+             + (" · PARTIAL RESULT" if result.partial else ""), ""]
+    if result.profiles:
+        lines += _profiles(result) + [""]
+    for p in result.profiles:
+        head = headline(p)
+        multi = len(p.measured_stages()) > 1
+        if head or multi:
+            name = clean(p.name, NAME_WIDTH)
+            lines.append(f"{name}: {clean(head, 100)}" if head else name)
+        if multi:
+            lines += _steps(p)
+        if head or multi:
+            lines.append("")
+    if result.verdicts:
+        lines += ["SLA"] + _verdicts(result) + [""]
+    warnings = notes(result)
+    if warnings:
+        lines += ["warnings"] + [f"  ! {clean(w, 120)}" for w in warnings] + [""]
+    return "\n".join(lines).rstrip("\n") + "\n"
