@@ -1,0 +1,134 @@
+"""The compatible transport: one aiohttp ClientSession with a pool sized to the load.
+
+Sits under the engine's workers and pacer behind the ``Transport`` protocol. It is
+slower than the fast transport but speaks everything aiohttp speaks (proxies from
+the environment, redirects, cookies, HEAD, any header), so ``auto`` falls back to
+it whenever the fast transport cannot send a request exactly.
+
+``send`` reads the body to its last byte (so latency is send -> last byte) under
+a cap, and turns every failure into a ``TransportError`` with one error kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from typing import TYPE_CHECKING
+
+import aiohttp
+from yarl import URL
+
+from loadkit.engine.transport import TransportError
+
+if TYPE_CHECKING:
+    from loadkit.scenario.plan import PayloadSet, RequestSpec
+
+_RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
+_CONNECT_ERRNOS = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH,
+                             errno.EADDRNOTAVAIL, errno.ETIMEDOUT})
+
+
+def classify(exc: BaseException) -> str:
+    """The error kind of an exception raised while sending one request."""
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return "timeout"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "connect"
+    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError,
+                        ConnectionResetError, BrokenPipeError)):
+        return "reset"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # A malformed status line or headers: the server answered garbage.
+        return "other"
+    if isinstance(exc, (aiohttp.ClientOSError, OSError)):
+        code = getattr(exc, "errno", None)
+        if code in _RESET_ERRNOS:
+            return "reset"
+        if code in _CONNECT_ERRNOS:
+            return "connect"
+        if isinstance(exc, ConnectionRefusedError):
+            return "connect"
+    return "other"
+
+
+class AiohttpTransport:
+    """aiohttp behind the Transport protocol; one session per run."""
+
+    name = "aiohttp"
+
+    def __init__(self, request: RequestSpec, payloads: PayloadSet, connections: int) -> None:
+        if connections < 1:
+            raise ValueError("connections must be at least 1")
+        self._request = request
+        self._method = request.method.upper()
+        self._url = URL(request.url)
+        self._bodies: tuple[bytes | None, ...] = tuple(b or None for b in payloads.bodies) or (None,)
+        self._n = len(self._bodies)
+        self._content_type = payloads.content_type
+        self._connections = connections
+        self._cap = request.max_response_bytes
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self._session is not None:
+            return
+        headers = dict(self._request.headers)
+        if self._content_type and not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = self._content_type
+        connector = aiohttp.TCPConnector(
+            limit=self._connections,
+            limit_per_host=0,
+            ttl_dns_cache=300,
+            ssl=False if self._request.insecure else True,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=self._request.timeout_s),
+            auto_decompress=True,
+        )
+
+    async def send(self, payload: int) -> tuple[int, bytes]:
+        session = self._session
+        if session is None:
+            raise RuntimeError("AiohttpTransport.send before start()")
+        body = self._bodies[payload % self._n]
+        try:
+            async with session.request(self._method, self._url, data=body) as resp:
+                status = resp.status
+                length = resp.content_length
+                cap = self._cap
+                if length is not None:
+                    if length > cap:
+                        resp.close()
+                        raise TransportError("too_large", status)
+                    return status, await resp.read()
+                return status, await self._read_capped(resp, status, cap)
+        except TransportError:
+            raise
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # every failure becomes one error kind, never a crash
+            raise TransportError(classify(exc)) from None
+
+    @staticmethod
+    async def _read_capped(resp: aiohttp.ClientResponse, status: int, cap: int) -> bytes:
+        """Read a body of unknown length (chunked / close-delimited), at most ``cap`` bytes."""
+        chunks: list[bytes] = []
+        size = 0
+        content = resp.content
+        while True:
+            chunk = await content.readany()
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > cap:
+                resp.close()
+                raise TransportError("too_large", status)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()

@@ -1,0 +1,157 @@
+"""Generator health: did loadkit itself keep up with the load it was asked to drive?
+
+Runs beside the stages for the whole of ``run_stages``. It samples event-loop
+lag every ~100 ms (a sleeper task: how late did its timer fire?), collects the
+pacer's schedule lag (drained into an HDR histogram once a second, so the hot
+path only appends an integer), CPU share (``process_time`` / wall) and max RSS.
+``result()`` turns that into a ``GeneratorHealth``; ``fell_behind`` makes the run
+inconclusive, because a latency measured by a starved generator includes the
+generator's own delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import sys
+import time
+from dataclasses import dataclass
+from time import perf_counter_ns
+
+import numpy as np
+
+from loadkit.results.hdr import LatencyHistogram
+from loadkit.results.model import GeneratorHealth
+
+SAMPLE_S = 0.1
+# Bounds past which the generator, not the target, limited the run.
+MIN_RATE_SHARE = 0.95            # an open stage must send >= 95% of its scheduled requests
+MAX_LOOP_LAG_P99_MS = 50.0       # the loop answered its timers within 50 ms (p99)
+MAX_BEHIND_SHARE = 0.05          # <= 5% of an open stage's requests late with a free slot
+MIN_JUDGED_REQUESTS = 20         # too few scheduled requests say nothing about the rate
+
+
+@dataclass(frozen=True)
+class OpenStageReport:
+    """What one open-model stage asked for and what the pacer managed."""
+
+    label: str
+    rate: float
+    scheduled: int          # requests due while the pacer was issuing
+    issued: int
+    late_behind: int        # late although an in-flight slot was free
+    warmup: bool
+
+
+class HealthMonitor:
+    """Cheap self-observation for one run; lives on the run's event loop."""
+
+    def __init__(self) -> None:
+        self._loop_lag = LatencyHistogram()
+        self._loop_lag_us: list[int] = []
+        self._sched_lag = LatencyHistogram()
+        self._open: list[OpenStageReport] = []
+        self._late = 0
+        self._cpu0 = time.process_time()
+        self._wall0 = time.perf_counter()
+        self._task: asyncio.Task[None] | None = None
+        self._epoch = 0
+
+    # -- lifecycle -------------------------------------------------------------
+    def start(self) -> None:
+        self._cpu0 = time.process_time()
+        self._wall0 = time.perf_counter()
+        self._task = asyncio.ensure_future(self._sample_loop_lag())
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        self.flush([])
+
+    async def _sample_loop_lag(self) -> None:
+        period_ns = int(SAMPLE_S * 1e9)
+        buf = self._loop_lag_us
+        while True:
+            epoch = self._epoch
+            t = perf_counter_ns()
+            await asyncio.sleep(SAMPLE_S)
+            lag_ns = perf_counter_ns() - t - period_ns
+            if epoch == self._epoch:
+                buf.append(lag_ns // 1000 if lag_ns > 0 else 0)
+
+    def between_stages(self) -> None:
+        """Drop the lag sample spanning stage set-up or teardown (no request was waiting).
+
+        Freezing a stage (encoding its histogram) or spawning a thousand workers
+        blocks the loop for tens of ms while no request is due; counting that as
+        loop lag would make a healthy run look starved.
+        """
+        self._epoch += 1
+
+    # -- fed by the stages -----------------------------------------------------
+    def flush(self, schedule_lag_ns: list[int]) -> None:
+        """Move buffered samples into the histograms (once a second); empties the list."""
+        if schedule_lag_ns:
+            lags_us = np.asarray(schedule_lag_ns, dtype=np.int64) // 1000
+            schedule_lag_ns.clear()
+            self._sched_lag.record_many(lags_us)
+        if self._loop_lag_us:
+            buf = list(self._loop_lag_us)
+            self._loop_lag_us.clear()
+            self._loop_lag.record_many(buf)
+
+    def open_stage(self, report: OpenStageReport) -> None:
+        self._open.append(report)
+
+    def add_late(self, n: int) -> None:
+        self._late += n
+
+    # -- the verdict ---------------------------------------------------------------
+    def result(self) -> GeneratorHealth:
+        wall = max(time.perf_counter() - self._wall0, 1e-9)
+        cpu = time.process_time() - self._cpu0
+        loop_p99_ms = self._loop_lag.percentile_us(99) / 1000.0
+        reasons = list(fell_behind_reasons(self._open, loop_p99_ms))
+        return GeneratorHealth(
+            loop_lag_p99_ms=round(loop_p99_ms, 3),
+            loop_lag_max_ms=round(self._loop_lag.max_us / 1000.0, 3),
+            schedule_lag_p99_ms=round(self._sched_lag.percentile_us(99) / 1000.0, 3),
+            schedule_lag_max_ms=round(self._sched_lag.max_us / 1000.0, 3),
+            late=self._late,
+            cpu_share=round(cpu / wall, 3),
+            max_rss_mb=round(max_rss_mb(), 1),
+            fell_behind=bool(reasons),
+            reasons=tuple(reasons),
+        )
+
+
+def fell_behind_reasons(stages: list[OpenStageReport], loop_lag_p99_ms: float) -> list[str]:
+    """Why the generator, not the target, was the limit (empty when it kept up)."""
+    reasons: list[str] = []
+    for s in stages:
+        if s.warmup or s.scheduled < MIN_JUDGED_REQUESTS:
+            continue
+        share = s.issued / s.scheduled
+        if share < MIN_RATE_SHARE:
+            reasons.append(
+                f"stage {s.label}: sent {s.issued} of {s.scheduled} scheduled requests "
+                f"({share:.0%} of {s.rate:g}/s; the generator or max_in_flight was the limit)")
+        if s.issued and s.late_behind / s.issued > MAX_BEHIND_SHARE:
+            reasons.append(
+                f"stage {s.label}: {s.late_behind} of {s.issued} requests started late "
+                f"with a free in-flight slot (the generator's event loop was behind)")
+    if loop_lag_p99_ms > MAX_LOOP_LAG_P99_MS:
+        reasons.append(f"event-loop lag p99 {loop_lag_p99_ms:.0f} ms exceeds "
+                       f"{MAX_LOOP_LAG_P99_MS:.0f} ms")
+    return reasons
+
+
+def max_rss_mb() -> float:
+    """Peak resident set size of this process in MB (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024

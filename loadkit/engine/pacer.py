@@ -1,0 +1,131 @@
+"""Open model: requests start on an absolute arrival schedule, whatever the responses do.
+
+Started by the stage conductor (``stages.py``) for a ``rate`` stage. Request i is
+due at ``t0 + i / rate`` (computed from i, so no drift accumulates). Its latency
+is measured from its *scheduled* start, so a stalled server cannot hide its stall
+by slowing the generator down (coordinated omission, handled as wrk2 and k6's
+arrival-rate executors do).
+
+Timing rules, chosen for an event loop whose timers fire with ~1 ms granularity
+(uvloop's libuv timers are millisecond-based; asyncio's epoll timeout is too):
+
+* a request is sent when it is due or at most ``EARLY_NS`` (1 ms) before; waking
+  for a shorter sleep would only spin. Its latency then counts from
+  ``max(scheduled, actual start)`` — never from a time before it was sent.
+* a request that starts more than ``LATE_NS`` (2 ms, twice the timer granularity)
+  after its scheduled time is ``late``. It is still sent, and its latency still
+  counts from the scheduled time. Late starts are split by cause: the in-flight
+  bound was full (the target is slow; the measurement stays honest) or the loop
+  itself was behind (the generator is the limit: see ``health.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from time import perf_counter_ns
+
+from loadkit.engine.control import DONE, StageControl
+from loadkit.engine.transport import TransportError
+
+EARLY_NS = 1_000_000
+LATE_NS = 2_000_000
+# Default in-flight bound: enough for rate x timeout (every request of a full
+# timeout window outstanding), at least 64, at most 1000 sockets.
+MIN_IN_FLIGHT = 64
+MAX_DEFAULT_IN_FLIGHT = 1000
+
+
+def default_max_in_flight(rate: float, timeout_s: float) -> int:
+    """The in-flight bound a rate stage gets when the scenario names none."""
+    return max(MIN_IN_FLIGHT, min(MAX_DEFAULT_IN_FLIGHT, int(rate * timeout_s + 0.999)))
+
+
+class PacerStats:
+    """What the pacer saw of its own timing (read by the conductor and health)."""
+
+    __slots__ = ("late_blocked", "late_behind", "lag_ns", "t0_ns", "stopped_ns")
+
+    def __init__(self) -> None:
+        self.late_blocked = 0        # late because max_in_flight was full
+        self.late_behind = 0         # late although a slot was free: the loop was behind
+        self.lag_ns: list[int] = []  # actual start - scheduled start, per request (drained each second)
+        self.t0_ns = 0
+        self.stopped_ns = 0          # when issuing ended (0 while running)
+
+    @property
+    def late(self) -> int:
+        return self.late_blocked + self.late_behind
+
+
+async def pace(ctl: StageControl, rate: float, requests: int | None, duration_s: float | None,
+               max_in_flight: int, stats: PacerStats,
+               tasks: set[asyncio.Task[None]]) -> None:
+    """Issue the stage's requests on schedule until the duration or count is reached."""
+    loop = asyncio.get_running_loop()
+    clock = perf_counter_ns
+    period_ns = 1e9 / rate
+    t0 = stats.t0_ns = clock()
+    deadline = t0 + int(duration_s * 1e9) if duration_s is not None else None
+    limit = requests
+    offset, count = ctl.offset, ctl.count
+    lags = stats.lag_ns
+    blocked = False                  # waited for a slot since the last on-time start
+    i = 0
+    try:
+        while not ctl.stopping:
+            if limit is not None and i >= limit:
+                break
+            sched = t0 + int(i * period_ns)
+            if deadline is not None and sched >= deadline:
+                break
+            now = clock()
+            if sched - now > EARLY_NS:
+                await asyncio.sleep((sched - now) / 1e9)
+                continue
+            if ctl.in_flight >= max_in_flight:
+                blocked = True
+                waiter = ctl.slot_waiter = loop.create_future()
+                await waiter
+                continue
+            start = clock()
+            lag = start - sched
+            lags.append(lag)
+            if lag > LATE_NS:
+                if blocked:
+                    stats.late_blocked += 1
+                else:
+                    stats.late_behind += 1
+            else:
+                blocked = False
+            ctl.in_flight += 1
+            ctl.issued += 1
+            task = loop.create_task(_one(ctl, sched if sched > start else start,
+                                         offset + i % count))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            i += 1
+    finally:
+        stats.stopped_ns = clock()
+    ctl.request_stop(DONE)
+
+
+async def _one(ctl: StageControl, origin_ns: int, payload: int) -> None:
+    rec = ctl.recorder
+    try:
+        status, body = await ctl.transport.send(payload)
+    except TransportError as exc:
+        latency_us = (perf_counter_ns() - origin_ns) // 1000
+        ctl.release()
+        rec.error(exc.kind, latency_us, exc.status)
+    except Exception:  # a transport bug must not lose the request
+        latency_us = (perf_counter_ns() - origin_ns) // 1000
+        ctl.release()
+        rec.error("other", latency_us, None)
+    else:
+        latency_us = (perf_counter_ns() - origin_ns) // 1000
+        ctl.release()
+        kind = ctl.checks.failure(status, body)
+        if kind is None:
+            rec.ok(latency_us, status)
+        else:
+            rec.error(kind, latency_us, status)

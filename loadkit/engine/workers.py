@@ -1,0 +1,83 @@
+"""Closed model: N workers, each sending its next request when the last one finished.
+
+Started by the stage conductor (``stages.py``) for a ``concurrency`` stage. Each
+worker walks the stage's payload batch round-robin from its own offset, times
+send -> last byte with ``perf_counter_ns`` and records to the Recorder. A
+request-count stage hands out exactly ``requests`` tickets across all workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from time import perf_counter_ns
+
+from loadkit.engine.control import DONE, StageControl
+from loadkit.engine.transport import TransportError
+
+
+class Tickets:
+    """Requests still allowed in a request-count stage (shared by its workers)."""
+
+    __slots__ = ("remaining",)
+
+    def __init__(self, remaining: int) -> None:
+        self.remaining = remaining
+
+
+def start_workers(ctl: StageControl, concurrency: int,
+                  requests: int | None) -> list[asyncio.Task[None]]:
+    """Spawn the stage's workers; the last one to exit marks the stage done."""
+    tickets = Tickets(requests) if requests is not None else None
+    alive = [concurrency]
+
+    def exited() -> None:
+        alive[0] -= 1
+        if alive[0] == 0:
+            ctl.request_stop(DONE)
+
+    return [asyncio.ensure_future(_worker(ctl, (w * ctl.count) // concurrency, tickets, exited))
+            for w in range(concurrency)]
+
+
+async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
+                  exited: object) -> None:
+    # Everything the loop touches is bound to a local: this is the hot path.
+    send = ctl.transport.send
+    failure = ctl.checks.failure
+    rec = ctl.recorder
+    ok, error = rec.ok, rec.error
+    clock = perf_counter_ns
+    offset, count = ctl.offset, ctl.count
+    i = start
+    try:
+        while not ctl.stopping:
+            if tickets is not None:
+                if tickets.remaining <= 0:
+                    break
+                tickets.remaining -= 1
+            ctl.in_flight += 1
+            ctl.issued += 1
+            t0 = clock()
+            try:
+                status, body = await send(offset + i)
+            except TransportError as exc:
+                latency_us = (clock() - t0) // 1000
+                ctl.in_flight -= 1
+                error(exc.kind, latency_us, exc.status)
+            except Exception:  # a transport bug must not lose the request
+                latency_us = (clock() - t0) // 1000
+                ctl.in_flight -= 1
+                error("other", latency_us, None)
+            else:
+                latency_us = (clock() - t0) // 1000
+                ctl.in_flight -= 1
+                kind = failure(status, body)
+                if kind is None:
+                    ok(latency_us, status)
+                else:
+                    error(kind, latency_us, status)
+            i += 1
+            if i >= count:
+                i = 0
+    finally:
+        exited()  # type: ignore[operator]
