@@ -8,6 +8,7 @@ timestamps -> ISO 8601), so encoding a body never meets a numpy type.
 from __future__ import annotations
 
 import base64
+import difflib
 import datetime as dt
 import decimal
 import math
@@ -40,7 +41,21 @@ def read_frame(spec: DatasetSpec) -> pd.DataFrame:
     if frame.empty or len(frame.columns) == 0:
         raise DatasetError(f"{where}: the dataset has no rows")
     frame.columns = [str(c) for c in frame.columns]
-    return frame
+    return select(frame, spec)
+
+
+def select(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
+    """Keep ``dataset.columns`` (in that order) when the scenario names them."""
+    if not spec.columns:
+        return frame
+    have = [str(c) for c in frame.columns]
+    for i, column in enumerate(spec.columns):
+        if column not in have:
+            close = difflib.get_close_matches(column, have, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise DatasetError(f"dataset.columns[{i}]: column {column!r} is not in dataset.path "
+                               f"{spec.shown}{hint} (columns: {', '.join(have)})")
+    return frame.loc[:, list(spec.columns)]
 
 
 def draw(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:

@@ -79,6 +79,7 @@ class DatasetSpec:
     sample: int | None = None              # rows drawn once before the run; None: all
     seed: int = 0
     order: str = "random"                  # random | sequential
+    columns: tuple[str, ...] = ()          # keep only these columns, in this order; empty: all
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ def _dataset(m: s.DatasetModel, base_dir: Path) -> DatasetSpec:
         raise ScenarioError("dataset.format", f"cannot tell the format of {m.path!r} from its "
                             "extension; set format: csv, jsonl or parquet")
     return DatasetSpec(path=path, shown=m.path, format=fmt, sample=m.sample, seed=m.seed,
-                       order=m.order)
+                       order=m.order, columns=tuple(m.columns or ()))
 
 
 def _check_profiles(profiles: tuple[ProfileSpec, ...]) -> None:

@@ -148,6 +148,7 @@ class RequestModel(Strict):
 class DatasetModel(Strict):
     path: str
     format: Annotated[str, _one_of(("csv", "jsonl", "parquet"), "format", str.lower)] | None = None
+    columns: Annotated[list[str], Field(min_length=1)] | None = None
     sample: Count | None = None
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     order: Annotated[str, _one_of(("random", "sequential"), "order", str.lower)] = "random"
@@ -352,7 +353,7 @@ Profile = Annotated[
           Annotated[Any, BeforeValidator(_bad_kind), Tag("~bad")]],
     Discriminator(_kind_of),
 ]
-MockValue = Union[bool, int, float, str]
+MockValue = Union[str, int, float]
 
 
 def _mock(value: Any) -> Any:
@@ -366,6 +367,10 @@ def _mock(value: Any) -> Any:
             raise PydanticCustomError(
                 "unknown_mock", "unknown mock option {key}{hint}",
                 {"key": repr(key)[:40], "hint": did_you_mean(name, MOCK_OPTIONS)})
+        if isinstance(val, bool) or not isinstance(val, (str, int, float)):
+            raise PydanticCustomError(
+                "mock_value", "mock option {key} needs a value like 20ms, 8 or 1% (got {got})",
+                {"key": repr(key)[:40], "got": type(val).__name__})
         if name == "preset" and val not in MOCK_PRESETS:
             raise PydanticCustomError(
                 "mock_preset", "unknown mock preset {val}{hint} (presets: {presets})",
