@@ -25,12 +25,13 @@ from loadkit.units import format_latency_ms
 
 
 def analyze(profile: ProfileResult, rules: Sequence[Rule] = (), *,
-            stop_when: Mapping[str, Any] | None = None,
+            stop_when: Mapping[str, Any] | Any | None = None,
             soak_window_s: float | None = None) -> dict[str, Any]:
     """The analysis of one profile, by its kind; unknown kinds get a summary headline.
 
-    ``stop_when`` (stress) is the profile's stop condition; ``soak_window_s`` the
-    soak comparison window. Whatever the runner already put under
+    ``stop_when`` (stress) is the profile's stop condition (the scenario's
+    ``StopWhen`` or a mapping); ``soak_window_s`` the soak comparison window
+    (``ProfileSpec.window_s``; default: first/last 20% of the measured seconds). Whatever the runner already put under
     ``profile.analysis`` (e.g. ``cold_start``) is kept unless recomputed.
     """
     kind = profile.kind

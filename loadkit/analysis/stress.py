@@ -53,15 +53,22 @@ class StressStep:
     broke: tuple[str, ...]            # why this step counts as broken (empty: it held)
 
 
-def parse_stop_when(stop_when: Mapping[str, Any] | None) -> tuple[float | None, float | None]:
+def parse_stop_when(stop_when: Mapping[str, Any] | Any | None
+                    ) -> tuple[float | None, float | None]:
     """(error-rate fraction, p99 ms) from a profile's ``stop_when``.
 
-    Accepts the scenario's spelling (``{error_rate: "10%", p99: "2s"}``) or parsed
-    numbers: ``error_rate`` as a fraction, ``p99_ms`` in ms, ``p99_s`` in seconds, a
-    bare number under ``p99`` in ms (as ``units.parse_latency_us`` reads it).
+    Accepts the scenario's parsed ``StopWhen`` (attributes ``error_rate`` as a
+    fraction and ``p99_ms``), or a mapping in the scenario's spelling
+    (``{error_rate: "10%", p99: "2s"}``) or with numbers: ``error_rate`` a fraction,
+    ``p99_ms`` in ms, ``p99_s`` in seconds, a bare number under ``p99`` in ms.
     """
     if not stop_when:
         return None, None
+    if not isinstance(stop_when, Mapping):
+        err_attr = getattr(stop_when, "error_rate", None)
+        p99_attr = getattr(stop_when, "p99_ms", None)
+        return (float(err_attr) if err_attr is not None else None,
+                float(p99_attr) if p99_attr is not None else None)
     err = stop_when.get("error_rate")
     err_f = parse_fraction(err) if err is not None else None
     p99_ms: float | None = None
@@ -94,7 +101,7 @@ def _broke(s: StageResult, rules: Sequence[Rule], stop_err: float | None,
 
 
 def stress_steps(profile: ProfileResult, rules: Sequence[Rule] = (),
-                 stop_when: Mapping[str, Any] | None = None,
+                 stop_when: Mapping[str, Any] | Any | None = None,
                  min_achieved: float = 0.9) -> list[StressStep]:
     stop_err, stop_p99 = parse_stop_when(stop_when)
     out = []
@@ -116,7 +123,7 @@ def stress_steps(profile: ProfileResult, rules: Sequence[Rule] = (),
 
 
 def stress_recovery(profile: ProfileResult, rules: Sequence[Rule], steps: Sequence[StressStep],
-                    stop_when: Mapping[str, Any] | None = None, hold_s: int = 3) -> Recovery | None:
+                    stop_when: Mapping[str, Any] | Any | None = None, hold_s: int = 3) -> Recovery | None:
     """Recovery after the last overload step, or None when the profile has no recovery stage."""
     recovery_stages = split_steps(profile)[1]
     if not recovery_stages:
@@ -139,7 +146,7 @@ def stress_recovery(profile: ProfileResult, rules: Sequence[Rule], steps: Sequen
 
 
 def analyze_stress(profile: ProfileResult, rules: Sequence[Rule] = (),
-                   stop_when: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   stop_when: Mapping[str, Any] | Any | None = None) -> dict[str, Any]:
     steps = stress_steps(profile, rules, stop_when)
     breaking = next((s for s in steps if s.broke), None)
     before = steps[:steps.index(breaking)] if breaking is not None else steps

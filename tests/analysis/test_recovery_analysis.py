@@ -132,3 +132,10 @@ def test_spike_reports_peak_errors_and_recovery_against_the_baseline():
     assert a["recovery"]["threshold_ms"] == pytest.approx(40.0, rel=0.01)  # 2 x baseline p99
     assert a["recovery_s"] == 2
     assert a["headline"].startswith("spike to 1000 rps: p99 ") and "recovered in 2 s" in a["headline"]
+
+
+def test_stress_accepts_the_scenarios_parsed_stop_when():
+    from loadkit.scenario.model import StopWhen
+
+    a = analyze(_stress([40] * 5), [], stop_when=StopWhen(error_rate=0.5, p99_ms=2000.0))
+    assert a["breaking_point"]["rate"] == 800
