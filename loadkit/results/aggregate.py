@@ -92,6 +92,17 @@ def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
     )
 
 
+def merge_stages(parts: Sequence[StageResult]) -> StageResult:
+    """One stage from the same stage run by several generators at once (``--processes``).
+
+    Histograms add exactly; counts, loads (concurrency, rate) and lateness sum; the
+    duration is the longest part's, so throughput is the combined rate.
+    """
+    if not parts:
+        raise ValueError("nothing to merge")
+    return _merge_stage(parts)
+
+
 def merge_timeseries(series: Sequence[Sequence[Interval]]) -> tuple[Interval, ...]:
     by_second: dict[float, list[Interval]] = {}
     for ts in series:

@@ -1,0 +1,342 @@
+"""``--processes N``: N generator processes, one event loop each, merged exactly.
+
+Called by ``loadkit.engine.run.run_stages`` when ``processes > 1``. Each child is
+spawned (not forked: no inherited loop or sockets), gets 1/N of every stage's
+concurrency, rate, request count and in-flight bound (the remainder going to the
+first children) and its own payload slice ``bodies[i::N]``, and runs the
+single-process engine one stage at a time on the parent's word. Stages therefore
+start together in every process, a stop condition (``continue_after``) is judged
+on the *merged* stage, and per-second intervals line up by stage and ordinal.
+
+Histograms and counters merge exactly (``loadkit.results.aggregate.merge_stages``).
+Children ignore SIGINT; the parent turns Ctrl-C / SIGTERM into a shared Event
+which each child's interval hook reads once a second, so every process ends its
+stage gracefully and the parent still gets (and merges) every partial stage.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import signal
+import threading
+import time
+from dataclasses import replace
+from typing import Any, Callable, Mapping, Sequence
+
+from loadkit.results.aggregate import merge_stages, merge_timeseries
+from loadkit.results.model import GeneratorHealth, Interval, StageResult
+from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
+
+IntervalHook = Callable[[Interval, Stage], bool]
+ContinueHook = Callable[[StageResult, Stage], bool]
+
+START_TIMEOUT_S = 60.0      # spawning and importing numpy/aiohttp in every child
+STOP_GRACE_S = 10.0         # after a stop, how long children get to hand in their stage
+
+
+def resolve_processes(value: int | str) -> int:
+    """``"auto"`` -> the machine's core count; otherwise a positive int."""
+    if value == "auto":
+        return max(1, os.cpu_count() or 1)
+    n = int(value)
+    if n < 1:
+        raise ValueError(f"processes must be at least 1 or 'auto' (got {value!r})")
+    return n
+
+
+def _shares(total: int, n: int) -> list[int]:
+    base, extra = divmod(total, n)
+    return [base + (1 if i < extra else 0) for i in range(n)]
+
+
+def split_stage(stage: Stage, n: int) -> list[Stage | None]:
+    """Each process's part of ``stage``; None for a process with nothing to do.
+
+    Integers (concurrency, requests, max_in_flight) are split with the remainder
+    going to the first processes, so the parts add up to the whole; a rate is
+    split evenly. A process whose concurrency or request share is zero sits the
+    stage out (e.g. concurrency 1 with 2 processes runs in one process).
+    """
+    conc = _shares(stage.concurrency, n) if stage.concurrency is not None else [None] * n
+    reqs = _shares(stage.requests, n) if stage.requests is not None else [None] * n
+    mif = (_shares(stage.max_in_flight, n) if stage.max_in_flight is not None else [None] * n)
+    out: list[Stage | None] = []
+    for i in range(n):
+        if conc[i] == 0 or reqs[i] == 0:
+            out.append(None)
+            continue
+        out.append(replace(
+            stage,
+            concurrency=conc[i],
+            rate=None if stage.rate is None else stage.rate / n,
+            requests=reqs[i],
+            max_in_flight=None if mif[i] is None else max(1, mif[i]),
+        ))
+    # A rate stage whose request count left some process out: give its rate to the others.
+    if stage.rate is not None and any(p is None for p in out):
+        active = [p for p in out if p is not None]
+        out = [None if p is None else replace(p, rate=stage.rate / len(active)) for p in out]
+    return out
+
+
+def slice_payloads(payloads: Mapping[int, PayloadSet], i: int, n: int) -> dict[int, PayloadSet]:
+    """Process ``i``'s bodies: every n-th one from its offset (all of them if too few)."""
+    out = {}
+    for batch, ps in payloads.items():
+        bodies = ps.bodies[i::n] if len(ps.bodies) >= n else ps.bodies
+        sizes = ps.payload_bytes[i::n] if len(ps.bodies) >= n else ps.payload_bytes
+        out[batch] = replace(ps, bodies=bodies, payload_bytes=sizes)
+    return out
+
+
+# -- the child ------------------------------------------------------------------------
+def _child(i: int, request: RequestSpec, payloads: dict[int, PayloadSet], transport: str,
+           commands: Any, results: Any, stop: Any) -> None:
+    """One generator process: run each stage it is given, hand back plain data."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        from loadkit.engine import run_stages  # lazily: the parent may not need the engine
+
+        def hook(iv: Interval, stage: Stage) -> bool:
+            results.put(("interval", i, iv))
+            return not stop.is_set()
+
+        results.put(("ready", i, None))
+        while True:
+            cmd = commands.get()
+            if cmd is None:
+                return
+            stage: Stage = cmd
+            run = run_stages([stage], request, payloads, transport=transport, on_interval=hook,
+                             handle_signals=False, processes=1)
+            results.put(("stage", i, run))
+    except BaseException as exc:  # noqa: BLE001 -- reported to the parent, which raises
+        results.put(("error", i, f"{type(exc).__name__}: {exc}"))
+
+
+# -- the parent ------------------------------------------------------------------------
+class _Progress:
+    """Live per-second progress: an interval is shown once every process has sent its own."""
+
+    def __init__(self, on_interval: IntervalHook | None) -> None:
+        self.on_interval = on_interval
+        self.groups: dict[tuple[int, int], dict[int, Interval]] = {}
+        self.next_k: dict[tuple[int, int], int] = {}    # (stage position, process) -> ordinal
+
+    def add(self, pos: int, proc: int, iv: Interval, expected: int, stage: Stage) -> bool:
+        """Collect one process's interval; False when the hook asked to stop."""
+        k = self.next_k.get((pos, proc), 0)
+        self.next_k[(pos, proc)] = k + 1
+        group = self.groups.setdefault((pos, k), {})
+        group[proc] = iv
+        if len(group) < expected or self.on_interval is None:
+            return True
+        del self.groups[(pos, k)]
+        return bool(self.on_interval(align([list(group.values())])[0], stage))
+
+
+def align(per_ordinal: Sequence[Sequence[Interval]]) -> tuple[Interval, ...]:
+    """Merge groups of intervals that cover the same second in different processes.
+
+    Each process ticks on its own clock, so the k-th interval of a stage is matched
+    with the k-th interval of the same stage elsewhere and stamped with the earliest
+    start among them; counts add exactly (``merge_timeseries``).
+    """
+    series = []
+    for group in per_ordinal:
+        if group:
+            t = min(iv.t for iv in group)
+            series.append([replace(iv, t=t) for iv in group])
+    return merge_timeseries(series)
+
+
+def stage_timeseries(runs: Sequence[Any]) -> list[list[Interval]]:
+    """Group the children's intervals of one stage by ordinal (k-th second with k-th)."""
+    longest = max((len(r.timeseries) for r in runs), default=0)
+    return [[r.timeseries[k] for r in runs if k < len(r.timeseries)] for k in range(longest)]
+
+
+def _merge_health(parts: Sequence[GeneratorHealth], summed_cpu: bool) -> GeneratorHealth:
+    """Worst lag, summed lateness; CPU share summed across processes, averaged over stages."""
+    if not parts:
+        return GeneratorHealth()
+    cpu = [h.cpu_share for h in parts]
+    reasons = tuple(dict.fromkeys(r for h in parts for r in h.reasons))
+    return GeneratorHealth(
+        loop_lag_p99_ms=max(h.loop_lag_p99_ms for h in parts),
+        loop_lag_max_ms=max(h.loop_lag_max_ms for h in parts),
+        schedule_lag_p99_ms=max(h.schedule_lag_p99_ms for h in parts),
+        schedule_lag_max_ms=max(h.schedule_lag_max_ms for h in parts),
+        late=sum(h.late for h in parts),
+        cpu_share=round(sum(cpu) if summed_cpu else sum(cpu) / len(cpu), 3),
+        max_rss_mb=max(h.max_rss_mb for h in parts),
+        fell_behind=any(h.fell_behind for h in parts),
+        reasons=reasons,
+    )
+
+
+def run_stages_parallel(processes: int | str, stages: Sequence[Stage], request: RequestSpec,
+                        payloads: Mapping[int, PayloadSet], *, transport: str = "auto",
+                        on_interval: IntervalHook | None = None,
+                        continue_after: ContinueHook | None = None,
+                        handle_signals: bool = True) -> Any:
+    """``run_stages`` over ``processes`` spawned generators; returns one merged EngineRun."""
+    from loadkit.engine.run import EngineRun, combine_payloads, validate_stages
+    from loadkit.engine.factory import resolve_transport
+
+    n = resolve_processes(processes)
+    _, batches = combine_payloads(payloads)
+    validate_stages(stages, batches)            # refuse bad input before spawning anything
+    concrete = resolve_transport(transport, request)
+    ctx = mp.get_context("spawn")
+    stop = ctx.Event()
+    results = ctx.Queue()
+    commands = [ctx.Queue() for _ in range(n)]
+    procs = [ctx.Process(target=_child, name=f"loadkit-generator-{i}", daemon=True,
+                         args=(i, request, slice_payloads(payloads, i, n), concrete,
+                               commands[i], results, stop))
+             for i in range(n)]
+    signalled = {"count": 0}
+
+    def on_signal(signum: int, frame: object) -> None:
+        signalled["count"] += 1
+        stop.set()
+        if signalled["count"] > 1:
+            raise KeyboardInterrupt
+
+    old = {}
+    if handle_signals and threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            old[sig] = signal.signal(sig, on_signal)
+    started = time.time()
+    try:
+        for p in procs:
+            p.start()
+        _wait_ready(results, procs)
+        merged_stages, healths, transports, ivs, aborted, interrupted_child = _drive(
+            stages, n, procs, commands, results, stop, on_interval, continue_after, signalled)
+    finally:
+        for q in commands:
+            try:
+                q.put(None)
+            except (ValueError, OSError):
+                pass
+        deadline = time.monotonic() + 5.0
+        started_procs = [p for p in procs if p.pid is not None]
+        for p in started_procs:
+            p.join(max(0.0, deadline - time.monotonic()))
+        for p in started_procs:
+            if p.is_alive():
+                p.terminate()
+                p.join(1.0)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    interrupted = signalled["count"] > 0 or interrupted_child
+    return EngineRun(
+        stages=tuple(merged_stages),
+        timeseries=ivs,
+        health=_merge_health(healths, summed_cpu=True),
+        interrupted=interrupted,
+        aborted=aborted and not interrupted,
+        transport=transports[0] if transports else concrete,
+        started_at=round(started, 3),
+        finished_at=round(time.time(), 3),
+    )
+
+
+def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[int, PayloadSet],
+               *, transport: str = "auto", on_interval: IntervalHook | None = None,
+               continue_after: ContinueHook | None = None, handle_signals: bool = True,
+               processes: int | str = 2) -> Any:
+    """Same signature as ``loadkit.engine.run_stages`` (which delegates here for N > 1)."""
+    return run_stages_parallel(processes, stages, request, payloads, transport=transport,
+                               on_interval=on_interval, continue_after=continue_after,
+                               handle_signals=handle_signals)
+
+
+def _get(results: Any, procs: Sequence[Any], timeout_s: float) -> tuple[str, int, Any] | None:
+    """One message from the children, or None after ``timeout_s``; a dead child raises."""
+    try:
+        return results.get(timeout=timeout_s)  # type: ignore[no-any-return]
+    except queue.Empty:
+        dead = [p for p in procs if not p.is_alive() and p.exitcode not in (0, None)]
+        if dead:
+            raise RuntimeError(f"generator process {dead[0].name} died "
+                               f"(exit code {dead[0].exitcode})") from None
+        return None
+
+
+def _wait_ready(results: Any, procs: Sequence[Any]) -> None:
+    ready: set[int] = set()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while len(ready) < len(procs):
+        if time.monotonic() > deadline:
+            raise RuntimeError("generator processes did not start in time")
+        msg = _get(results, procs, 0.2)
+        if msg is None:
+            continue
+        kind, i, payload = msg
+        if kind == "error":
+            raise RuntimeError(f"generator process {i}: {payload}")
+        if kind == "ready":
+            ready.add(i)
+
+
+def _drive(stages: Sequence[Stage], n: int, procs: Sequence[Any], commands: Sequence[Any],
+           results: Any, stop: Any, on_interval: IntervalHook | None,
+           continue_after: ContinueHook | None, signalled: dict[str, int]) -> tuple:
+    """Run the stages in lock-step across the children; merge each as it completes."""
+    progress = _Progress(on_interval)
+    groups: list[list[Interval]] = []
+    merged: list[StageResult] = []
+    healths: list[list[GeneratorHealth]] = [[] for _ in range(n)]
+    transports: list[str] = []
+    aborted = interrupted_child = skipping = False
+    for pos, stage in enumerate(stages):
+        if stop.is_set():
+            break
+        if skipping and not stage.always_run:
+            continue
+        parts = split_stage(stage, n)
+        active = [i for i in range(n) if parts[i] is not None]
+        for i in active:
+            commands[i].put(parts[i])
+        got: dict[int, Any] = {}
+        stop_seen_at: float | None = None
+        while len(got) < len(active):
+            if stop.is_set() and stop_seen_at is None:
+                stop_seen_at = time.monotonic()
+            if stop_seen_at is not None and time.monotonic() - stop_seen_at > STOP_GRACE_S:
+                break                                   # merge what was handed in
+            msg = _get(results, procs, 0.2)
+            if msg is None:
+                continue
+            kind, i, payload = msg
+            if kind == "error":
+                raise RuntimeError(f"generator process {i}: {payload}")
+            if kind == "interval":
+                if not progress.add(pos, i, payload, len(active), stage):
+                    aborted = True
+                    stop.set()
+            elif kind == "stage":
+                got[i] = payload
+        runs = [got[i] for i in sorted(got)]
+        groups.extend(stage_timeseries(runs))
+        stage_parts = [s for r in runs for s in r.stages]
+        for i in sorted(got):
+            healths[i].append(got[i].health)
+        transports.extend(r.transport for r in runs)
+        aborted = aborted or any(r.aborted for r in runs)
+        interrupted_child = interrupted_child or any(r.interrupted for r in runs)
+        if not stage_parts:
+            break
+        result = merge_stages(stage_parts)
+        merged.append(result)
+        if stop.is_set() or signalled["count"]:
+            break
+        if continue_after is not None and not continue_after(result, stage):
+            skipping = True
+    per_process = [_merge_health(h, summed_cpu=False) for h in healths if h]
+    return merged, per_process, transports, align(groups), aborted, interrupted_child
