@@ -1,0 +1,155 @@
+"""The SLA gate at the end of a Locust run: stages in, RunResult + reports + exit code out.
+
+Where it sits: at Locust's ``test_stop`` the master (or the single process) has
+one ProfileResult per recording process; this module merges them exactly
+(``results.aggregate``), restores the planned load of each stage, judges the
+scenario's SLAs (``loadkit.sla``), writes result.json and every report
+(``loadkit.reporters``) and maps the status to an exit code. Pure apart from
+``write_outputs``; no locust import, so it is unit-tested directly.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Sequence
+
+from loadkit.errors import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED, EXIT_PASS
+from loadkit.locust_bridge.schedule import FELL_BEHIND_FRACTION, ShapeStep
+from loadkit.redact import redact_url
+from loadkit.results.aggregate import merge_profiles, summarize
+from loadkit.results.codec import dumps
+from loadkit.results.model import (
+    Environment,
+    GeneratorHealth,
+    ProfileResult,
+    RunResult,
+    ScenarioInfo,
+    StageResult,
+    Summary,
+)
+
+MANUAL_PROFILE = "manual"
+TRANSPORT = "locust-fasthttp"
+CLOSED_MODEL_WARNING = ("Locust runs a closed model: rate stages were paced users "
+                        "(constant_throughput), not loadkit's open arrival-rate schedule; "
+                        "latency is measured from the actual send")
+STATUS_EXIT = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "inconclusive": EXIT_INCONCLUSIVE,
+               "interrupted": EXIT_INTERRUPTED, "error": EXIT_FAIL}
+
+
+def exit_code_of(status: str) -> int:
+    return STATUS_EXIT.get(status, EXIT_FAIL)
+
+
+def rules_for(scenario: Any, profile_name: str | None) -> list[Any]:
+    """The SLA rules that apply: the profile's, or the scenario's global ones by hand."""
+    if profile_name is not None:
+        for p in scenario.profiles:
+            if p.name == profile_name:
+                return list(p.sla)
+    rules = list(getattr(scenario, "sla", ()) or ())
+    if rules and isinstance(rules[0], str):
+        from loadkit.sla import parse_rule
+
+        rules = [parse_rule(r) for r in rules]
+    return rules
+
+
+def _planned(stage: StageResult, step: ShapeStep | None, manual_users: int) -> StageResult:
+    """Workers each recorded their share; the stage's load is the plan's (or the UI's peak)."""
+    if step is not None:
+        return replace(stage, label=step.label or stage.label, warmup=step.warmup,
+                       concurrency=step.concurrency, rate=step.rate)
+    return replace(stage, concurrency=manual_users or stage.concurrency, rate=None)
+
+
+def _health(stages: Sequence[StageResult], steps: dict[int, ShapeStep]) -> GeneratorHealth:
+    reasons = []
+    for s in stages:
+        step = steps.get(s.index)
+        if s.warmup or step is None or step.rate is None or s.duration_s <= 0:
+            continue
+        if s.throughput_rps < FELL_BEHIND_FRACTION * step.rate:
+            reasons.append(f"stage {s.index} ({s.label}): {s.throughput_rps:g} rps achieved "
+                           f"of {step.rate:g} rps asked ({step.users} paced Locust users)")
+    return GeneratorHealth(fell_behind=bool(reasons), reasons=tuple(reasons))
+
+
+def merge_parts(parts: Sequence[ProfileResult], *, name: str, kind: str,
+                steps: Sequence[ShapeStep] | None, manual_users: int = 0) -> ProfileResult:
+    """One profile from every recording process's part, exactly (histograms added)."""
+    if parts:
+        merged = merge_profiles(list(parts))
+    else:
+        merged = ProfileResult(name=name, kind=kind, stages=(), summary=Summary())
+    by_index = {s.index: s for s in steps or ()}
+    stages = tuple(_planned(s, by_index.get(s.index), manual_users) for s in merged.stages)
+    return replace(merged, name=name, kind=kind, stages=stages, summary=summarize(stages))
+
+
+def build_result(scenario: Any, profile: ProfileResult, *, rules: Sequence[Any],
+                 steps: Sequence[ShapeStep] | None, target: str, started_at: float,
+                 finished_at: float, processes: int, version: str = "",
+                 partial: bool = False) -> RunResult:
+    """The judged RunResult of a Locust run."""
+    from loadkit.sla import evaluate, status_of
+
+    profile = replace(profile, sla=tuple(getattr(r, "expr", str(r)) for r in rules))
+    try:
+        from loadkit.analysis import analyze
+    except ImportError:  # analysis not available: the result is still complete without it
+        analyze = None
+    if analyze is not None and profile.stages:
+        profile = replace(profile, analysis=analyze(profile, list(rules)))
+    steps_by_index = {s.index: s for s in steps or ()}
+    warnings = []
+    if any(s.rate is not None for s in steps or ()):
+        warnings.append(CLOSED_MODEL_WARNING)
+    if steps is None:
+        warnings.append("no profile chosen: users were driven by hand (Locust web UI or -u/-r)")
+    request = scenario.request
+    result = RunResult(
+        scenario=ScenarioInfo(name=scenario.name, target=redact_url(target),
+                              method=request.method, path=request.path,
+                              batch_size=getattr(request, "batch_size", 1)),
+        started_at=round(started_at, 3),
+        finished_at=round(finished_at, 3),
+        profiles=(profile,),
+        environment=Environment(python=platform.python_version(),
+                                platform=f"{platform.system()} {platform.machine()}",
+                                uvloop=False, processes=processes,
+                                host_cores=os.cpu_count() or 1, transport=TRANSPORT),
+        health=_health(profile.stages, steps_by_index),
+        partial=partial,
+        warnings=tuple(warnings),
+        loadkit_version=version,
+    )
+    verdicts = evaluate({profile.name: list(rules)}, result)
+    status = "interrupted" if partial else status_of(verdicts, result)
+    return replace(result, verdicts=verdicts, status=status)
+
+
+def write_outputs(result: RunResult, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """result.json and every report into ``out_dir`` (reporters return text; we write)."""
+    from loadkit.reporters import render_all
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"result.json": dumps(result)}
+    files.update(render_all(result))
+    written = []
+    for filename, text in files.items():
+        path = out / filename
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def summary_text(result: RunResult) -> str:
+    """loadkit's own terminal table (exact HDR percentiles), to print after Locust's."""
+    from loadkit.reporters import text
+
+    return text.render(result)
