@@ -9,7 +9,10 @@ low-rate recovery stage). A step *breaks* when any of these holds:
 * the achieved throughput is below ``min_achieved`` (90%) of the offered rate.
 
 The maximum sustained rate is the heaviest step before the breaking point that
-broke nothing. Recovery is judged against the SLA's p99 bound, else
+broke nothing; its resolution is the step size. Peak goodput (successful
+responses/s, best step) is reported beside it: past the break, a server that sheds
+load with 503s still completes about its capacity, so goodput estimates the
+ceiling between steps. Recovery is judged against the SLA's p99 bound, else
 ``stop_when.p99``, else twice the first step's p99 (see ``recovery.py``).
 """
 
@@ -40,6 +43,7 @@ class StressStep:
     index: int
     rate: float                       # offered, requests/s
     throughput_rps: float             # achieved
+    goodput_rps: float                # successful responses per second
     achieved: float                   # achieved / offered
     p50_ms: float
     p99_ms: float
@@ -114,6 +118,7 @@ def stress_steps(profile: ProfileResult, rules: Sequence[Rule] = (),
         rate = float(s.rate) if s.rate else 0.0
         out.append(StressStep(
             index=s.index, rate=rate, throughput_rps=s.throughput_rps,
+            goodput_rps=round(s.throughput_rps * s.ok / s.requests, 3),
             achieved=round(s.throughput_rps / rate, 4) if rate else 1.0,
             p50_ms=s.latency_ms.p50, p99_ms=s.latency_ms.p99, max_ms=s.latency_ms.max,
             error_rate=round(s.error_rate, 6), rejected=rejected, timed_out=timed_out,
@@ -152,6 +157,7 @@ def analyze_stress(profile: ProfileResult, rules: Sequence[Rule] = (),
     before = steps[:steps.index(breaking)] if breaking is not None else steps
     sustained = before[-1] if before else None
     recovery = stress_recovery(profile, rules, steps, stop_when)
+    peak = max(steps, key=lambda s: s.goodput_rps) if steps else None
     out: dict[str, Any] = {
         "kind": "stress",
         "steps": [asdict(s) | {"broke": list(s.broke)} for s in steps],
@@ -159,15 +165,18 @@ def analyze_stress(profile: ProfileResult, rules: Sequence[Rule] = (),
         "max_rate_under_sla": sustained.rate if sustained else None,
         "max_sustained_rps": sustained.throughput_rps if sustained else None,
         "max_sustained": _point(sustained),
+        "peak_goodput_rps": peak.goodput_rps if peak else None,
+        "peak_goodput_rate": peak.rate if peak else None,
         "recovery": recovery.as_dict() if recovery else None,
         "recovery_s": recovery.seconds if recovery else None,
     }
-    out["headline"] = _headline(steps, sustained, breaking, recovery)
+    out["headline"] = _headline(steps, sustained, breaking, recovery, peak)
     return out
 
 
 def _headline(steps: Sequence[StressStep], sustained: StressStep | None,
-              breaking: StressStep | None, recovery: Recovery | None) -> str:
+              breaking: StressStep | None, recovery: Recovery | None,
+              peak: StressStep | None = None) -> str:
     if not steps:
         return "no measured steps"
     parts = []
@@ -181,6 +190,9 @@ def _headline(steps: Sequence[StressStep], sustained: StressStep | None,
                      + ")")
     else:
         parts.append(f"no breaking point up to {steps[-1].rate:g} rps")
+    if (peak is not None and breaking is not None and sustained is not None
+            and peak.goodput_rps > sustained.throughput_rps * 1.05):
+        parts.append(f"peak goodput {peak.goodput_rps:.0f} rps at {peak.rate:g} offered")
     if recovery is not None:
         parts.append(recovery.words())
     return "; ".join(parts)

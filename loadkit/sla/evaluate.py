@@ -99,7 +99,7 @@ def _verdict(profile: str, rule: Rule, observed: float | None, requests: int,
     if requests < min_requests:
         return replace(base, inconclusive=True,
                        reason=f"only {requests} requests{at} (need {min_requests})")
-    return replace(base, passed=rule.holds(observed), reason=f"observed {_fmt(rule, observed)}{at}")
+    return replace(base, passed=rule.holds(observed), reason=where)
 
 
 def _steps(profile: ProfileResult) -> list[StageResult]:

@@ -85,7 +85,8 @@ def test_stress_finds_breaking_point_max_sustained_rate_and_recovery():
     assert a["max_rate_under_sla"] == 400 and a["max_sustained_rps"] == 395
     assert a["recovery_s"] == 3
     assert a["headline"] == ("max sustained 395 rps under SLA; breaks at 800 rps "
-                             "(p99 2.1s, errors 4%); recovered in 3 s")
+                             "(p99 2.1s, errors 4%); peak goodput 586 rps at 800 offered; "
+                             "recovered in 3 s")
     assert json.loads(json.dumps(a)) == a
 
 
@@ -139,3 +140,11 @@ def test_stress_accepts_the_scenarios_parsed_stop_when():
 
     a = analyze(_stress([40] * 5), [], stop_when=StopWhen(error_rate=0.5, p99_ms=2000.0))
     assert a["breaking_point"]["rate"] == 800
+
+
+def test_stress_reports_peak_goodput_as_the_ceiling_between_steps():
+    steps = ((400, 400, 20, 0), (800, 800, 150, 100))  # 800 offered, 10% shed -> 720 ok/s
+    a = analyze(_stress([40] * 5, steps), [parse_rule("error_rate < 1%")])
+    assert a["max_sustained_rps"] == 400
+    assert a["peak_goodput_rps"] == 720
+    assert "peak goodput 720 rps at 800 offered" in a["headline"]
