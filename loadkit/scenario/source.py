@@ -55,6 +55,8 @@ def parse_yaml(text: str, source: str = "scenario") -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = exc.problem or exc.context or "not valid YAML"
+        if exc.context and exc.context_mark is not None and exc.problem:
+            problem += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
         raise ScenarioError("", f"{source}{where}: malformed YAML: {problem}") from None
     except yaml.YAMLError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "not valid YAML"
@@ -80,6 +82,8 @@ def _expand(text: str, env: Mapping[str, str], where: str) -> str:
                                        f"(set it, or write ${{{name}:-default}})")
         return value
 
+    if "${" in _VAR_RE.sub("", text):
+        raise ScenarioError(where, "unclosed ${ (write ${NAME}, or $${ for a literal ${)")
     return _VAR_RE.sub(one, text)
 
 
