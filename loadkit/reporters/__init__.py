@@ -8,7 +8,7 @@ and ``loadkit report`` can re-render any old result.json.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from loadkit.errors import UsageError
 from loadkit.results.model import RunResult

@@ -35,7 +35,7 @@ def verdict_state(v: Verdict) -> VerdictState:
     return "pass" if v.passed else "fail"
 
 
-def fmt_num(x: float | int | None) -> str:
+def fmt_num(x: float | None) -> str:
     """A number for people: 212, 12.3, 4.56, 0.123 (no exponent, no trailing zeros)."""
     if x is None:
         return "-"
@@ -136,7 +136,7 @@ def fmt_duration(seconds: float) -> str:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
         return f"{fmt_num(round(seconds, 1))} s"
-    total = int(round(seconds))
+    total = round(seconds)
     if total < 3600:
         return f"{total // 60} min {total % 60:02d} s"
     return f"{total // 3600} h {total % 3600 // 60:02d} min"

@@ -13,9 +13,10 @@ from __future__ import annotations
 import base64
 import io
 import math
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -69,7 +70,7 @@ class Chart:
 
 @contextmanager
 def style() -> Iterator[None]:
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
         yield
 
 
@@ -139,7 +140,7 @@ def spectrum_chart(key: str, title: str,
         ticks = [(x, t) for x, t in SPECTRUM_TICKS if x <= max(top, 10) * 1.0001]
         ax.xaxis.set_major_locator(FixedLocator([x for x, _ in ticks]))
         ax.xaxis.set_major_formatter(FuncFormatter(
-            lambda x, _pos: dict(ticks).get(int(round(x)), "")))
+            lambda x, _pos: dict(ticks).get(round(x), "")))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xlabel("percentile")
         ax.set_ylabel("latency (ms)")
@@ -177,7 +178,7 @@ def error_chart(result: RunResult) -> Chart | None:
             ax.barh(ypos, counts, left=left, color=color(i), height=0.6, label=short(p.name))
             left += counts
         for y, total in zip(ypos, left):
-            ax.text(total, y, f"  {int(total):,}", va="center", color=INK, fontsize=8)
+            ax.text(float(total), float(y), f"  {int(total):,}", va="center", color=INK, fontsize=8)
         ax.set_yticks(ypos, [short(k, 24) for k in kinds])
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
@@ -210,12 +211,17 @@ def _mark_x(value: Any, profile: ProfileResult) -> float | None:
             v = value.get(key)
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 return float(v)
-        idx = value.get("stage", value.get("stage_index"))
+        idx = next((value[k] for k in ("stage", "step", "stage_index") if k in value), None)
         if isinstance(idx, int) and not isinstance(idx, bool):
             for s in profile.stages:
                 if s.index == idx:
                     return _load_x(s)
     return None
+
+
+# analysis keys marking a point on the load axis (ramp: knee/saturation; stress: breaking point)
+_MARKS = (("saturation", AMBER), ("knee", AMBER), ("breaking_point", RED),
+          ("first_breaking_step", RED))
 
 
 def load_curve_chart(key: str, profile: ProfileResult, p99_limit_ms: float | None,
@@ -224,7 +230,8 @@ def load_curve_chart(key: str, profile: ProfileResult, p99_limit_ms: float | Non
     steps = [(x, s) for s in profile.measured_stages() if (x := _load_x(s)) is not None]
     if len(steps) < 2:
         return None
-    curve, after = [steps[0]], []
+    curve: list[tuple[float, StageResult]] = [steps[0]]
+    after: list[tuple[float, StageResult]] = []
     for x, s in steps[1:]:
         (curve if x > curve[-1][0] and not after else after).append((x, s))
     open_model = curve[0][1].rate is not None
@@ -256,13 +263,15 @@ def load_curve_chart(key: str, profile: ProfileResult, p99_limit_ms: float | Non
         if rps_floor is not None:
             ax.axhline(rps_floor, color=RED, linestyle=":", linewidth=1)
         analysis = profile.analysis if isinstance(profile.analysis, dict) else {}
-        for name, colour in (("saturation", AMBER), ("breaking_point", RED), ("knee", AMBER)):
+        marked: set[float] = set()
+        for name, colour in _MARKS:
             mx = _mark_x(analysis.get(name), profile)
-            if mx is None:
+            if mx is None or mx in marked:
                 continue
+            marked.add(mx)
             ax.axvline(mx, color=colour, linewidth=1.2, alpha=0.8)
-            ax.annotate(f" {name.replace('_', ' ')} @ {fmt_num(mx)}", (mx, 0.97),
-                        xycoords=("data", "axes fraction"), color=colour, fontsize=7.5,
+            ax.annotate(f" {name.replace('_', ' ')} @ {fmt_num(mx)}",
+                        (mx, 1.04 - 0.07 * len(marked)), xycoords=("data", "axes fraction"), color=colour, fontsize=7.5,
                         va="top", ha="left")
         if xs.min() > 0 and xs.max() / xs.min() >= 4:
             ax.set_xscale("log", base=2)

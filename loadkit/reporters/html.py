@@ -109,16 +109,22 @@ def _limits(result: RunResult, profile: str) -> tuple[list[tuple[str, float]], f
 
 
 def _analysis_items(analysis: Any) -> tuple[tuple[str, str], ...]:
-    """Analysis is loose JSON data from another module: show every scalar, flatten the rest."""
+    """Analysis is loose JSON data from another module: show its scalars and small dicts.
+
+    Per-step tables (lists of dicts) are left out: the stage table already shows them.
+    """
     if not isinstance(analysis, dict):
         return ()
     items = []
     for key, value in analysis.items():
-        if key == "headline":
+        if key in ("headline", "kind", "steps") or value is None:
             continue
         if isinstance(value, dict):
-            text = ", ".join(f"{k}: {_scalar(v)}" for k, v in value.items())
+            text = ", ".join(f"{str(k).replace('_', ' ')} {_scalar(v)}" for k, v in value.items()
+                             if v is not None and not isinstance(v, (dict, list, tuple)))
         elif isinstance(value, (list, tuple)):
+            if any(isinstance(v, (dict, list, tuple)) for v in value):
+                continue
             text = ", ".join(_scalar(v) for v in value)
         else:
             text = _scalar(value)
@@ -131,8 +137,6 @@ def _scalar(v: Any) -> str:
         return {True: "yes", False: "no", None: "-"}[v]
     if isinstance(v, (int, float)):
         return fmt_num(v)
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{k}: {_scalar(x)}" for k, x in v.items()) + "}"
     return str(v)
 
 
@@ -167,7 +171,7 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
         made.append(charts.spectrum_chart(
             f"spectrum-{i}", f"{charts.short(p.name, 40)}: latency by percentile, per step",
             [(stage_load(st), st.hist()) for st in measured], _sequential(len(measured))))
-    codes = {}
+    codes: dict[str, int] = {}
     for st in measured:
         for code, n in st.status_codes.items():
             codes[code] = codes.get(code, 0) + n
@@ -218,10 +222,10 @@ def _metadata(result: RunResult) -> dict[str, list[tuple[str, str]]]:
                         ("platform", env.platform or "?"),
                         ("TLS verification", "off (--insecure)" if env.insecure else "on")],
         "Generator health": [("fell behind", "YES" if h.fell_behind else "no"),
-                             ("event-loop lag p99 / max", f"{fmt_num(h.loop_lag_p99_ms)} / "
-                                                          f"{fmt_num(h.loop_lag_max_ms)} ms"),
-                             ("schedule lag p99 / max", f"{fmt_num(h.schedule_lag_p99_ms)} / "
-                                                        f"{fmt_num(h.schedule_lag_max_ms)} ms"),
+                             ("event-loop lag p99 / max", (f"{fmt_num(h.loop_lag_p99_ms)} / "
+                                                          f"{fmt_num(h.loop_lag_max_ms)} ms")),
+                             ("schedule lag p99 / max", (f"{fmt_num(h.schedule_lag_p99_ms)} / "
+                                                        f"{fmt_num(h.schedule_lag_max_ms)} ms")),
                              ("late requests", f"{h.late:,}"),
                              ("CPU share", f"{fmt_num(h.cpu_share)} core(s)"),
                              ("max RSS", f"{fmt_num(h.max_rss_mb)} MB")],

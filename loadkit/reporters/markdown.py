@@ -78,8 +78,8 @@ def render(result: RunResult) -> str:
     status = result.status
     counts = verdict_counts(result)
     exit_code = STATUS_EXIT.get(status, 1)
-    lines = [f"## {_ICON.get(status, '')} loadkit: {esc(result.scenario.name)} — "
-             f"{status.upper()}", ""]
+    lines = [(f"## {_ICON.get(status, '')} loadkit: {esc(result.scenario.name)} — "
+             f"{status.upper()}"), ""]
     lines.append(f"**{esc(STATUS_TEXT.get(status, status))}** (exit {exit_code}) · "
                  f"{counts['pass']} passed, {counts['fail']} failed, "
                  f"{counts['inconclusive']} inconclusive")

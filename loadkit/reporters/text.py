@@ -8,7 +8,7 @@ control characters replaced, so a scenario cannot scramble the log or the termin
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from loadkit.reporters._common import (
     STATUS_EXIT,
@@ -86,8 +86,8 @@ def _verdicts(result: RunResult) -> list[str]:
 def render(result: RunResult) -> str:
     status = result.status
     sc = result.scenario
-    lines = [f"loadkit · {clean(sc.name, 60)} · {status.upper()} "
-             f"(exit {STATUS_EXIT.get(status, 1)}): {STATUS_TEXT.get(status, status)}",
+    lines = [(f"loadkit · {clean(sc.name, 60)} · {status.upper()} "
+             f"(exit {STATUS_EXIT.get(status, 1)}): {STATUS_TEXT.get(status, status)}"),
              f"target {clean(sc.method + ' ' + sc.target.rstrip('/') + sc.path, 80)} · "
              f"{iso_utc(result.started_at)} · {fmt_duration(result.duration_s)} · "
              f"loadkit {clean(result.loadkit_version or '?', 20)}"

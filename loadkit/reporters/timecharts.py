@@ -8,8 +8,8 @@ Stage changes are drawn as thin vertical lines and warm-up as a grey band.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes

@@ -1,157 +1,16 @@
-"""A fixed RunResult for every reporter test, built without a network or a clock.
-
-Two profiles: ``throughput`` (a warm-up stage then one measured stage) and ``ramp``
-(three steps, c=1/2/4, with an analysis headline and saturation point). Verdicts
-cover pass, fail (at a ramp step) and inconclusive. Latencies come from a seeded
-generator recorded into real HDR histograms, so histogram-derived charts have
-real data and the output is the same on every run.
-"""
+"""Fixtures for the reporter tests: the fixed RunResult and the golden-file check."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from loadkit.results.aggregate import summarize
-from loadkit.results.hdr import LatencyHistogram
-from loadkit.results.model import (
-    Environment,
-    GeneratorHealth,
-    Interval,
-    LatencySummary,
-    ProfileResult,
-    RunResult,
-    ScenarioInfo,
-    StageResult,
-    Verdict,
-)
+from loadkit.results.model import RunResult
+from tests.reporters.builders import build_result
 
-T0 = 1_700_000_000.0
 GOLDEN = Path(__file__).parent / "golden"
-
-
-def make_stage(rng: np.random.Generator, index: int, *, concurrency: int | None = None,
-               rate: float | None = None, warmup: bool = False, duration_s: float = 10.0,
-               rps: float = 100.0, median_ms: float = 10.0, errors: dict[str, int] | None = None,
-               started_at: float = T0) -> StageResult:
-    n = int(rps * duration_s)
-    hist = LatencyHistogram()
-    hist.record_many((rng.lognormal(np.log(median_ms * 1000), 0.45, n)).astype(np.int64))
-    errors = errors or {}
-    n_err = sum(errors.values())
-    load = f"c={concurrency}" if concurrency is not None else f"{rate:g} rps"
-    return StageResult(
-        index=index, label=("warm-up " if warmup else "") + load, concurrency=concurrency,
-        rate=rate, warmup=warmup, duration_s=duration_s, requests=n, ok=n - n_err,
-        errors=n_err, error_kinds=dict(sorted(errors.items())), late=0,
-        throughput_rps=round(n / duration_s, 3), rows_per_s=round((n - n_err) / duration_s, 3),
-        latency_ms=LatencySummary.of(hist), histogram=hist.encode(), started_at=started_at,
-        status_codes={"200": n - n_err - errors.get("timeout", 0),
-                      **({"503": errors["http_5xx"]} if "http_5xx" in errors else {})},
-    )
-
-
-def make_intervals(stages: list[StageResult], t0: float, jitter_seed: int) -> tuple[Interval, ...]:
-    """One Interval per second of each stage, consistent with the stage's counts."""
-    rng = np.random.default_rng(jitter_seed)
-    out = []
-    second = 0
-    for s in stages:
-        n_sec = int(s.duration_s)
-        base, extra = divmod(s.requests, n_sec)
-        err_base, err_extra = divmod(s.errors, n_sec)
-        for k in range(n_sec):
-            req = base + (1 if k < extra else 0)
-            err = err_base + (1 if k < err_extra else 0)
-            wobble = 1.0 + 0.1 * float(rng.standard_normal())
-            lat = s.latency_ms
-            out.append(Interval(
-                t=t0 + second, elapsed_s=float(second), stage=s.index, requests=req,
-                ok=req - err, errors=err, rps=float(req),
-                p50_ms=round(lat.p50 * wobble, 3), p90_ms=round(lat.p90 * wobble, 3),
-                p95_ms=round(lat.p95 * wobble, 3), p99_ms=round(lat.p99 * wobble, 3),
-                max_ms=round(lat.max * wobble, 3)))
-            second += 1
-    return tuple(out)
-
-
-def make_profile(name: str, kind: str, stages: list[StageResult], t0: float, seed: int,
-                 analysis: dict | None = None, sla: tuple[str, ...] = ()) -> ProfileResult:
-    ts = make_intervals(stages, t0, seed)
-    total = sum(s.duration_s for s in stages)
-    return ProfileResult(name=name, kind=kind, stages=tuple(stages), summary=summarize(stages),
-                         timeseries=ts, analysis=analysis or {}, sla=sla, started_at=t0,
-                         finished_at=t0 + total)
-
-
-def build_result() -> RunResult:
-    rng = np.random.default_rng(7)
-    tp_stages = [
-        make_stage(rng, 0, concurrency=32, warmup=True, duration_s=3, rps=800, median_ms=30,
-                   started_at=T0),
-        make_stage(rng, 1, concurrency=32, duration_s=30, rps=900, median_ms=32,
-                   errors={"http_5xx": 4, "timeout": 1}, started_at=T0 + 3),
-    ]
-    throughput = make_profile("throughput", "throughput", tp_stages, T0, 1,
-                              sla=("p99 < 200ms", "error_rate < 1%", "throughput >= 1000rps"))
-    t1 = T0 + 40
-    ramp_stages = [
-        make_stage(rng, 0, concurrency=1, duration_s=10, rps=95, median_ms=10, started_at=t1),
-        make_stage(rng, 1, concurrency=2, duration_s=10, rps=180, median_ms=11,
-                   started_at=t1 + 10),
-        make_stage(rng, 2, concurrency=4, duration_s=10, rps=190, median_ms=74,
-                   errors={"reset": 2}, started_at=t1 + 20),
-    ]
-    ramp = make_profile(
-        "ramp", "ramp", ramp_stages, t1, 2, sla=("p99 < 200ms", "error_rate < 1%"),
-        analysis={"headline": "Saturates at concurrency 2 (180 rps); p99 crosses 200 ms at 4",
-                  "saturation": {"stage": 1, "concurrency": 2, "throughput_rps": 180.0},
-                  "max_rate_under_sla": 180.0, "efficiency": [1.0, 0.95, 0.5]})
-    tp_sum, ramp_last = throughput.summary, ramp_stages[2]
-    verdicts = (
-        Verdict("throughput", "p99 < 200ms", "p99", tp_sum.latency_ms.p99, 200.0, True, "ms"),
-        Verdict("throughput", "error_rate < 1%", "error_rate", round(tp_sum.error_rate, 6),
-                0.01, True, "fraction"),
-        Verdict("throughput", "throughput >= 1000rps", "throughput", tp_sum.throughput_rps,
-                1000.0, False, "rps"),
-        Verdict("ramp", "p99 < 200ms", "p99", 212.0, 200.0, False, "ms", stage=2),
-        Verdict("ramp", "error_rate < 1%", "error_rate", round(ramp_last.error_rate, 6), 0.01,
-                False, "fraction", inconclusive=True,
-                reason="too few requests at step 2 to judge a 1% error rate"),
-    )
-    return RunResult(
-        scenario=ScenarioInfo(name="iris-staging", target="http://127.0.0.1:8080",
-                              method="POST", path="/predict"),
-        started_at=T0, finished_at=t1 + 30, profiles=(throughput, ramp),
-        environment=Environment(python="3.11.7", platform="Linux-x86_64", uvloop=True,
-                                processes=1, host_cores=2, transport="fast"),
-        health=GeneratorHealth(loop_lag_p99_ms=1.2, loop_lag_max_ms=8.5, schedule_lag_p99_ms=0.4,
-                               schedule_lag_max_ms=3.1, cpu_share=0.62, max_rss_mb=88.0),
-        verdicts=verdicts, status="fail",
-        warnings=("the generator fell behind its schedule for 2 s (schedule lag max 3.1 ms)",),
-        loadkit_version="0.1.0",
-    )
-
-
-def build_long_result(minutes: int = 10, stages: int = 5) -> RunResult:
-    """A 10-minute-like stress run: ``stages`` open-model steps, 600 intervals."""
-    rng = np.random.default_rng(11)
-    per = minutes * 60 / stages
-    st = [make_stage(rng, i, rate=200.0 * (i + 1), duration_s=per, rps=200.0 * (i + 1) * 0.98,
-                     median_ms=8 + 6 * i, errors={"timeout": 3 * i, "http_5xx": 5 * i} if i else None,
-                     started_at=T0 + i * per)
-          for i in range(stages)]
-    prof = make_profile("stress", "stress", st, T0, 3,
-                        analysis={"headline": "Breaks at 800 rps",
-                                  "breaking_point": {"rate": 800.0}})
-    base = build_result()
-    return replace(base, profiles=(prof,), finished_at=T0 + minutes * 60,
-                   verdicts=(Verdict("stress", "p99 < 100ms", "p99", prof.summary.latency_ms.p99,
-                                     100.0, prof.summary.latency_ms.p99 < 100, "ms"),))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,149 @@
+"""The HTML report: parses, holds every chart, fetches nothing, escapes what it did not write."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from html.parser import HTMLParser
+
+import pytest
+
+from loadkit.reporters import html, timecharts
+from loadkit.results.hdr import LatencyHistogram
+from loadkit.results.model import RunResult, Summary
+from tests.reporters.builders import build_long_result
+
+XSS = "<script>alert(1)</script>"
+
+
+class Page(HTMLParser):
+    """Collects what the assertions need: tags, attributes, images, text, style text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        (self.styles if self._in_style else self.text).append(data)
+
+    @property
+    def charts(self) -> dict[str, str]:
+        return {a["data-chart"] or "": a.get("src") or "" for t, a in self.tags
+                if t == "img" and "data-chart" in a}
+
+
+def parse(text: str) -> Page:
+    page = Page()
+    page.feed(text)
+    page.close()
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(result: RunResult) -> Page:
+    return parse(html.render(result))
+
+
+def test_report_holds_every_chart_for_the_profiles_present(page: Page) -> None:
+    # overview: spectrum + errors; each profile: latency + throughput; the ramp: curve + steps
+    expected = {"spectrum", "errors", "latency-0", "throughput-0", "latency-1", "throughput-1",
+                "curve-1", "spectrum-1"}
+    assert set(page.charts) == expected
+    for key, src in page.charts.items():
+        assert src.startswith("data:image/svg+xml;base64,"), key
+        svg = base64.b64decode(src.split(",", 1)[1])
+        assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg, key
+
+
+def test_a_single_stage_profile_gets_no_load_curve(page: Page) -> None:
+    assert "curve-0" not in page.charts and "spectrum-0" not in page.charts
+
+
+def test_report_fetches_nothing_from_outside(page: Page) -> None:
+    for tag, attrs in page.tags:
+        for name in ("src", "href", "srcset", "action", "data"):
+            value = (attrs.get(name) or "").strip().lower()
+            assert not value.startswith(("http:", "https:", "//")), (tag, name, value)
+        assert tag not in ("script", "link", "iframe", "object", "embed"), tag
+    css = "".join(page.styles).lower()
+    assert "@import" not in css and "url(" not in css
+
+
+def test_report_shows_the_sla_table_warnings_and_metadata(page: Page) -> None:
+    text = " ".join(page.text)
+    for needle in ("FAIL", "observed 212 ms > threshold 200 ms", "inconclusive",
+                   "the generator fell behind its schedule", "iris-staging",
+                   "http://127.0.0.1:8080", "3.11.7", "uvloop", "Saturates at concurrency 2"):
+        assert needle in text, needle
+    rows = [a.get("class") for t, a in page.tags if t == "tr" and (a.get("class") or "").startswith("row-")]
+    assert rows[:5] == ["row-pass", "row-pass", "row-fail", "row-fail", "row-inconclusive"]
+
+
+def test_text_from_the_scenario_and_the_server_is_escaped(result: RunResult) -> None:
+    tp, ramp = result.profiles
+    stage = replace(tp.stages[1], error_kinds={XSS: 3, "timeout": 1})
+    tp = replace(tp, name=XSS, stages=(tp.stages[0], stage),
+                 summary=replace(tp.summary, error_kinds={XSS: 3, "timeout": 1}),
+                 analysis={"headline": XSS, XSS: XSS})
+    evil = replace(result, scenario=replace(result.scenario, name=XSS), profiles=(tp, ramp),
+                   warnings=(XSS,),
+                   verdicts=tuple(replace(v, profile=XSS) if v.profile == "throughput" else v
+                                  for v in result.verdicts))
+    text = html.render(evil)
+    assert XSS not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    page = parse(text)
+    assert all(tag != "script" for tag, _ in page.tags)
+    assert " ".join(page.text).count(XSS) >= 5      # shown as text, not run
+
+
+def test_odd_analysis_data_from_another_module_does_not_break_the_report(result: RunResult) -> None:
+    ramp = replace(result.profiles[1], analysis={
+        "saturation": "somewhere", "breaking_point": {"stage": 99}, "knee": [1, 2],
+        "headline": None, "steps": "not a list", "nested": {"a": {"b": 1}}, "n": [[1]]})
+    page = parse(html.render(replace(result, profiles=(result.profiles[0], ramp))))
+    assert "curve-1" in page.charts
+
+
+def test_a_result_without_profiles_or_verdicts_still_renders(result: RunResult) -> None:
+    page = parse(html.render(replace(result, profiles=(), verdicts=(), status="error")))
+    assert page.charts == {}
+    assert "No SLA rules were checked." in " ".join(page.text)
+
+
+def test_a_profile_that_measured_nothing_renders_and_says_so(result: RunResult) -> None:
+    tp = result.profiles[0]
+    empty = replace(tp.stages[1], histogram=LatencyHistogram().encode(), requests=0, ok=0,
+                    errors=0, error_kinds={})
+    nothing = replace(tp, stages=(empty,), timeseries=(), summary=Summary())
+    text = html.render(replace(result, profiles=(nothing,), verdicts=()))
+    page = parse(text)
+    assert page.charts == {}
+    assert "No per-second data was recorded for this profile." in " ".join(page.text)
+
+
+def test_a_ten_minute_multi_stage_run_renders_under_two_megabytes() -> None:
+    long = build_long_result(minutes=10, stages=5)
+    assert len(long.profiles[0].timeseries) == 600
+    text = html.render(long)
+    assert len(text.encode("utf-8")) < 2_000_000
+    assert {"spectrum", "errors", "latency-0", "throughput-0", "curve-0",
+            "spectrum-0"} <= set(parse(text).charts)
+
+
+def test_a_very_long_run_is_binned_so_the_report_stays_small() -> None:
+    long = build_long_result(minutes=60, stages=4)
+    assert len(long.profiles[0].timeseries) == 3600
+    binned = timecharts.series(long.profiles[0])
+    assert binned is not None and binned.bin_s == 3      # 3600 s -> 1200 points
+    assert len(html.render(long).encode("utf-8")) < 2_000_000
