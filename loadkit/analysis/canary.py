@@ -10,7 +10,10 @@ seed's canary criteria:
   or prediction agreement is below ``min_agreement`` -- each only when the
   difference is statistically significant, so one slow request among ten cannot
   roll a release back (not enough evidence is a *hold*, never a pass);
-- **promote** only when every criterion passes on at least ``min_requests`` per side;
+- **promote** only when every criterion passes on at least ``min_requests`` per side:
+  a criterion passes unless the candidate is significantly worse beyond its promote
+  threshold (the Kayenta rule: noise on a small sample is not a failure, but the
+  sample must be big enough, hence ``min_requests``);
 - otherwise **hold**.
 
 Because both sides run concurrently and interleaved in time, shared noise (GC,
@@ -57,6 +60,7 @@ class CanaryConfig:
     rate: float | None = None            # total rps, overriding the profile's
     concurrency: int | None = None       # total workers, overriding the profile's
     min_side_rps: float = 20.0           # floor for each side (open model); see loadkit.canary
+    warmup_s: float = 1.0                # unjudged warm-up before each stage, on both sides
     rollback_p99_ratio: float = 2.0
     promote_p99_ratio: float = 1.2
     rollback_error_rate_pp: float = 5.0
@@ -264,26 +268,27 @@ def _requests(b: StageResult, c: StageResult, need: int) -> Criterion:
 
 
 def _latency(b: StageResult, c: StageResult, cfg: CanaryConfig) -> Criterion:
-    got = stats.hist_percentile_ratio_ci(c.hist().recorded_values(), b.hist().recorded_values(),
-                                         99.0, confidence=1 - cfg.alpha, seed=cfg.seed)
+    b_vals, c_vals = b.hist().recorded_values(), c.hist().recorded_values()
+    got = stats.hist_percentile_ratio_ci(c_vals, b_vals, 99.0, confidence=1 - cfg.alpha,
+                                         seed=cfg.seed)
     if got is None:
         return Criterion("p99_ratio", None, cfg.promote_p99_ratio, cfg.rollback_p99_ratio,
                          "hold", "no latency measured on a side")
     ratio, ci = got
-    # Significantly slower: the (1 - alpha) interval of the ratio lies above 1.
+    # The tail is judged on the p99 ratio's interval: significantly slower at all
+    # (low end above 1) to roll back, significantly beyond the promote threshold to hold.
     slower = ci.low > 1.0
-    common = dict(p_value=None, ci_low=ci.low, ci_high=ci.high)
+    args = ("p99_ratio", ratio, cfg.promote_p99_ratio, cfg.rollback_p99_ratio)
+    common: dict[str, Any] = dict(ci_low=ci.low, ci_high=ci.high)
+    text = f"p99 {ratio:.2f}x baseline (interval {ci.low:.2f}-{ci.high:.2f})"
     if ratio >= cfg.rollback_p99_ratio and slower:
-        return Criterion("p99_ratio", ratio, cfg.promote_p99_ratio, cfg.rollback_p99_ratio,
-                         "rollback", f"p99 {ratio:.2f}x baseline (>= {cfg.rollback_p99_ratio:g}x, "
-                         f"interval {ci.low:.2f}-{ci.high:.2f})", **common)
-    if ratio <= cfg.promote_p99_ratio:
-        return Criterion("p99_ratio", ratio, cfg.promote_p99_ratio, cfg.rollback_p99_ratio,
-                         "pass", f"p99 {ratio:.2f}x baseline", **common)
-    why = "not significant" if ratio >= cfg.rollback_p99_ratio else \
-        f"above the {cfg.promote_p99_ratio:g}x needed to promote"
-    return Criterion("p99_ratio", ratio, cfg.promote_p99_ratio, cfg.rollback_p99_ratio, "hold",
-                     f"p99 {ratio:.2f}x baseline ({why})", **common)
+        return Criterion(*args, "rollback", f"{text} >= {cfg.rollback_p99_ratio:g}x", **common)
+    if ci.low > cfg.promote_p99_ratio:
+        return Criterion(*args, "hold", f"{text} > {cfg.promote_p99_ratio:g}x", **common)
+    if ratio > cfg.promote_p99_ratio:
+        return Criterion(*args, "pass", f"{text}, not significantly beyond "
+                         f"{cfg.promote_p99_ratio:g}x", **common)
+    return Criterion(*args, "pass", text, **common)
 
 
 def _errors(b: StageResult, c: StageResult, cfg: CanaryConfig) -> Criterion:
@@ -294,9 +299,9 @@ def _errors(b: StageResult, c: StageResult, cfg: CanaryConfig) -> Criterion:
             f"p={test.p_value:.2g})")
     if diff_pp > cfg.rollback_error_rate_pp and test.p_value < cfg.alpha:
         return Criterion(*args, "rollback", text, p_value=test.p_value)
-    if diff_pp <= cfg.promote_error_rate_pp:
-        return Criterion(*args, "pass", text, p_value=test.p_value)
-    return Criterion(*args, "hold", text, p_value=test.p_value)
+    if diff_pp > cfg.promote_error_rate_pp and test.p_value < cfg.alpha:
+        return Criterion(*args, "hold", text, p_value=test.p_value)
+    return Criterion(*args, "pass", text, p_value=test.p_value)
 
 
 def _agreement(sample: AgreementSample, cfg: CanaryConfig) -> Criterion:
@@ -321,12 +326,20 @@ def decide_stage(index: int, spec: CanaryStage, baseline: StageResult, candidate
                  agreement: AgreementSample, config: CanaryConfig = CanaryConfig(), *,
                  baseline_windows: Sequence[Interval] = (),
                  candidate_windows: Sequence[Interval] = (),
-                 baseline_load: str = "", candidate_load: str = "") -> StageOutcome:
-    """Judge one stage: any rollback criterion rolls back; all passing promotes; else hold."""
+                 baseline_load: str = "", candidate_load: str = "",
+                 generator_issues: Sequence[str] = ()) -> StageOutcome:
+    """Judge one stage: any rollback criterion rolls back; all passing promotes; else hold.
+
+    ``generator_issues`` (the load generator fell behind) can only hold a stage: its
+    latencies include the generator's own lag, so they cannot justify a promotion.
+    """
     criteria = (_requests(baseline, candidate, spec.min_requests),
                 _latency(baseline, candidate, config),
                 _errors(baseline, candidate, config),
                 _agreement(agreement, config))
+    if generator_issues:
+        criteria += (Criterion("generator", None, None, None, "hold",
+                               "the load generator fell behind: " + "; ".join(generator_issues)),)
     rollbacks = [c for c in criteria if c.status == "rollback"]
     holds = [c for c in criteria if c.status == "hold"]
     decision: Decision

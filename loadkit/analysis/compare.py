@@ -122,6 +122,8 @@ class StageComparison:
     spectrum: tuple[tuple[float, float, float], ...] = ()     # (percentile, base_ms, cand_ms)
     baseline_window_p99_ms: tuple[float, ...] = ()
     candidate_window_p99_ms: tuple[float, ...] = ()
+    baseline_histogram: str = ""      # encoded HDR histograms, for the overlaid spectra
+    candidate_histogram: str = ""
 
     def metric(self, name: str) -> MetricComparison:
         for m in self.metrics:
@@ -257,7 +259,8 @@ def compare_stage(profile: str, b: StageResult, c: StageResult, bw: list[Interva
         baseline_windows=len(bw), candidate_windows=len(cw), metrics=tuple(metrics),
         verdict=verdict, reasons=tuple(reasons), spectrum=spectrum,
         baseline_window_p99_ms=tuple(iv.p99_ms for iv in bw),
-        candidate_window_p99_ms=tuple(iv.p99_ms for iv in cw))
+        candidate_window_p99_ms=tuple(iv.p99_ms for iv in cw),
+        baseline_histogram=b.histogram, candidate_histogram=c.histogram)
 
 
 def _no_gate(m: MetricComparison) -> MetricComparison:

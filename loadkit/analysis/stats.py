@@ -157,3 +157,4 @@ def hist_percentile_ratio_ci(candidate: Sequence[tuple[int, int]],
     tail = (1 - confidence) / 2 * 100
     lo, hi = np.nanpercentile(ratios, [tail, 100 - tail])
     return c_point / b_point, Interval95(float(lo), float(hi))
+
