@@ -4,6 +4,10 @@ Where it sits: the runner calls ``compile_profile`` per profile and hands the
 Stages to the engine, which never sees a profile's kind. A warm-up Stage (same
 load as the first measured stage, ``warmup=True``, excluded from SLAs) comes
 first when the profile's warm-up (or the scenario's) is above zero.
+
+A stage with ``stability`` has no ``duration_s``: the engine runs it until its
+windows agree or ``stability.max_duration_s`` (the profile's ``duration`` /
+``stage_duration`` when ``max_duration`` is not given) has passed.
 """
 
 from __future__ import annotations
@@ -36,13 +40,13 @@ def _latency(p: ProfileSpec, batch: int) -> list[Stage]:
 def _throughput(p: ProfileSpec, batch: int) -> list[Stage]:
     sizes = p.batch_sizes or (batch,)
     c = p.concurrency or 1
-    duration = p.stability.max_duration_s if p.stability else p.duration_s
+    duration = None if p.stability else p.duration_s  # stability: until stable or its max
     return [Stage(0, _closed(c, b, len(sizes) > 1), concurrency=c, duration_s=duration,
                   batch_size=b, stability=p.stability) for b in sizes]
 
 
 def _ramp(p: ProfileSpec, batch: int) -> list[Stage]:
-    duration = p.stability.max_duration_s if p.stability else p.stage_duration_s
+    duration = None if p.stability else p.stage_duration_s
     return [Stage(0, f"c={c}", concurrency=c, duration_s=duration, batch_size=batch,
                   stability=p.stability) for c in p.concurrency_steps]
 

@@ -64,13 +64,22 @@ def test_throughput_stability_runs_up_to_its_maximum_duration() -> None:
                             "window: 3s, tolerance: 5%, max_duration: 1m}}")
     assert stages[0].stability == Stability(windows=4, window_s=3.0, tolerance=0.05,
                                             max_duration_s=60.0)
-    assert stages[0].duration_s == 60.0
+    assert stages[0].duration_s is None  # the engine runs it until stable or max_duration
 
 
-def test_stability_defaults_follow_perf_analyzer() -> None:
+def test_stability_defaults_follow_perf_analyzer_with_duration_as_the_maximum() -> None:
     _, stages = compile_one("{kind: throughput, concurrency: 4, duration: 40s, stability: {}}")
     assert stages[0].stability == Stability(windows=3, window_s=5.0, tolerance=0.10,
                                             max_duration_s=40.0)
+
+
+def test_ramp_steps_may_ask_for_stability_with_stage_duration_as_the_maximum() -> None:
+    _, stages = compile_one("{kind: ramp, concurrency: [1, 2], stage_duration: 20s, "
+                            "stability: {window: 2s}}", "warmup: 1s\n")
+    assert [(s.duration_s, s.stability) for s in stages] == [
+        (1.0, None),
+        (None, Stability(window_s=2.0, max_duration_s=20.0)),
+        (None, Stability(window_s=2.0, max_duration_s=20.0))]
 
 
 @pytest.mark.parametrize("spec, steps", [
