@@ -1,0 +1,164 @@
+"""Reports of ``loadkit canary``: the stage table (terminal), canary.json, canary.html, JUnit.
+
+End of the canary flow (CanaryResult -> text); returns strings, does no I/O. It
+reads a ``loadkit.canary.CanaryResult`` by attribute only, so reporters import
+neither the orchestration nor the analysis layer at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment
+
+from loadkit.reporters._common import fmt_num, iso_utc
+from loadkit.reporters.compare_report import window_chart
+from loadkit.reporters.text import clean, table
+from loadkit.results.codec import to_data
+
+if TYPE_CHECKING:  # pragma: no cover
+    from loadkit.analysis.canary import Criterion, StageOutcome
+    from loadkit.canary import CanaryResult
+
+SCHEMA = "loadkit.canary/v1"
+DECISION_TEXT = {"promote": "PROMOTE", "hold": "HOLD", "rollback": "ROLLBACK"}
+
+
+def fmt_share(share: float) -> str:
+    return f"{fmt_num(round(share * 100, 2))}%"
+
+
+def fmt_criterion(c: "Criterion") -> str:
+    if c.value is None:
+        return "-"
+    if c.name == "p99_ratio":
+        return f"{c.value:.2f}x"
+    if c.name == "error_rate":
+        return f"{c.value:+.2f} pp"
+    if c.name == "agreement":
+        return f"{c.value:.0%}"
+    return fmt_num(c.value)
+
+
+def _row(s: "StageOutcome") -> list[str]:
+    def crit(name: str) -> str:
+        try:
+            c = s.criterion(name)
+        except KeyError:
+            return "-"
+        return fmt_criterion(c) + ("" if c.status == "pass" else f" ({c.status})")
+
+    return [str(s.index + 1), fmt_share(s.share), f"{s.candidate_requests}/{s.baseline_requests}",
+            f"{fmt_num(s.candidate_p99_ms)}/{fmt_num(s.baseline_p99_ms)} ms", crit("p99_ratio"),
+            crit("error_rate"), crit("agreement"),
+            f"{fmt_num(s.candidate_rps)}/{fmt_num(s.baseline_rps)}", s.decision.upper()]
+
+
+HEADER = ["stage", "share", "requests c/b", "p99 c/b", "p99 ratio", "errors", "agreement",
+          "rps c/b", "decision"]
+
+
+def render_canary_text(r: "CanaryResult") -> str:
+    """The stage table with each criterion's value, then each stage's reason."""
+    lines = [f"loadkit canary: {DECISION_TEXT[r.decision]} (exit {r.exit_code})"
+             + ("  [interrupted]" if r.interrupted else ""),
+             f"  scenario {clean(r.scenario, 40)}, load {r.load} split between",
+             f"  baseline  {clean(r.baseline_url, 70)}",
+             f"  candidate {clean(r.candidate_url, 70)}", ""]
+    if r.stages:
+        lines += table(HEADER, [_row(s) for s in r.stages], "rrrrrrrrl", indent="  ")
+        lines.append("")
+        for s in r.stages:
+            lines.append(f"  stage {s.index + 1} ({fmt_share(s.share)}): {s.decision}: "
+                         f"{clean(s.reason)}")
+            for m in s.agreement.mismatches:
+                lines.append(f"    disagreement: {clean(m, 120)}")
+    lines.append(f"  decision: {clean(r.reason)}")
+    for w in r.warnings:
+        lines.append(f"  warning: {clean(w)}")
+    return "\n".join(lines) + "\n"
+
+
+def render_canary_json(r: "CanaryResult") -> str:
+    doc: dict[str, Any] = {"schema": SCHEMA, "decision": r.decision, "exit_code": r.exit_code,
+                           **to_data(r)}
+    return json.dumps(doc, indent=2, default=str) + "\n"
+
+
+def render_canary_junit(r: "CanaryResult") -> str:
+    """One <testcase> per stage and criterion: rollback is a failure, hold an error."""
+    suite = ET.Element("testsuite", {"name": "loadkit.canary"})
+    counts = {"tests": 0, "failures": 0, "errors": 0}
+    for s in r.stages:
+        for c in s.criteria:
+            counts["tests"] += 1
+            case = ET.SubElement(suite, "testcase", {
+                "classname": f"loadkit.canary.stage{s.index + 1}",
+                "name": clean(f"{c.name} @ {fmt_share(s.share)}"), "time": "0"})
+            msg = clean(c.detail)
+            if c.status == "rollback":
+                counts["failures"] += 1
+                ET.SubElement(case, "failure", {"type": "rollback", "message": msg}).text = msg
+            elif c.status == "hold":
+                counts["errors"] += 1
+                ET.SubElement(case, "error", {"type": "hold", "message": msg}).text = msg
+            else:
+                ET.SubElement(case, "system-out").text = msg
+    if not r.stages:
+        counts["tests"] = counts["errors"] = 1
+        case = ET.SubElement(suite, "testcase", {"classname": "loadkit.canary",
+                                                 "name": "rollout", "time": "0"})
+        ET.SubElement(case, "error", {"type": "hold", "message": clean(r.reason)})
+    for k, v in counts.items():
+        suite.set(k, str(v))
+    root = ET.Element("testsuites", {k: str(v) for k, v in counts.items()})
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>loadkit canary: {{ decision }}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;color:#111827;max-width:1100px;margin:24px auto;padding:0 16px}
+table{border-collapse:collapse;margin:8px 0 16px}th,td{padding:3px 9px;border-bottom:1px solid #e5e7eb;text-align:right}
+td.l,th.l{text-align:left}.badge{padding:2px 10px;border-radius:10px;color:#fff;font-weight:600}
+.promote,.pass{background:#16a34a;color:#fff}.rollback{background:#dc2626;color:#fff}.hold{background:#d97706;color:#fff}
+img{max-width:100%}.muted{color:#6b7280}
+</style></head><body>
+<h1>loadkit canary <span class="badge {{ r.decision }}">{{ decision }}</span></h1>
+<p>{{ r.reason }}</p>
+<p class="muted">exit {{ r.exit_code }} · scenario {{ r.scenario }} · load {{ r.load }} ·
+{{ iso(r.started_at) }}{% if r.interrupted %} · interrupted{% endif %}<br>
+baseline {{ r.baseline_url }}<br>candidate {{ r.candidate_url }}</p>
+<table><tr>{% for h in header %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</table>
+{% for st in stages %}
+<h2>Stage {{ st.s.index + 1 }}: {{ share(st.s.share) }} <span class="badge {{ st.s.decision }}">{{ st.s.decision }}</span></h2>
+<p>{{ st.s.reason }}</p>
+<p class="muted">baseline {{ st.s.baseline_load }} · candidate {{ st.s.candidate_load }}</p>
+<table><tr><th class="l">criterion</th><th>value</th><th>promote</th><th>rollback</th><th class="l">status</th><th class="l">detail</th></tr>
+{% for c in st.s.criteria %}<tr><td class="l">{{ c.name }}</td><td>{{ fmt(c) }}</td><td>{{ num(c.promote_threshold) }}</td>
+<td>{{ num(c.rollback_threshold) }}</td><td class="l"><span class="badge {{ c.status }}">{{ c.status }}</span></td><td class="l">{{ c.detail }}</td></tr>{% endfor %}
+</table>
+{% for m in st.s.agreement.mismatches %}<p class="muted">disagreement: {{ m }}</p>{% endfor %}
+{% if st.chart %}<figure><img src="{{ st.chart.uri }}" alt="{{ st.chart.alt }}"></figure>{% endif %}
+{% endfor %}
+{% for w in r.warnings %}<p class="muted">warning: {{ w }}</p>{% endfor %}
+</body></html>
+"""
+
+
+def render_canary_html(r: "CanaryResult") -> str:
+    """canary.html: self-contained; per stage, the criteria and both sides' p99 per second."""
+    stages = [{"s": s, "chart": window_chart(f"canary-{s.index}", "p99 per second",
+                                             s.baseline_window_p99_ms, s.candidate_window_p99_ms)}
+              for s in r.stages]
+    return Environment(autoescape=True).from_string(_HTML).render(
+        r=r, decision=DECISION_TEXT[r.decision], iso=iso_utc, header=HEADER,
+        rows=[_row(s) for s in r.stages], stages=stages, share=fmt_share, fmt=fmt_criterion,
+        num=fmt_num)
