@@ -50,7 +50,7 @@ def parse_duration(value: str | int | float) -> float:
         total = 0.0
         for num, unit in _COMPOUND_PART.findall(value):
             total += float(num) * _DURATION_UNITS[unit]
-        return total
+        return _finite(total, "duration")
     raise ValueError(f"{value!r} is not a duration (use e.g. 500ms, 30s, 2m)")
 
 
