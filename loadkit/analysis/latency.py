@@ -2,7 +2,8 @@
 
 Reads one latency ProfileResult. Cold start is only known to the runner (time
 until the readiness path answered 200, the very first request's latency); when it
-put them under ``profile.analysis["cold_start"]`` they are carried through. The
+put them under ``profile.analysis["cold_start"]`` (keys ``ready_s``,
+``connect_s``, ``first_request_ms``; any may be missing) they are carried through. The
 first second of the profile (warm-up included, where a cold model shows) is
 compared with the measured steady state either way.
 """
@@ -13,6 +14,8 @@ from typing import Any
 
 from loadkit.results.model import ProfileResult
 from loadkit.units import format_duration, format_latency_ms
+
+SLOW_START_RATIO = 2.0   # a first second this many times slower than steady state is news
 
 
 def analyze_latency(profile: ProfileResult) -> dict[str, Any]:
@@ -30,11 +33,19 @@ def analyze_latency(profile: ProfileResult) -> dict[str, Any]:
     if s.requests:
         head = (f"p50 {format_latency_ms(lat.p50)}, p99 {format_latency_ms(lat.p99)} "
                 f"over {s.requests} requests")
+        if s.errors:
+            head += f", {s.errors} errors ({s.error_rate * 100:.3g}%)"
     else:
         head = "no measured requests"
+    ratio = out.get("first_second_vs_steady_p50")
+    if first is not None and ratio is not None and ratio >= SLOW_START_RATIO:
+        head += (f"; first second p50 {format_latency_ms(first.p50_ms)} "
+                 f"({ratio:.3g}x steady)")
     if isinstance(cold, dict):
         out["cold_start"] = dict(cold)
         bits = []
+        if cold.get("connect_s") is not None and cold.get("ready_s") is None:
+            bits.append(f"accepting connections after {format_duration(float(cold['connect_s']))}")
         if cold.get("ready_s") is not None:
             bits.append(f"ready after {format_duration(float(cold['ready_s']))}")
         if cold.get("first_request_ms") is not None:

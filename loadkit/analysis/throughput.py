@@ -46,6 +46,9 @@ def analyze_throughput(profile: ProfileResult) -> dict[str, Any]:
                             for r in table if r["step"] != top.index))
     elif best.batch_size > 1:
         head += f", {best.rows_per_s:.0f} rows/s (batch {best.batch_size})"
+    s = profile.summary
+    if s.errors:
+        head += f"; {s.errors} errors ({s.error_rate * 100:.3g}%)"
     out["headline"] = head
     return out
 

@@ -89,3 +89,14 @@ def test_soak_window_seconds_can_be_chosen():
 def test_unknown_kind_still_gets_a_headline():
     p = profile("x", "custom", [stage(0, latencies(5, 20), concurrency=2)])
     assert analyze(p)["headline"] == "100 rps, p50 5ms, p99 20ms over 1000 requests"
+
+
+def test_latency_headline_does_not_hide_errors():
+    p = profile("lat", "latency", [stage(0, latencies(4, 6, n=200), concurrency=1, errors=200)])
+    assert analyze(p)["headline"].endswith("over 200 requests, 200 errors (100%)")
+
+
+def test_latency_headline_flags_a_slow_first_second():
+    p = profile("lat", "latency", [stage(0, latencies(4, 6, n=200), concurrency=1)],
+                [interval(1, 0, 300, p50_ms=120, requests=3), interval(2, 0, 6, p50_ms=4)])
+    assert analyze(p)["headline"].endswith("first second p50 120ms (30x steady)")
