@@ -150,6 +150,7 @@ def _on_init(environment: Environment, **_kw: Any) -> None:
                 sys.stderr.write(f"loadkit: {exc}\n")
                 raise SystemExit(exc.exit_code) from None
             _MOCK.append(mock)
+            LoadkitUser.host = environment.host   # still right if the UI's host field is cleared
         else:
             environment.host = SCENARIO.target
     BRIDGE.install(environment)

@@ -1,0 +1,93 @@
+"""The web UI: a swarm through Locust's HTTP API writes loadkit's reports; Chromium sees the scenario."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import free_port, read_json, start_locust, stop
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _wait_http(url: str, timeout_s: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                return resp.read().decode()
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _post(url: str, form: dict[str, str] | None = None) -> dict:
+    data = urllib.parse.urlencode(form or {}).encode()
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST"),
+                                timeout=10) as resp:
+        return json.loads(resp.read() or b"{}")
+
+
+def _wait_file(path: Path, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} was never written"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def web_ui(scenario_factory, tmp_path):
+    scenario = scenario_factory(name="bridge-ui")
+    port = free_port()
+    out = tmp_path / "out"
+    proc = start_locust(scenario, out, log=tmp_path / "ui.log", mode="ui", web_port=port,
+                        extra_args=["--loglevel", "WARNING"])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(base + "/")
+        yield base, out, proc
+    finally:
+        stop(proc)
+
+
+def test_swarm_and_stop_through_the_ui_api_write_loadkit_reports(web_ui):
+    base, out, proc = web_ui
+    page = _wait_http(base + "/")
+    assert "loadkit · bridge-ui · Locust" in page
+    reply = _post(base + "/swarm", {"user_count": "3", "spawn_rate": "3"})
+    assert reply["success"], reply
+    time.sleep(2.5)
+    stats = json.loads(_wait_http(base + "/stats/requests"))
+    (tab,) = [e for e in stats["extended_stats"] if e["key"] == "loadkit"]
+    assert tab["data"] and tab["data"][0]["requests"] > 0       # exact live table
+    _post(base + "/stop")
+    _wait_file(out / "result.json")
+    time.sleep(0.5)                                              # reports follow result.json
+    result = read_json(out / "result.json")
+    assert result["profiles"][0]["name"] == "manual"
+    assert result["profiles"][0]["stages"][0]["concurrency"] == 3
+    assert result["profiles"][0]["summary"]["requests"] > 0
+    assert (out / "report.html").exists() and (out / "junit.xml").exists()
+    assert stop(proc) == 0                                       # the run passed its SLAs
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed "
+                    "(apt-get install -y chromium) — browser check skipped")
+def test_chromium_renders_the_ui_with_the_scenario_name(web_ui, tmp_path):
+    base, _out, _proc = web_ui
+    assert _post(base + "/swarm", {"user_count": "1", "spawn_rate": "1"})["success"]
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+           f"--user-data-dir={tmp_path / 'chrome'}", "--virtual-time-budget=8000",
+           "--dump-dom", base + "/"]
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
+    assert "<title>loadkit · bridge-ui · Locust</title>" in dom
+    assert "loadkit: bridge-ui" in dom             # the tab React rendered from extended_tabs
