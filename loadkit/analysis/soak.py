@@ -6,7 +6,8 @@ the first and last 20% of the measured seconds. A window's p99 is the
 request-weighted mean of its 1-second p99s (only per-second summaries are kept,
 so this is a trend indicator, not an exact percentile). The error rate is
 "rising" / "falling" when the last window's rate differs from the first by more
-than ``flat_pp`` percentage points (0.5 by default), else "flat".
+than ``flat_pp`` percentage points (0.5 by default), else "flat". ``windows``
+lists every consecutive window (error rate and p99 over time) for the reports.
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ def analyze_soak(profile: ProfileResult, *, window_s: float | None = None,
     delta_pp = (last["error_rate"] - first["error_rate"]) * 100
     trend = "rising" if delta_pp > flat_pp else "falling" if delta_pp < -flat_pp else "flat"
     total_err = sum(iv.errors for iv in ivs) / sum(iv.requests for iv in ivs)
+    windows = [{"start_s": ivs[i].elapsed_s, **_window(ivs[i:i + k])}
+               for i in range(0, len(ivs), k)]
     out: dict[str, Any] = {
-        "kind": "soak", "window_s": k, "first": first, "last": last,
+        "kind": "soak", "window_s": k, "first": first, "last": last, "windows": windows,
         "p99_drift_ms": drift_ms, "p99_drift": drift,
         "error_rate": round(total_err, 6), "error_trend": trend,
         "error_rate_slope_per_min": round(slope_per_min, 8),

@@ -100,3 +100,9 @@ def test_latency_headline_flags_a_slow_first_second():
     p = profile("lat", "latency", [stage(0, latencies(4, 6, n=200), concurrency=1)],
                 [interval(1, 0, 300, p50_ms=120, requests=3), interval(2, 0, 6, p50_ms=4)])
     assert analyze(p)["headline"].endswith("first second p50 120ms (30x steady)")
+
+
+def test_soak_lists_error_rate_and_p99_window_by_window():
+    a = analyze(_soak([10] * 30, errors=[0] * 10 + [10] * 10 + [0] * 10), soak_window_s=10)
+    assert [w["error_rate"] for w in a["windows"]] == [0.0, 0.1, 0.0]
+    assert [w["start_s"] for w in a["windows"]] == [0, 10, 20]
