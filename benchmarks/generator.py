@@ -237,8 +237,9 @@ def start_target(work: Path, cores: int, force_mock: bool) -> tuple[subprocess.P
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_port(port, 30.0)
     why = "forced by --mock" if force_mock else "nginx is not installed"
-    return proc, f"http://127.0.0.1:{port}", f"loadkit mock server (core 0; {why}: " \
-        "the target, not the generator, will be the limit)"
+    desc = (f"loadkit mock server (core 0; {why}: "
+            "the target, not the generator, will be the limit)")
+    return proc, f"http://127.0.0.1:{port}", desc
 
 
 # -- the run ------------------------------------------------------------------------------------------------
@@ -254,8 +255,8 @@ def report(med: dict[tuple[str, int], Measurement], *, target_desc: str, cores: 
            duration_s: float, duration1_s: float, repeat: int, missing: list[str]) -> str:
     """The table and the issue-7 ratios, as plain text (markdown-friendly)."""
     lines = [f"target: {target_desc}; host cores: {cores}; generators pinned to core 1",
-             f"runs: {duration_s:g} s at concurrency 64, {duration1_s:g} s at concurrency 1; "
-             f"median of {repeat}", ""]
+             (f"runs: {duration_s:g} s at concurrency 64, {duration1_s:g} s at concurrency 1; "
+             f"median of {repeat}"), ""]
     if missing:
         lines.append(f"not installed, skipped: {', '.join(missing)}")
         lines.append("")

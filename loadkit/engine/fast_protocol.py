@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, unquote, urlsplit
 
 import httptools
@@ -107,9 +108,23 @@ def _delimited_by_close(head: bytes) -> bool:
 class Connection(asyncio.Protocol):
     """One keep-alive HTTP/1.1 connection; at most one request in flight."""
 
-    __slots__ = ("transport", "parser", "alive", "reused", "_loop", "_fut", "_timer",
-                 "_parts", "_size", "_cap", "_head", "_done", "_timeout_s", "_on_timeout_cb",
-                 "_on_lost")
+    __slots__ = (
+        "_cap",
+        "_done",
+        "_fut",
+        "_head",
+        "_loop",
+        "_on_lost",
+        "_on_timeout_cb",
+        "_parts",
+        "_size",
+        "_timeout_s",
+        "_timer",
+        "alive",
+        "parser",
+        "reused",
+        "transport",
+    )
 
     def __init__(self, loop: asyncio.AbstractEventLoop, max_bytes: int, timeout_s: float,
                  done: Callable[[Connection, bool], None],

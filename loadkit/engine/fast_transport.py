@@ -51,10 +51,8 @@ def supports(request: RequestSpec) -> bool:
     if any(name.lower() in FRAMING_HEADERS for name, _ in request.headers):
         return False
     proxies = getproxies()
-    if parts.scheme in proxies or "all" in proxies:
-        if not proxy_bypass(parts.hostname):
-            return False
-    return True
+    proxied = parts.scheme in proxies or "all" in proxies
+    return not proxied or bool(proxy_bypass(parts.hostname))
 
 
 def ssl_context(insecure: bool) -> ssl.SSLContext:
@@ -156,7 +154,7 @@ class FastTransport:
                     lambda: conn, self._host, self._port, ssl=self._ssl,
                     server_hostname=self._host if self._tls else None),
                 self._timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._slot_freed()
             raise TransportError("timeout") from None
         except (OSError, ssl.SSLError):

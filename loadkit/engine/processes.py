@@ -22,8 +22,9 @@ import queue
 import signal
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from loadkit.results.aggregate import merge_stages, merge_timeseries
 from loadkit.results.model import GeneratorHealth, Interval, StageResult
@@ -59,9 +60,11 @@ def split_stage(stage: Stage, n: int) -> list[Stage | None]:
     split evenly. A process whose concurrency or request share is zero sits the
     stage out (e.g. concurrency 1 with 2 processes runs in one process).
     """
-    conc = _shares(stage.concurrency, n) if stage.concurrency is not None else [None] * n
-    reqs = _shares(stage.requests, n) if stage.requests is not None else [None] * n
-    mif = (_shares(stage.max_in_flight, n) if stage.max_in_flight is not None else [None] * n)
+    none: list[int | None] = [None] * n
+    conc = none if stage.concurrency is None else list(_shares(stage.concurrency, n))
+    reqs = none if stage.requests is None else list(_shares(stage.requests, n))
+    mif = none if stage.max_in_flight is None else [max(1, m) for m in
+                                                     _shares(stage.max_in_flight, n)]
     out: list[Stage | None] = []
     for i in range(n):
         if conc[i] == 0 or reqs[i] == 0:
@@ -72,7 +75,7 @@ def split_stage(stage: Stage, n: int) -> list[Stage | None]:
             concurrency=conc[i],
             rate=None if stage.rate is None else stage.rate / n,
             requests=reqs[i],
-            max_in_flight=None if mif[i] is None else max(1, mif[i]),
+            max_in_flight=mif[i],
         ))
     # A rate stage whose request count left some process out: give its rate to the others.
     if stage.rate is not None and any(p is None for p in out):
@@ -183,8 +186,8 @@ def run_stages_parallel(processes: int | str, stages: Sequence[Stage], request: 
                         continue_after: ContinueHook | None = None,
                         handle_signals: bool = True) -> Any:
     """``run_stages`` over ``processes`` spawned generators; returns one merged EngineRun."""
-    from loadkit.engine.run import EngineRun, combine_payloads, validate_stages
     from loadkit.engine.factory import resolve_transport
+    from loadkit.engine.run import EngineRun, combine_payloads, validate_stages
 
     n = resolve_processes(processes)
     _, batches = combine_payloads(payloads)

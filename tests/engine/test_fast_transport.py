@@ -11,7 +11,7 @@ import shutil
 import socket
 import ssl
 import subprocess
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -358,16 +358,16 @@ def test_request_bytes_are_built_once_with_host_length_type_and_scenario_headers
     spec = RequestSpec(target="http://example.test:8080/v1", path="/predict?x=1",
                        headers=(("Authorization", "Bearer t"), ("Content-Length", "999")))
     wire = build_requests(spec, PayloadSet(batch_size=1, bodies=(b"{}",)))
-    assert wire == (b"POST /v1/predict?x=1 HTTP/1.1\r\nHost: example.test:8080\r\n"
+    assert wire == ((b"POST /v1/predict?x=1 HTTP/1.1\r\nHost: example.test:8080\r\n"
                     b"User-Agent: loadkit\r\nAccept: */*\r\nAuthorization: Bearer t\r\n"
-                    b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",)
+                    b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"),)
 
 
 def test_get_without_body_sends_no_content_length_and_default_port_is_left_out_of_host():
     spec = RequestSpec(target="https://example.test:443", method="get", path="/health")
     wire = build_requests(spec, PayloadSet(batch_size=1, bodies=()))
-    assert wire == (b"GET /health HTTP/1.1\r\nHost: example.test\r\nUser-Agent: loadkit\r\n"
-                    b"Accept: */*\r\n\r\n",)
+    assert wire == ((b"GET /health HTTP/1.1\r\nHost: example.test\r\nUser-Agent: loadkit\r\n"
+                    b"Accept: */*\r\n\r\n"),)
 
 
 @pytest.mark.parametrize("spec, expected", [

@@ -78,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     body = b'{"predictions": [1]}'
 
-    def do_POST(self) -> None:  # noqa: N802 -- http.server's naming
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
