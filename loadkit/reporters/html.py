@@ -202,7 +202,7 @@ def _headline_cards(result: RunResult) -> tuple[Card, ...]:
     counts = verdict_counts(result)
     if result.verdicts:
         tone = "bad" if counts["fail"] else ("warn" if counts["inconclusive"] else "good")
-        cards.append(Card("SLA rules", f"{counts['pass']} / {len(result.verdicts)} passed",
+        cards.append(Card("SLA rules passed", f"{counts['pass']}/{len(result.verdicts)}",
                           f"{counts['fail']} failed · {counts['inconclusive']} inconclusive",
                           tone))
     return tuple(cards)

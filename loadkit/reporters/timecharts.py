@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -74,6 +75,11 @@ def series(profile: ProfileResult, max_points: int = MAX_POINTS) -> Series | Non
     return Series(el, stage, rps, err, pct["p50_ms"], pct["p95_ms"], pct["p99_ms"], k)
 
 
+def _markers(s: Series) -> dict[str, Any]:
+    """Dots on short series: two or three seconds drawn as bare lines read as slopes."""
+    return {"marker": "o", "markersize": 3} if len(s.elapsed_s) <= 30 else {}
+
+
 def _time_axis(ax: Axes, s: Series) -> None:
     span = float(s.elapsed_s[-1]) if len(s.elapsed_s) else 0.0
     if span >= 120:
@@ -93,7 +99,8 @@ def _stage_marks(ax: Axes, profile: ProfileResult, s: Series, label: bool) -> No
     show_labels = label and 1 < len(changes) <= 12
     for n, start in enumerate(changes):
         x0 = float(s.elapsed_s[start])
-        x1 = float(s.elapsed_s[bounds[n + 1] - 1]) + s.bin_s
+        end = bounds[n + 1]
+        x1 = float(s.elapsed_s[end]) if end < len(s.stage) else float(s.elapsed_s[-1]) + s.bin_s
         st = by_index.get(int(s.stage[start]))
         if st is not None and st.warmup:
             ax.axvspan(x0, x1, color=GRID, alpha=0.6, linewidth=0)
@@ -121,7 +128,7 @@ def latency_chart(key: str, profile: ProfileResult,
         for name, arr, c, lw in (("p50", s.p50_ms, PALETTE[2], 1.1),
                                  ("p95", s.p95_ms, PALETTE[0], 1.1),
                                  ("p99", s.p99_ms, PALETTE[1], 1.5)):
-            ax.plot(s.elapsed_s, arr, color=c, linewidth=lw, label=name)
+            ax.plot(s.elapsed_s, arr, color=c, linewidth=lw, label=name, **_markers(s))
         finite = s.p99_ms[np.isfinite(s.p99_ms)]
         data_top = float(finite.max()) if finite.size else 1.0
         top = data_top * 1.15 or 1.0
@@ -133,10 +140,10 @@ def latency_chart(key: str, profile: ProfileResult,
                             color=RED, fontsize=7.5, va="bottom", ha="right")
                 top = max(top, limit_ms * 1.2)
             else:
-                off_chart.append(f"{label} (above the chart)")
+                off_chart.append(label)
         if off_chart:
-            ax.annotate("SLA " + ", ".join(off_chart), (1.0, 1.0), xycoords="axes fraction",
-                        color=RED, fontsize=7.5, va="bottom", ha="right")
+            ax.annotate("SLA above the chart: " + ", ".join(off_chart), (0.99, 0.9),
+                        xycoords="axes fraction", color=RED, fontsize=7.5, va="top", ha="right")
         _stage_marks(ax, profile, s, label=True)
         ax.set_ylim(0, top)
         ax.set_ylabel("latency (ms)")
@@ -157,7 +164,7 @@ def throughput_chart(key: str, profile: ProfileResult, rps_floor: float | None) 
     with style():
         fig = figure(8.0, 3.4)
         ax, ax_err = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1.2))
-        ax.plot(s.elapsed_s, s.rps, color=PALETTE[0], label="achieved rps")
+        ax.plot(s.elapsed_s, s.rps, color=PALETTE[0], label="achieved rps", **_markers(s))
         by_index = {st.index: st for st in profile.stages}
         offered = np.array([by_index[i].rate if i in by_index and by_index[i].rate is not None
                             else np.nan for i in s.stage], dtype=float)
