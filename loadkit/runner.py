@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 from loadkit import __version__
 from loadkit.analysis import analyze
-from loadkit.engine import EngineRun, check_reachable, run_stages
+from loadkit.engine import EngineRun, check_reachable, measure_cold_start, run_stages
 from loadkit.mock_target import MockServer
 from loadkit.redact import redact_url
 from loadkit.results.aggregate import summarize
@@ -121,8 +121,20 @@ class _AbortWatch:
         return True
 
 
+def first_request_ms(request: Any, payloads: Any, options: RunOptions) -> float | None:
+    """Latency of one lone request right after readiness: the cold-start figure."""
+    batch = min(payloads)
+    stage = Stage(index=0, label="first request", concurrency=1, requests=1, warmup=True,
+                  batch_size=batch)
+    run = run_stages([stage], request, payloads, transport=options.transport)
+    if not run.stages or not run.stages[0].requests:
+        return None
+    return run.stages[0].latency_ms.max
+
+
 def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
-                options: RunOptions, on_interval: IntervalHook | None = None
+                options: RunOptions, on_interval: IntervalHook | None = None,
+                cold_start: dict[str, Any] | None = None
                 ) -> tuple[ProfileResult, EngineRun, str]:
     """Run one profile's stages; return its ProfileResult, the raw EngineRun and an abort reason."""
     stages = compile_profile(profile, scenario)
@@ -138,7 +150,7 @@ def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
     run = run_stages(stages, request, payloads, transport=options.transport,
                      on_interval=hook, continue_after=_stop_condition(profile),
                      processes=options.processes)
-    result = ProfileResult(
+    measured = ProfileResult(
         name=profile.name,
         kind=profile.kind,
         stages=run.stages,
@@ -147,9 +159,11 @@ def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
         sla=tuple(r.expr for r in profile.sla),
         started_at=run.started_at,
         finished_at=run.finished_at,
+        analysis={"cold_start": cold_start} if cold_start else {},
     )
-    result = replace(result, analysis=analyze(result, profile.sla))
-    return result, run, watch.reason
+    analysis = analyze(measured, profile.sla, stop_when=profile.stop_when,
+                       soak_window_s=profile.window_s)
+    return replace(measured, analysis=analysis), run, watch.reason
 
 
 def _merge_health(runs: Sequence[EngineRun]) -> GeneratorHealth:
@@ -184,7 +198,14 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
             target = stack.enter_context(MockServer(scenario.mock)).url
         request = scenario.request_spec(target, insecure=options.insecure)
         payloads = build_payloads(scenario)
-        check_reachable(request, wait_ready_s=options.wait_ready_s)
+        cold_start: dict[str, Any] | None = None
+        if request.readiness_path and any(p.kind == "latency" for p in scenario.profiles):
+            wait_s = max(options.wait_ready_s, scenario.readiness_timeout_s)
+            connect_s, ready_s = measure_cold_start(request, wait_s)
+            cold_start = {"connect_s": connect_s, "ready_s": ready_s,
+                          "first_request_ms": first_request_ms(request, payloads, options)}
+        else:
+            check_reachable(request, wait_ready_s=options.wait_ready_s)
 
         profiles: list[ProfileResult] = []
         runs: list[EngineRun] = []
@@ -193,9 +214,10 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
         for i, profile in enumerate(scenario.profiles):
             if on_profile is not None:
                 on_profile(profile, i)
-            result, engine_run, abort_reason = run_profile(
-                scenario, profile, request, payloads, options, on_interval)
-            profiles.append(result)
+            profile_result, engine_run, abort_reason = run_profile(
+                scenario, profile, request, payloads, options, on_interval,
+                cold_start if profile.kind == "latency" else None)
+            profiles.append(profile_result)
             runs.append(engine_run)
             if abort_reason:
                 warnings.append(abort_reason)
@@ -213,8 +235,7 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
     result = RunResult(
         scenario=ScenarioInfo(
             name=scenario.name,
-            target=redact_url(target if scenario.target != "mock" or options.target
-                              else target),
+            target=redact_url(target),
             method=scenario.request.method,
             path=scenario.request.path,
             batch_size=scenario.request.batch_size,
