@@ -59,7 +59,7 @@ def parse_latency_us(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a latency like 200ms")
     if isinstance(value, (int, float)):
-        return _finite(float(value), "latency") * 1e3
+        return _finite(_finite(float(value), "latency") * 1e3, "latency")
     m = _DURATION_RE.match(value) if isinstance(value, str) else None
     if not m or (m.group("unit") or "ms") not in ("us", "µs", "ms", "s"):
         raise ValueError(f"{value!r} is not a latency (use e.g. 900us, 200ms, 1.5s)")

@@ -132,10 +132,16 @@ class Scenario:
 
 
 def merge_rules(base: Iterable[Rule], extra: Iterable[Rule]) -> tuple[Rule, ...]:
-    """``extra`` rules replace ``base`` rules with the same metric and operator."""
+    """``extra`` rules replace ``base`` rules with the same metric and operator.
+
+    An ``abort: true`` rule is an early-stop guard, not the verdict rule, so it only
+    replaces another abort rule (``error_rate < 5%`` with abort can sit beside the
+    verdict rule ``error_rate < 1%``).
+    """
     out = list(base)
     for rule in extra:
-        same = [i for i, r in enumerate(out) if (r.metric, r.op) == (rule.metric, rule.op)]
+        key = (rule.metric, rule.op, rule.abort)
+        same = [i for i, r in enumerate(out) if (r.metric, r.op, r.abort) == key]
         if same:
             out[same[0]] = rule
             for i in reversed(same[1:]):

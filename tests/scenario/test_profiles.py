@@ -160,6 +160,13 @@ def test_profile_sla_replaces_the_global_rule_with_the_same_metric_and_operator(
     assert rules[2].abort and rules[2].grace_s == 10.0
 
 
+def test_an_abort_guard_sits_beside_the_verdict_rule_with_the_same_metric() -> None:
+    scenario, _ = compile_one("{kind: latency, requests: 5, sla: [{rule: error_rate < 5%, "
+                              "abort: true}]}", "sla: [error_rate < 1%]\n")
+    assert [(r.expr, r.abort) for r in scenario.profiles[0].sla] == [
+        ("error_rate < 1%", False), ("error_rate < 5%", True)]
+
+
 def test_profile_name_defaults_to_its_kind_and_breakdown_is_kept() -> None:
     scenario, _ = compile_one("{kind: latency, requests: 5, breakdown: payload_bytes}")
     assert scenario.profiles[0].name == "latency"
