@@ -149,8 +149,7 @@ def run(scenario: str, target: str | None, profiles: tuple[str, ...], out: str |
                                 insecure=insecure, wait_ready_s=wait_s)
     try:
         result = runner.run(sc, options, on_interval=progress.on_interval,
-                            on_profile=lambda p, i: progress.start_profile(
-                                p.name, p.kind, len(sc.profiles)))
+                            on_profile=lambda p, n: progress.start_profile(p.name, p.kind, n))
     finally:
         progress.close()
     out_dir = Path(out) if out else _default_out(sc.name)

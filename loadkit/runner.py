@@ -186,6 +186,7 @@ def _merge_health(runs: Sequence[EngineRun]) -> GeneratorHealth:
 def run(scenario: Scenario, options: RunOptions = RunOptions(),
         on_interval: IntervalHook | None = None,
         on_profile: Callable[[Any, int], None] | None = None) -> RunResult:
+    # on_profile(profile, n_stages) is called before each profile starts.
     """Run every profile of ``scenario`` and return the evaluated RunResult.
 
     Raises TargetUnreachable (exit 3) before any load when the target is down.
@@ -211,9 +212,9 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
         runs: list[EngineRun] = []
         warnings: list[str] = []
         interrupted = aborted = False
-        for i, profile in enumerate(scenario.profiles):
+        for profile in scenario.profiles:
             if on_profile is not None:
-                on_profile(profile, i)
+                on_profile(profile, len(compile_profile(profile, scenario)))
             profile_result, engine_run, abort_reason = run_profile(
                 scenario, profile, request, payloads, options, on_interval,
                 cold_start if profile.kind == "latency" else None)
