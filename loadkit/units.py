@@ -28,6 +28,13 @@ _RATE_RE = re.compile(rf"^\s*{_NUM}\s*(?P<unit>rps|/s|rpm|/m|/min)?\s*$")
 _PERCENT_RE = re.compile(rf"^\s*{_NUM}\s*(?P<unit>%)?\s*$")
 
 
+def _float(value: int | float, what: str) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # a huge int (e.g. 400 digits in YAML)
+        raise ValueError(f"{what} is too large") from None
+
+
 def _finite(value: float, what: str) -> float:
     if math.isnan(value) or math.isinf(value):
         raise ValueError(f"{what} must be a finite number")
@@ -39,7 +46,7 @@ def parse_duration(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a duration like 500ms, 30s or 2m")
     if isinstance(value, (int, float)):
-        return _finite(float(value), "duration")
+        return _finite(_float(value, "duration"), "duration")
     if not isinstance(value, str):
         raise ValueError("expected a duration like 500ms, 30s or 2m")
     m = _DURATION_RE.match(value)
@@ -59,7 +66,7 @@ def parse_latency_us(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a latency like 200ms")
     if isinstance(value, (int, float)):
-        return _finite(_finite(float(value), "latency") * 1e3, "latency")
+        return _finite(_finite(_float(value, "latency"), "latency") * 1e3, "latency")
     m = _DURATION_RE.match(value) if isinstance(value, str) else None
     if not m or (m.group("unit") or "ms") not in ("us", "µs", "ms", "s"):
         raise ValueError(f"{value!r} is not a latency (use e.g. 900us, 200ms, 1.5s)")
@@ -72,7 +79,7 @@ def parse_rate(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a rate like 50rps")
     if isinstance(value, (int, float)):
-        return _finite(float(value), "rate")
+        return _finite(_float(value, "rate"), "rate")
     m = _RATE_RE.match(value) if isinstance(value, str) else None
     if not m:
         raise ValueError(f"{value!r} is not a rate (use e.g. 50rps or 50/s)")
@@ -88,7 +95,7 @@ def parse_fraction(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a percentage like 1%")
     if isinstance(value, (int, float)):
-        return _finite(float(value), "fraction")
+        return _finite(_float(value, "fraction"), "fraction")
     m = _PERCENT_RE.match(value) if isinstance(value, str) else None
     if not m:
         raise ValueError(f"{value!r} is not a percentage (use e.g. 1% or 0.01)")

@@ -115,6 +115,8 @@ SCENARIO_ERRORS = [
      "request.headers", "line breaks"),
     ("bad-size", T + LAT + "request: {max_response_bytes: huge}\n", "request.max_response_bytes",
      "is not a size"),
+    ("huge-int-duration", T + "profiles:\n  - {kind: latency, duration: " + "9" * 400 + "}\n",
+     "profiles[0].duration", "too large"),
     ("zero-timeout", T + LAT + "request: {timeout: 0s}\n", "request.timeout",
      "must be greater than 0"),
     ("bad-status", T + LAT + "checks: {status: [200, 999]}\n", "checks.status[1]",

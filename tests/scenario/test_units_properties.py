@@ -71,6 +71,7 @@ def test_latency_units_give_microseconds(x: float, unit: tuple[str, float]) -> N
 
 @settings(max_examples=300)
 @given(st.one_of(st.text(max_size=30), st.none(), st.booleans(), st.lists(st.integers()),
+                 st.integers(min_value=-10**400, max_value=10**400),
                  st.floats(), st.text(alphabet="0123456789.eE+-smhu%/rpin ", max_size=12)))
 @pytest.mark.parametrize("parse", PARSERS, ids=lambda f: f.__name__)
 def test_parsers_return_a_finite_number_or_raise_value_error(parse, value) -> None:
@@ -83,8 +84,12 @@ def test_parsers_return_a_finite_number_or_raise_value_error(parse, value) -> No
 
 @pytest.mark.parametrize("parse, text", [
     (parse_duration, "9" * 400 + "h1s"), (parse_duration, "1e999s"), (parse_rate, "1e999rps"),
-    (parse_fraction, "1e999%"), (parse_latency_us, "1e999ms"),
-], ids=["compound-overflow", "duration-overflow", "rate", "fraction", "latency"])
+    (parse_fraction, "1e999%"), (parse_latency_us, "1e999ms"), (parse_duration, 10**400),
+    (parse_rate, 10**400), (parse_fraction, 10**400), (parse_latency_us, 10**400),
+    (parse_latency_us, 1e306),
+], ids=["compound-overflow", "duration-overflow", "rate", "fraction", "latency",
+        "huge-int-duration", "huge-int-rate", "huge-int-fraction", "huge-int-latency",
+        "bare-latency-times-1000"])
 def test_overflowing_values_are_refused(parse, text: str) -> None:
     with pytest.raises(ValueError):
         parse(text)
