@@ -171,7 +171,7 @@ def _open_report(stage: Stage, stats: PacerStats, issued: int) -> OpenStageRepor
         scheduled = min(scheduled, stage.requests)
     return OpenStageReport(label=stage.label or str(stage.index), rate=stage.rate,
                            scheduled=max(scheduled, issued), issued=issued,
-                           late_behind=stats.late_behind, warmup=stage.warmup)
+                           far_behind=stats.far_behind, warmup=stage.warmup)
 
 
 async def _tick(stage: Stage, run: RunState, ctl: StageControl, stats: PacerStats | None,

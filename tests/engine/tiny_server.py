@@ -119,7 +119,8 @@ class TinyServer:
             self._loop = loop
 
             async def up() -> None:
-                self._runner = web.AppRunner(self._app(), access_log=None)
+                self._runner = web.AppRunner(self._app(), access_log=None, shutdown_timeout=0.5,
+                                             handler_cancellation=True)
                 await self._runner.setup()
                 site = web.TCPSite(self._runner, "127.0.0.1", 0)
                 await site.start()
@@ -139,7 +140,9 @@ class TinyServer:
         return self
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
+        """Stop serving and close the port; safe to call twice."""
+        loop, self._loop = self._loop, None
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(10)

@@ -1,0 +1,81 @@
+"""Errors are classified, never dropped: every request lands in exactly one kind."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable
+
+import pytest
+
+from loadkit.engine import run_stages
+from loadkit.scenario.plan import Checks, RequestSpec, Stage
+from tests.engine.conftest import PAYLOADS, assert_accounted
+from tests.engine.tiny_server import TinyServer
+
+N = 12
+
+
+@pytest.mark.parametrize(("path", "spec", "kind", "status"), [
+    ("/status/500", {}, "http_5xx", "500"),
+    ("/status/503", {}, "http_5xx", "503"),
+    ("/status/404", {}, "http_4xx", "404"),
+    ("/ok", {"checks": Checks(status=(201,))}, "check_failed", "200"),
+    ("/nojson", {"checks": Checks(json_has=("predictions",))}, "check_failed", "200"),
+    ("/ok", {"checks": Checks(body_contains=("label",))}, "check_failed", "200"),
+    ("/sleep/600", {"timeout_s": 0.1}, "timeout", None),
+    ("/reset", {}, "reset", None),
+    ("/big/5000", {"max_response_bytes": 1000}, "too_large", None),
+    ("/big/50000?chunked=1", {"max_response_bytes": 10000}, "too_large", None),
+], ids=["500", "503", "404", "status-check", "json-check", "body-check", "timeout", "reset",
+        "too-large", "too-large-chunked"])
+def test_each_failure_is_counted_under_its_kind(
+        transport: str, tiny: Callable[..., TinyServer], path: str, spec: dict[str, object],
+        kind: str, status: str | None) -> None:
+    srv = tiny()
+    request = replace(RequestSpec(target=srv.url, path=path), **spec)  # type: ignore[arg-type]
+    run = run_stages([Stage(0, "s", concurrency=3, requests=N)], request, PAYLOADS,
+                     transport=transport, handle_signals=False)
+    assert_accounted(run)
+    s = run.stages[0]
+    assert (s.requests, s.ok, s.errors) == (N, 0, N)
+    assert s.error_kinds == {kind: N}
+    if status is not None:
+        assert s.status_codes == {status: N}
+
+
+def test_a_body_under_the_cap_is_read_to_the_last_byte(
+        transport: str, tiny: Callable[..., TinyServer]) -> None:
+    srv = tiny()
+    request = RequestSpec(target=srv.url, path="/big/200000?chunked=1",
+                          checks=Checks(body_contains=("xxxx",)), max_response_bytes=300_000)
+    run = run_stages([Stage(0, "s", concurrency=2, requests=6)], request, PAYLOADS,
+                     transport=transport, handle_signals=False)
+    assert_accounted(run)
+    assert run.stages[0].ok == 6
+
+
+def test_a_closed_port_gives_connect_errors_not_a_crash(transport: str, closed_port: int) -> None:
+    request = RequestSpec(target=f"http://127.0.0.1:{closed_port}", path="/ok")
+    run = run_stages([Stage(0, "s", concurrency=2, requests=N),
+                      Stage(1, "o", rate=50, requests=5)], request, PAYLOADS,
+                     transport=transport, handle_signals=False)
+    assert_accounted(run)
+    assert [s.error_kinds for s in run.stages] == [{"connect": N}, {"connect": 5}]
+
+
+def test_a_server_that_dies_mid_run_turns_into_connect_errors(
+        transport: str, tiny: Callable[..., TinyServer]) -> None:
+    srv = tiny(latency_s=0.005)
+    request = RequestSpec(target=srv.url, path="/ok")
+
+    def kill_after_first_second(iv: object, stage: Stage) -> bool:
+        srv.stop()
+        return True
+
+    run = run_stages([Stage(0, "s", rate=100, duration_s=2.0)], request, PAYLOADS,
+                     transport=transport, handle_signals=False, on_interval=kill_after_first_second)
+    assert_accounted(run)
+    s = run.stages[0]
+    assert s.ok >= 50
+    assert s.error_kinds.get("connect", 0) + s.error_kinds.get("reset", 0) >= 50
+    assert set(s.error_kinds) <= {"connect", "reset"}

@@ -1,0 +1,120 @@
+"""The engine measures right: latency, coordinated omission, exact counts, late starts."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from loadkit.engine import run_stages
+from loadkit.scenario.plan import Checks, PayloadSet, RequestSpec, Stage
+from tests.engine.conftest import PAYLOADS, assert_accounted
+from tests.engine.tiny_server import TinyServer
+
+PREDICT_OK = Checks(status=(200,), json_has=("predictions",))
+
+
+def test_fixed_20ms_server_reports_p50_between_20_and_22ms(
+        transport: str, mock_process: Callable[..., str]) -> None:
+    url = mock_process(latency="fixed:20ms")
+    request = RequestSpec(target=url, path="/predict", checks=PREDICT_OK)
+    run = run_stages([Stage(0, "closed", concurrency=4, duration_s=1.5),
+                      Stage(1, "open", rate=100, duration_s=1.5)],
+                     request, PAYLOADS, transport=transport, handle_signals=False)
+    assert_accounted(run)
+    assert run.transport == transport
+    for stage in run.stages:
+        assert stage.errors == 0, stage.error_kinds
+        assert stage.requests > 50
+        assert 20.0 <= stage.latency_ms.p50 <= 22.0, (stage.label, stage.latency_ms)
+
+
+def test_open_model_shows_a_1s_stall_in_p99_that_the_closed_model_hides(
+        transport: str, mock_process: Callable[..., str]) -> None:
+    # Both runs offer about 100 requests/s to a 10 ms server that stalls for 1 s,
+    # 0.5 s after its first request. The closed model's two workers simply wait
+    # out the stall (2 slow samples of ~500); the open model keeps its schedule,
+    # so every request due during the stall is counted from when it was due.
+    request = RequestSpec(target="", path="/predict", checks=PREDICT_OK)
+    stall = "1s@at:500ms"
+    closed_url = mock_process(latency="fixed:10ms", stall=stall)
+    closed = run_stages([Stage(0, "closed", concurrency=2, duration_s=3)],
+                        _at(request, closed_url), PAYLOADS, transport=transport,
+                        handle_signals=False)
+    open_url = mock_process(latency="fixed:10ms", stall=stall)
+    opened = run_stages([Stage(0, "open", rate=100, duration_s=3)],
+                        _at(request, open_url), PAYLOADS, transport=transport,
+                        handle_signals=False)
+    assert_accounted(closed)
+    assert_accounted(opened)
+    c, o = closed.stages[0], opened.stages[0]
+    assert c.errors == 0 and o.errors == 0
+    assert c.latency_ms.max >= 900          # the stall did happen to the closed run...
+    assert c.latency_ms.p99 < 100           # ...but its p99 does not show it
+    assert o.latency_ms.p99 >= 800          # the open run's p99 does
+    assert o.requests >= 290                # and it kept offering load through the stall
+
+
+def _at(request: RequestSpec, url: str) -> RequestSpec:
+    from dataclasses import replace
+
+    return replace(request, target=url)
+
+
+def test_request_count_stages_issue_exactly_that_many_requests(
+        transport: str, tiny: Callable[..., TinyServer]) -> None:
+    srv = tiny(latency_s=0.002)
+    request = RequestSpec(target=srv.url, path="/ok")
+    payloads = {1: PayloadSet(1, tuple(b'{"i": %d}' % i for i in range(7)))}
+    run = run_stages([Stage(0, "closed", concurrency=7, requests=53),
+                      Stage(1, "open", rate=300, requests=37),
+                      Stage(2, "fewer-than-workers", concurrency=10, requests=3)],
+                     request, payloads, transport=transport, handle_signals=False)
+    assert_accounted(run)
+    assert [s.requests for s in run.stages] == [53, 37, 3]
+    assert [s.ok for s in run.stages] == [53, 37, 3]
+    assert srv.received == 53 + 37 + 3
+
+
+def test_requests_that_cannot_start_on_time_are_counted_late_and_timed_from_schedule(
+        transport: str, tiny: Callable[..., TinyServer]) -> None:
+    # One request in flight at a time against a 50 ms server can do 20/s; 100/s
+    # were asked for, so nearly every request waits for the slot and starts late.
+    srv = tiny()
+    request = RequestSpec(target=srv.url, path="/sleep/50")
+    run = run_stages([Stage(0, "squeezed", rate=100, duration_s=1, max_in_flight=1)],
+                     request, PAYLOADS, transport=transport, handle_signals=False)
+    assert_accounted(run)
+    s = run.stages[0]
+    assert s.late >= s.requests // 2
+    assert run.health.late == s.late
+    # Latency counts from the schedule: the later requests waited far longer than 50 ms.
+    assert s.latency_ms.max >= 300
+    assert run.health.fell_behind
+    assert any("scheduled requests" in r for r in run.health.reasons)
+
+
+def test_an_open_stage_that_keeps_its_schedule_is_healthy(
+        transport: str, tiny: Callable[..., TinyServer]) -> None:
+    srv = tiny(latency_s=0.005)
+    request = RequestSpec(target=srv.url, path="/ok")
+    run = run_stages([Stage(0, "steady", rate=200, duration_s=1)],
+                     request, PAYLOADS, transport=transport, handle_signals=False)
+    assert_accounted(run)
+    s = run.stages[0]
+    assert 195 <= s.requests <= 201
+    assert not any("scheduled requests" in r for r in run.health.reasons), run.health.reasons
+    assert run.health.schedule_lag_max_ms > 0
+    assert run.health.max_rss_mb > 0
+
+
+def test_per_second_intervals_add_up_to_the_stage(
+        transport: str, tiny: Callable[..., TinyServer]) -> None:
+    srv = tiny(latency_s=0.002)
+    request = RequestSpec(target=srv.url, path="/ok")
+    seen = []
+    run = run_stages([Stage(0, "a", concurrency=2, duration_s=2.2)], request, PAYLOADS,
+                     transport=transport, handle_signals=False,
+                     on_interval=lambda iv, st: seen.append(iv) is None)
+    assert_accounted(run)
+    assert len(run.timeseries) >= 3
+    assert sum(iv.requests for iv in run.timeseries) == run.stages[0].requests
+    assert [iv.requests for iv in seen] == [iv.requests for iv in run.timeseries]
