@@ -29,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from loadkit.analysis.compare import compare  # noqa: E402
-from loadkit.mock_target import MockServer  # noqa: E402
-from loadkit.results.model import RunResult  # noqa: E402
+from loadkit.analysis.compare import compare
+from loadkit.mock_target import MockServer
+from loadkit.results.model import RunResult
 
 A_LATENCY = "lognormal:p50=10ms,p99=30ms"
 B_LATENCY = "lognormal:p50=13ms,p99=39ms"     # 30% slower at every quantile

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -37,41 +37,64 @@ def scenario():
     return scenario_from_text(SCENARIO)
 
 
-def canary(scenario, baseline: dict, candidate: dict, cfg: CanaryConfig):
-    with ExitStack() as stack:
-        b = stack.enter_context(MockServer(baseline))
-        c = stack.enter_context(MockServer(candidate))
-        return run_canary(scenario, b.url, c.url, cfg)
+SERVERS = {
+    "base": {"latency": "fixed:50ms"},
+    "same": {"latency": "fixed:50ms"},
+    "slow3x": {"latency": "fixed:150ms"},
+    "slightly_slow": {"latency": "fixed:65ms"},
+    "fast_base": {"latency": "fixed:20ms"},
+    "shifted": {"latency": "fixed:20ms", "predictions_shift": 0.2},
+}
 
 
-def test_identical_candidate_is_promoted_through_every_stage(scenario):
-    result = canary(scenario, {"latency": "fixed:50ms"}, {"latency": "fixed:50ms"}, config())
+@pytest.fixture(scope="module")
+def urls():
+    """Every mock server the module needs, each its own process, started and stopped at once."""
+    servers = {name: MockServer(opts) for name, opts in SERVERS.items()}
+    with ThreadPoolExecutor(len(servers)) as pool:
+        try:
+            list(pool.map(MockServer.start, servers.values()))
+            yield {name: s.url for name, s in servers.items()}
+        finally:
+            list(pool.map(MockServer.stop, servers.values()))
+
+
+def skip_if_only_the_generator_held(result) -> None:
+    """A host too busy to drive the load holds a canary, rightly; that is not this test's
+    subject, so it is skipped with the reason rather than passed or failed."""
+    last = result.stages[-1] if result.stages else None
+    if last is not None and last.decision == "hold" and all(
+            c.name == "generator" for c in last.criteria if c.status == "hold"):
+        pytest.skip(f"this host could not drive the load: {last.reason}")
+
+
+def test_identical_candidate_is_promoted_through_every_stage(scenario, urls):
+    result = run_canary(scenario, urls["base"], urls["same"], config())
+    skip_if_only_the_generator_held(result)
     assert result.decision == "promote", result.reason
     assert result.exit_code == 0
     assert [s.share for s in result.stages] == [0.01, 0.05, 0.25, 1.0]
     assert all(s.agreement.compared > 0 and s.agreement.share == 1.0 for s in result.stages)
 
 
-def test_three_times_slower_candidate_is_rolled_back_at_the_first_stage(scenario):
-    result = canary(scenario, {"latency": "fixed:50ms"}, {"latency": "fixed:150ms"}, config())
+def test_three_times_slower_candidate_is_rolled_back_at_the_first_stage(scenario, urls):
+    result = run_canary(scenario, urls["base"], urls["slow3x"], config())
     assert result.decision == "rollback"
     assert result.exit_code == 1
     (stage,) = result.stages
     assert stage.criterion("p99_ratio").status == "rollback"
 
 
-def test_candidate_with_shifted_predictions_is_rolled_back_on_agreement(scenario):
-    result = canary(scenario, {"latency": "fixed:20ms"},
-                    {"latency": "fixed:20ms", "predictions_shift": 0.2}, config())
+def test_candidate_with_shifted_predictions_is_rolled_back_on_agreement(scenario, urls):
+    result = run_canary(scenario, urls["fast_base"], urls["shifted"], config())
     assert result.decision == "rollback"
     (stage,) = result.stages
     assert stage.criterion("agreement").status == "rollback"
     assert stage.agreement.mismatches
 
 
-def test_slightly_worse_candidate_with_too_few_requests_holds(scenario):
-    result = canary(scenario, {"latency": "fixed:50ms"}, {"latency": "fixed:65ms"},
-                    config(min_requests=500))
+def test_slightly_worse_candidate_with_too_few_requests_holds(scenario, urls):
+    result = run_canary(scenario, urls["base"], urls["slightly_slow"], config(min_requests=500))
     assert result.decision == "hold"
     assert result.exit_code == 4
     (stage,) = result.stages

@@ -24,8 +24,10 @@ the two histograms (request as the unit), unlike ``compare`` which must use wind
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, Mapping, Sequence
+from itertools import pairwise
+from typing import Any, Literal
 
 from loadkit.analysis import stats
 from loadkit.errors import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_PASS, ScenarioError
@@ -73,7 +75,7 @@ class CanaryConfig:
     seed: int = 0
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], where: str = "canary") -> "CanaryConfig":
+    def from_dict(cls, data: Mapping[str, Any], where: str = "canary") -> CanaryConfig:
         names = {f.name for f in fields(cls)}
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
@@ -92,7 +94,7 @@ def _stage_value(item: Any, where: str) -> CanaryStage:
         raise ScenarioError(where, "expected {share: 5%, duration: 30s, min_requests: 100}")
     unknown = set(item) - {"share", "duration", "min_requests"}
     if unknown:
-        raise ScenarioError(f"{where}.{sorted(unknown)[0]}", "unknown setting")
+        raise ScenarioError(f"{where}.{min(unknown)}", "unknown setting")
     if "share" not in item:
         raise ScenarioError(f"{where}.share", "is required")
     try:
@@ -118,7 +120,7 @@ def _field_value(key: str, value: Any, where: str) -> Any:
         if not isinstance(value, (list, tuple)) or not value:
             raise ValueError("must be a non-empty list of stages")
         out = tuple(_stage_value(v, f"{where}[{i}]") for i, v in enumerate(value))
-        if any(b.share < a.share for a, b in zip(out, out[1:])):
+        if any(b.share < a.share for a, b in pairwise(out)):
             raise ValueError("shares must not decrease from one stage to the next")
         return out
     if key == "profile":
@@ -279,7 +281,7 @@ def _latency(b: StageResult, c: StageResult, cfg: CanaryConfig) -> Criterion:
     # (low end above 1) to roll back, significantly beyond the promote threshold to hold.
     slower = ci.low > 1.0
     args = ("p99_ratio", ratio, cfg.promote_p99_ratio, cfg.rollback_p99_ratio)
-    common: dict[str, Any] = dict(ci_low=ci.low, ci_high=ci.high)
+    common: dict[str, Any] = {"ci_low": ci.low, "ci_high": ci.high}
     text = f"p99 {ratio:.2f}x baseline (interval {ci.low:.2f}-{ci.high:.2f})"
     if ratio >= cfg.rollback_p99_ratio and slower:
         return Criterion(*args, "rollback", f"{text} >= {cfg.rollback_p99_ratio:g}x", **common)
@@ -333,10 +335,9 @@ def decide_stage(index: int, spec: CanaryStage, baseline: StageResult, candidate
     ``generator_issues`` (the load generator fell behind) can only hold a stage: its
     latencies include the generator's own lag, so they cannot justify a promotion.
     """
-    criteria = (_requests(baseline, candidate, spec.min_requests),
-                _latency(baseline, candidate, config),
-                _errors(baseline, candidate, config),
-                _agreement(agreement, config))
+    criteria: tuple[Criterion, ...] = (
+        _requests(baseline, candidate, spec.min_requests), _latency(baseline, candidate, config),
+        _errors(baseline, candidate, config), _agreement(agreement, config))
     if generator_issues:
         criteria += (Criterion("generator", None, None, None, "hold",
                                "the load generator fell behind: " + "; ".join(generator_issues)),)

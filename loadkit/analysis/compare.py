@@ -15,8 +15,9 @@ the stages' full HDR histograms; confidence intervals from a bootstrap of window
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from scipy.stats import norm
 
@@ -47,7 +48,7 @@ class CompareThresholds:
     min_requests: int = 20            # per side and stage
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], where: str = "compare") -> "CompareThresholds":
+    def from_dict(cls, data: Mapping[str, Any], where: str = "compare") -> CompareThresholds:
         """From a ``compare:`` block: ``{p99: 10%, p95: 10%, error_rate: 0.5, throughput: 10%,
         min_windows: 5}``; short keys (p99) or field names (p99_increase) both work;
         ``null`` turns a gate off. ``error_rate`` is in percentage points ("0.5pp" or 0.5).

@@ -30,7 +30,7 @@ def fmt_share(share: float) -> str:
     return f"{fmt_num(round(share * 100, 2))}%"
 
 
-def fmt_criterion(c: "Criterion") -> str:
+def fmt_criterion(c: Criterion) -> str:
     if c.value is None:
         return "-"
     if c.name == "p99_ratio":
@@ -42,7 +42,7 @@ def fmt_criterion(c: "Criterion") -> str:
     return fmt_num(c.value)
 
 
-def _row(s: "StageOutcome") -> list[str]:
+def _row(s: StageOutcome) -> list[str]:
     def crit(name: str) -> str:
         try:
             c = s.criterion(name)
@@ -60,7 +60,7 @@ HEADER = ["stage", "share", "requests c/b", "p99 c/b", "p99 ratio", "errors", "a
           "rps c/b", "decision"]
 
 
-def render_canary_text(r: "CanaryResult") -> str:
+def render_canary_text(r: CanaryResult) -> str:
     """The stage table with each criterion's value, then each stage's reason."""
     lines = [f"loadkit canary: {DECISION_TEXT[r.decision]} (exit {r.exit_code})"
              + ("  [interrupted]" if r.interrupted else ""),
@@ -81,13 +81,13 @@ def render_canary_text(r: "CanaryResult") -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_canary_json(r: "CanaryResult") -> str:
+def render_canary_json(r: CanaryResult) -> str:
     doc: dict[str, Any] = {"schema": SCHEMA, "decision": r.decision, "exit_code": r.exit_code,
                            **to_data(r)}
     return json.dumps(doc, indent=2, default=str) + "\n"
 
 
-def render_canary_junit(r: "CanaryResult") -> str:
+def render_canary_junit(r: CanaryResult) -> str:
     """One <testcase> per stage and criterion: rollback is a failure, hold an error."""
     suite = ET.Element("testsuite", {"name": "loadkit.canary"})
     counts = {"tests": 0, "failures": 0, "errors": 0}
@@ -153,7 +153,7 @@ baseline {{ r.baseline_url }}<br>candidate {{ r.candidate_url }}</p>
 """
 
 
-def render_canary_html(r: "CanaryResult") -> str:
+def render_canary_html(r: CanaryResult) -> str:
     """canary.html: self-contained; per stage, the criteria and both sides' p99 per second."""
     stages = [{"s": s, "chart": window_chart(f"canary-{s.index}", "p99 per second",
                                              s.baseline_window_p99_ms, s.candidate_window_p99_ms)}

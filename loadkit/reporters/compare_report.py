@@ -30,19 +30,19 @@ VERDICT_TEXT = {"pass": "PASS: no regression", "regression": "REGRESSION",
 BASE_COLOR, CAND_COLOR = "#2563eb", "#ea580c"
 
 
-def fmt_change(m: "MetricComparison") -> str:
+def fmt_change(m: MetricComparison) -> str:
     if m.metric == "error_rate":
         return f"{m.change:+.2f} pp"
     return f"{m.change * 100:+.1f}%"
 
 
-def fmt_value(m: "MetricComparison", value: float) -> str:
+def fmt_value(m: MetricComparison, value: float) -> str:
     if m.metric == "error_rate":
         return f"{fmt_num(round(value, 3))}%"
     return f"{fmt_num(value)} {m.unit}"
 
 
-def fmt_ci(m: "MetricComparison") -> str:
+def fmt_ci(m: MetricComparison) -> str:
     if m.ci_low is None or m.ci_high is None:
         return "-"
     if m.metric == "error_rate":
@@ -50,7 +50,7 @@ def fmt_ci(m: "MetricComparison") -> str:
     return f"{m.ci_low:.2f}x..{m.ci_high:.2f}x"
 
 
-def fmt_threshold(m: "MetricComparison") -> str:
+def fmt_threshold(m: MetricComparison) -> str:
     if m.threshold is None:
         return "-"
     if m.metric == "error_rate":
@@ -59,7 +59,7 @@ def fmt_threshold(m: "MetricComparison") -> str:
     return f"{sign}{fmt_num(m.threshold * 100)}%"
 
 
-def metric_state(m: "MetricComparison", stage_verdict: str) -> str:
+def metric_state(m: MetricComparison, stage_verdict: str) -> str:
     if stage_verdict == "inconclusive":
         return "inconclusive"
     if m.regression:
@@ -73,11 +73,11 @@ def metric_state(m: "MetricComparison", stage_verdict: str) -> str:
     return "ok"
 
 
-def _stage_name(s: "StageComparison") -> str:
+def _stage_name(s: StageComparison) -> str:
     return f"{s.profile} #{s.stage}" + (f" ({s.label})" if s.label else "")
 
 
-def _rows(c: "Comparison") -> list[list[str]]:
+def _rows(c: Comparison) -> list[list[str]]:
     rows = []
     for s in c.stages:
         for m in s.metrics:
@@ -87,7 +87,7 @@ def _rows(c: "Comparison") -> list[list[str]]:
     return rows
 
 
-def render_compare_text(c: "Comparison") -> str:
+def render_compare_text(c: Comparison) -> str:
     """The terminal table: one line per stage and metric, then the reasons."""
     lines = [f"loadkit compare: {VERDICT_TEXT[c.verdict]} (exit {c.exit_code})"]
     for side, ref in (("baseline ", c.baseline), ("candidate", c.candidate)):
@@ -108,7 +108,7 @@ def render_compare_text(c: "Comparison") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _data(c: "Comparison") -> dict[str, Any]:
+def _data(c: Comparison) -> dict[str, Any]:
     data = to_data(c)
     for s in data["stages"]:
         s.pop("baseline_histogram", None)
@@ -116,14 +116,14 @@ def _data(c: "Comparison") -> dict[str, Any]:
     return data
 
 
-def render_compare_json(c: "Comparison") -> str:
+def render_compare_json(c: Comparison) -> str:
     """compare.json: the whole Comparison (histograms left to the two result files)."""
     doc = {"schema": SCHEMA, "verdict": c.verdict, "exit_code": c.exit_code, **_data(c)}
     doc["verdict"] = c.verdict
     return json.dumps(doc, indent=2, allow_nan=False, default=str) + "\n"
 
 
-def render_compare_junit(c: "Comparison") -> str:
+def render_compare_junit(c: Comparison) -> str:
     """One <testcase> per stage and gated metric; inconclusive is an <error>, not a skip."""
     suite = ET.Element("testsuite", {"name": "loadkit.compare"})
     counts = {"tests": 0, "failures": 0, "errors": 0}
@@ -183,7 +183,7 @@ def window_chart(key: str, title: str, base: tuple[float, ...],
         return Chart(key, title, to_uri(fig), alt)
 
 
-def _charts(s: "StageComparison", i: int) -> list[Chart]:
+def _charts(s: StageComparison, i: int) -> list[Chart]:
     out: list[Chart] = []
     if s.baseline_histogram and s.candidate_histogram:
         spec = spectrum_chart(f"spectrum-{i}", "Latency by percentile",
@@ -231,7 +231,7 @@ a difference is a regression only when it is significant and beyond its threshol
 """
 
 
-def render_compare_html(c: "Comparison") -> str:
+def render_compare_html(c: Comparison) -> str:
     """compare.html: self-contained (inline SVG charts), every value escaped by jinja2."""
     env = Environment(autoescape=True)
     stages = []
