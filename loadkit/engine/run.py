@@ -91,22 +91,26 @@ def validate_stages(stages: Sequence[Stage], batches: Mapping[int, object]) -> N
 def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[int, PayloadSet],
                *, transport: str = "auto", on_interval: IntervalHook | None = None,
                continue_after: ContinueHook | None = None, handle_signals: bool = True,
-               processes: int = 1) -> EngineRun:
+               processes: int | str = 1) -> EngineRun:
     """Run ``stages`` in order against ``request`` and return what was measured.
 
     ``on_interval`` is called once a second (False aborts the run);
     ``continue_after`` after each stage (False skips the remaining stages except
     those with ``always_run``). With ``handle_signals`` the first SIGINT/SIGTERM
     ends the run gracefully (``interrupted=True``, the current stage partial) and
-    a second raises KeyboardInterrupt. ``processes > 1`` hands the run to
-    ``loadkit.engine.processes`` (one loop per process, results merged exactly).
+    a second raises KeyboardInterrupt. ``processes`` > 1 (or "auto" on a
+    multi-core host) hands the run to ``loadkit.engine.processes`` (one loop per
+    process, results merged exactly).
     """
-    if processes > 1:
+    if processes != 1:
         from loadkit.engine import processes as multi  # lazily: spawns processes
 
-        return multi.run_stages(stages, request, payloads, transport=transport,  # type: ignore[no-any-return]
-                                on_interval=on_interval, continue_after=continue_after,
-                                handle_signals=handle_signals, processes=processes)
+        n = multi.resolve_processes(processes)
+        if n > 1:
+            return multi.run_stages(stages, request, payloads,  # type: ignore[no-any-return]
+                                    transport=transport, on_interval=on_interval,
+                                    continue_after=continue_after,
+                                    handle_signals=handle_signals, processes=n)
     combined, batches = combine_payloads(payloads)
     validate_stages(stages, batches)
     name = resolve_transport(transport, request)
