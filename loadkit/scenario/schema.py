@@ -225,7 +225,7 @@ class ProfileModel(Strict):
     """Fields every profile kind accepts."""
 
     name: str | None = None
-    sla: list[SlaEntry] = Field(default_factory=list)
+    sla: Annotated[list[SlaEntry], BeforeValidator(_as_list)] = Field(default_factory=list)
     warmup: SecondsOrZero | None = None
     max_in_flight: Count | None = None
     breakdown: str | None = None
@@ -390,7 +390,7 @@ class ScenarioModel(Strict):
     warmup: SecondsOrZero = 0.0
     readiness: Annotated[ReadinessModel, BeforeValidator(_readiness)] | None = None
     profiles: Annotated[list[Profile], Field(min_length=1)]
-    sla: list[SlaEntry] = Field(default_factory=list)
+    sla: Annotated[list[SlaEntry], BeforeValidator(_as_list)] = Field(default_factory=list)
 
     @field_validator("target")
     @classmethod

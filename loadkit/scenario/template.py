@@ -17,6 +17,7 @@ body, before the run. The rule, kept deliberately small:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -123,8 +124,8 @@ def compile_template(body: Any, where: tuple[Any, ...] = ("request", "body")) ->
             items = [comp(v, loc + (i,)) for i, v in enumerate(node)]
             return lambda rows, cols: [f(rows, cols) for f in items]
         if node is None or isinstance(node, (bool, int, float)):
-            if isinstance(node, float) and node != node:
-                raise ScenarioError(path, "NaN cannot be sent in a JSON body")
+            if isinstance(node, float) and not math.isfinite(node):
+                raise ScenarioError(path, f"{node} cannot be sent in a JSON body")
             return lambda rows, cols: node
         if isinstance(node, (dt.date, dt.datetime)):
             text = node.isoformat()

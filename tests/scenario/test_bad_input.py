@@ -133,6 +133,8 @@ SCENARIO_ERRORS = [
      "did you mean 'capacity'?"),
     ("unknown-mock-preset", "name: t\ntarget: mock\nmock: slow\n" + LAT, "mock",
      "unknown mock preset 'slow'"),
+    ("infinite-in-body", T + LAT + "request: {body: {a: [1, .inf]}}\n", "request.body.a[1]",
+     "inf cannot be sent"),
     ("unknown-placeholder", T + DS + LAT + "request: {body: {x: '{{ rowz }}'}}\n",
      "request.body.x", "unknown placeholder"),
     ("row-with-batches", T + DS + LAT + "request: {batch_size: 4, body: {x: '{{ row.species }}'}}\n",

@@ -171,3 +171,8 @@ def test_profile_name_defaults_to_its_kind_and_breakdown_is_kept() -> None:
     scenario, _ = compile_one("{kind: latency, requests: 5, breakdown: payload_bytes}")
     assert scenario.profiles[0].name == "latency"
     assert scenario.profiles[0].breakdown == "payload_bytes"
+
+
+def test_a_single_sla_string_is_read_as_a_one_rule_list() -> None:
+    scenario, _ = compile_one("{kind: latency, requests: 5, sla: p50 < 5ms}", "sla: p99 < 1s\n")
+    assert [r.expr for r in scenario.profiles[0].sla] == ["p99 < 1s", "p50 < 5ms"]
