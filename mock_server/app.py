@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from mock_server.capacity import Slots
 from mock_server.faults import FaultPicker, StallClock
 from mock_server.latency import ServiceTime
 from mock_server.metrics import Metrics
@@ -39,7 +40,7 @@ class ServerState:
     service: ServiceTime
     faults: FaultPicker
     stall: StallClock
-    slots: asyncio.Semaphore | None = None
+    slots: Slots
     started_at: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     _padding: bytes = b""
@@ -71,15 +72,13 @@ def make_app(options: MockOptions) -> web.Application:
         ),
         faults=FaultPicker(options.faults, options.seed),
         stall=StallClock(options.stall),
+        slots=Slots(options.capacity, options.queue),
         headers={"X-Model-Version": options.model_version},
     )
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
 
     async def on_startup(app: web.Application) -> None:
-        # Created here, not above, so the semaphore belongs to the serving loop.
-        if options.capacity > 0:
-            state.slots = asyncio.Semaphore(options.capacity)
         state.started_at = asyncio.get_running_loop().time()
 
     app.on_startup.append(on_startup)
@@ -121,6 +120,7 @@ async def ready(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     state = request.app[STATE]
     state.metrics.ready = state.cold_remaining_s(asyncio.get_running_loop().time()) <= 0
+    state.metrics.queue_depth, state.metrics.busy_slots = state.slots.waiting, state.slots.busy
     return web.Response(
         text=state.metrics.render(),
         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
@@ -168,28 +168,20 @@ async def _predict(
         return _unavailable(state, "injected: service unavailable", options.retry_after_s)
 
     slots = state.slots
-    if slots is not None and slots.locked():
-        if options.queue is not None and metrics.queue_depth >= options.queue:
-            metrics.faults_by_kind["rejected"] += 1
-            return _unavailable(state, "overloaded: queue full", options.retry_after_s)
-        metrics.queue_depth += 1
-        try:
-            await slots.acquire()
-        finally:
-            metrics.queue_depth -= 1
-    elif slots is not None:
-        await slots.acquire()  # a free slot: returns without yielding
-    metrics.busy_slots += 1
+    if not slots.admit():
+        metrics.faults_by_kind["rejected"] += 1
+        return _unavailable(state, "overloaded: queue full", options.retry_after_s)
+    loop = asyncio.get_running_loop()
+    start = await slots.acquire(loop.time())
+    end = start + state.service.sample_s(len(x))  # nominal; see capacity.py
     try:
-        service_s = state.service.sample_s(len(x))
-        if service_s > 0:
-            await asyncio.sleep(service_s)
+        delay_s = end - loop.time()
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
         labels, probs = state.model.predict(x, options.predictions_shift)
-        await _pause_for_stall(state)
+        end += await _pause_for_stall(state)
     finally:
-        metrics.busy_slots -= 1
-        if slots is not None:
-            slots.release()
+        slots.release(end, loop.time())
 
     if fault == "error":
         return _json(state, 500, {"error": "injected: inference failed"})
@@ -212,10 +204,12 @@ async def _predict(
     return _json(state, 200, payload)
 
 
-async def _pause_for_stall(state: ServerState) -> None:
+async def _pause_for_stall(state: ServerState) -> float:
+    """Wait out the stall window we are in, if any; returns the seconds waited."""
     remaining = state.stall.remaining_s(asyncio.get_running_loop().time())
     if remaining > 0:
         await asyncio.sleep(remaining)
+    return remaining
 
 
 async def _reset(request: web.Request) -> web.StreamResponse:
