@@ -29,8 +29,8 @@ def free_port() -> int:
 
 def write_scenario(tmp_path: Path, *, name: str = "bridge-test", sla: tuple[str, ...] = ("p99 < 2s",
                    "error_rate < 1%"), latency: str = "fixed:2ms",
-                   profiles: str = "  - {name: quick, kind: throughput, concurrency: 4, duration: 2s}"
-                   ) -> Path:
+                   profiles: str = "  - {name: quick, kind: throughput, concurrency: 4, duration: 2s}",
+                   warmup: str = "0s") -> Path:
     rules = "\n".join(f"  - {r}" for r in sla)
     text = textwrap.dedent(f"""\
         name: {name}
@@ -46,6 +46,7 @@ def write_scenario(tmp_path: Path, *, name: str = "bridge-test", sla: tuple[str,
           path: {IRIS}
           sample: 60
           seed: 7
+        warmup: {warmup}
         checks:
           status: [200]
           json_has: [predictions]
