@@ -28,7 +28,7 @@ _RATE_RE = re.compile(rf"^\s*{_NUM}\s*(?P<unit>rps|/s|rpm|/m|/min)?\s*$")
 _PERCENT_RE = re.compile(rf"^\s*{_NUM}\s*(?P<unit>%)?\s*$")
 
 
-def _float(value: int | float, what: str) -> float:
+def _float(value: float, what: str) -> float:
     try:
         return float(value)
     except OverflowError:  # a huge int (e.g. 400 digits in YAML)

@@ -8,9 +8,9 @@ timestamps -> ISO 8601), so encoding a body never meets a numpy type.
 from __future__ import annotations
 
 import base64
-import difflib
 import datetime as dt
 import decimal
+import difflib
 import math
 from typing import Any
 
@@ -35,7 +35,7 @@ def read_frame(spec: DatasetSpec) -> pd.DataFrame:
             frame = pd.read_parquet(spec.path)
     except pd.errors.EmptyDataError:
         raise DatasetError(f"{where}: the file is empty") from None
-    except Exception as exc:  # pandas/pyarrow raise many types; all mean "cannot read"
+    except Exception as exc:  # noqa: BLE001 - pandas/pyarrow raise many types; all mean "cannot read"
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
         raise DatasetError(f"{where}: cannot read as {spec.format}: {first}") from None
     if frame.empty or len(frame.columns) == 0:

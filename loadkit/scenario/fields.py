@@ -8,8 +8,10 @@ that the loader prefixes with the field path.
 
 from __future__ import annotations
 
+import difflib
 import math
-from typing import Annotated, Any, Callable, Union
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -27,6 +29,16 @@ from loadkit.units import parse_duration, parse_fraction, parse_latency_us, pars
 
 MAX_COUNT = 1_000_000          # concurrency / batch size beyond this is a typo, not a test
 MAX_STEPS = 200                # a ramp or stress sequence longer than this is a typo too
+
+
+def did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def as_list(value: Any) -> Any:
+    """A single value where a list is expected is a one-item list (``status: 200``)."""
+    return value if isinstance(value, list) else [value]
 
 
 def _no_bool(value: Any) -> Any:
@@ -103,12 +115,12 @@ class IntRange(Strict):
     factor: Number | None = None
 
     @model_validator(mode="after")
-    def _shape(self) -> "IntRange":
+    def _shape(self) -> IntRange:
         _check_range(self.start, self.stop, self.step, self.factor)
         return self
 
     def values(self) -> tuple[int, ...]:
-        return tuple(int(round(v)) for v in _expand(self.start, self.stop, self.step,
+        return tuple(round(v) for v in _expand(self.start, self.stop, self.step,
                                                      self.factor, integral=True))
 
 
@@ -119,7 +131,7 @@ class RateRange(Strict):
     factor: Number | None = None
 
     @model_validator(mode="after")
-    def _shape(self) -> "RateRange":
+    def _shape(self) -> RateRange:
         _check_range(self.start, self.stop, self.step, self.factor)
         return self
 
@@ -167,9 +179,7 @@ def _shape_of(value: Any) -> str:
 
 def _steps(one: Any, rng: type[Strict]) -> Any:
     return Annotated[
-        Union[Annotated[one, Tag("~one")],
-              Annotated[list[one], Field(min_length=1, max_length=MAX_STEPS), Tag("~list")],
-              Annotated[rng, Tag("~range")]],
+        Annotated[one, Tag("~one")] | Annotated[list[one], Field(min_length=1, max_length=MAX_STEPS), Tag("~list")] | Annotated[rng, Tag("~range")],
         Discriminator(_shape_of),
     ]
 

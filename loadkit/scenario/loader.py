@@ -7,8 +7,9 @@ field (exit 2); pydantic's own errors never escape.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import ValidationError
 

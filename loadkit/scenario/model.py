@@ -8,14 +8,16 @@ fields. The runner, CLI and Locust bridge read only these.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from loadkit.errors import ScenarioError
-from loadkit.scenario import schema as s
+from loadkit.scenario import profile_schema as s
 from loadkit.scenario.fields import steps_of
 from loadkit.scenario.plan import Checks, RequestSpec, Stability
+from loadkit.scenario.schema import DatasetModel, ScenarioModel
 from loadkit.scenario.template import compile_template
 from loadkit.sla import Rule, parse_rule
 
@@ -165,10 +167,10 @@ def _stability(m: s.StabilityModel | None, fallback_s: float | None) -> Stabilit
 
 
 def _profile(m: Any, global_sla: tuple[Rule, ...]) -> ProfileSpec:
-    common: dict[str, Any] = dict(
-        name=m.name or m.kind, kind=m.kind,
-        sla=merge_rules(global_sla, [_rule(e) for e in m.sla]),
-        max_in_flight=m.max_in_flight, warmup_s=m.warmup, breakdown=m.breakdown)
+    common: dict[str, Any] = {
+        "name": m.name or m.kind, "kind": m.kind,
+        "sla": merge_rules(global_sla, [_rule(e) for e in m.sla]),
+        "max_in_flight": m.max_in_flight, "warmup_s": m.warmup, "breakdown": m.breakdown}
     if isinstance(m, s.LatencyProfile):
         return ProfileSpec(**common, concurrency=m.concurrency, requests=m.requests,
                            duration_s=m.duration)
@@ -199,7 +201,7 @@ def _profile(m: Any, global_sla: tuple[Rule, ...]) -> ProfileSpec:
     return ProfileSpec(**common, rate=m.rate, duration_s=m.duration)
 
 
-def _dataset(m: s.DatasetModel, base_dir: Path) -> DatasetSpec:
+def _dataset(m: DatasetModel, base_dir: Path) -> DatasetSpec:
     path = Path(m.path).expanduser()
     if not path.is_absolute():
         path = (base_dir / path).resolve()
@@ -219,7 +221,7 @@ def _check_profiles(profiles: tuple[ProfileSpec, ...]) -> None:
         seen.add(p.name)
 
 
-def build_scenario(m: s.ScenarioModel, base_dir: Path, default_name: str,
+def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
                    source: Path | None = None) -> Scenario:
     """Frozen Scenario from a validated model; raises ScenarioError for cross-field problems."""
     global_sla = merge_rules((), [_rule(e) for e in m.sla])

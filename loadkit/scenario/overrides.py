@@ -17,12 +17,12 @@ running. Pure: a new frozen Scenario comes back. What each flag changes:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from loadkit.errors import ScenarioError, SlaSyntaxError
+from loadkit.scenario.fields import did_you_mean
 from loadkit.scenario.model import ProfileSpec, Scenario, merge_rules
-from loadkit.scenario.schema import did_you_mean
 from loadkit.sla import Rule, parse_rule
 
 

@@ -10,13 +10,14 @@ rows/s stays exact), rendered through the body template and encoded to bytes.
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from loadkit.errors import DatasetError
 from loadkit.scenario.dataset import draw, read_frame, records
+from loadkit.scenario.fields import did_you_mean
 from loadkit.scenario.model import Scenario
 from loadkit.scenario.plan import PayloadSet
-from loadkit.scenario.schema import did_you_mean
 from loadkit.scenario.template import Template, compile_template
 
 try:  # orjson is faster when present; the bytes are equivalent JSON either way

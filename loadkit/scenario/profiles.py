@@ -12,8 +12,8 @@ windows agree or ``stability.max_duration_s`` (the profile's ``duration`` /
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from loadkit.scenario.model import ProfileSpec, Scenario
 from loadkit.scenario.plan import Stage

@@ -9,30 +9,18 @@ need a field path (duplicate names, templates) live in ``model.py``.
 
 from __future__ import annotations
 
-import difflib
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from loadkit.errors import SlaSyntaxError
-from loadkit.scenario.fields import (
-    Count,
-    CountSteps,
-    Fraction,
-    Millis,
-    Number,
-    Rps,
-    RpsSteps,
-    Seconds,
-    SecondsOrZero,
-    Strict,
-)
-from loadkit.sla import parse_rule
+from loadkit.scenario.fields import Count, Seconds, SecondsOrZero, Strict, as_list, did_you_mean
+from loadkit.scenario.profile_schema import KINDS, Profile, SlaEntry
 
-KINDS = ("latency", "throughput", "ramp", "stress", "spike", "soak", "constant-rate")
+__all__ = ["KINDS", "MOCK_OPTIONS", "MOCK_PRESETS", "ScenarioModel", "did_you_mean"]
+
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # Mirrors mock_server.options.OPTIONS (minus host/port, which loadkit sets); a test
 # keeps the two in step, since loadkit may not import mock_server.
@@ -49,11 +37,6 @@ _SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3,
                "kib": 1024, "mib": 1024**2, "gib": 1024**3}
 
 
-def did_you_mean(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def _one_of(choices: tuple[str, ...], what: str, normalize: Any = None) -> Any:
     def check(value: Any) -> str:
         text = normalize(value) if normalize and isinstance(value, str) else value
@@ -66,10 +49,6 @@ def _one_of(choices: tuple[str, ...], what: str, normalize: Any = None) -> Any:
     return BeforeValidator(check)
 
 
-def _as_list(value: Any) -> Any:
-    return value if isinstance(value, list) else [value]
-
-
 def _byte_size(value: Any) -> Any:
     if isinstance(value, str):
         m = _SIZE.match(value)
@@ -77,33 +56,6 @@ def _byte_size(value: Any) -> Any:
             raise ValueError(f"{value!r} is not a size (use e.g. 16MiB, 512kB or bytes)")
         return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
     return value
-
-
-def _check_rule(expr: Any) -> Any:
-    try:
-        parse_rule(expr)
-    except SlaSyntaxError as exc:
-        raise PydanticCustomError("sla_syntax", "{problem}", {"problem": str(exc)}) from None
-    return expr
-
-
-class SlaRuleModel(Strict):
-    """``{rule: "p99 < 200ms", abort: true, grace: 10s}``."""
-
-    rule: Annotated[str, BeforeValidator(_check_rule)]
-    abort: bool = False
-    grace: SecondsOrZero = 0.0
-
-
-def _sla_shape(value: Any) -> str:
-    return "~rule" if isinstance(value, dict) else "~expr"
-
-
-SlaEntry = Annotated[
-    Union[Annotated[str, BeforeValidator(_check_rule), Tag("~expr")],
-          Annotated[SlaRuleModel, Tag("~rule")]],
-    Discriminator(_sla_shape),
-]
 
 
 class RequestModel(Strict):
@@ -157,15 +109,15 @@ class DatasetModel(Strict):
     @classmethod
     def _seed(cls, value: Any) -> Any:
         if isinstance(value, bool):
-            raise ValueError("expected a whole number")
+            raise ValueError("expected a whole number")  # noqa: TRY004 - pydantic wants ValueError
         return value
 
 
 class ChecksModel(Strict):
     status: Annotated[list[Annotated[int, Field(ge=100, le=599)]],
-                      BeforeValidator(_as_list)] = Field(default_factory=list)
-    json_has: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
-    body_contains: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+                      BeforeValidator(as_list)] = Field(default_factory=list)
+    json_has: Annotated[list[str], BeforeValidator(as_list)] = Field(default_factory=list)
+    body_contains: Annotated[list[str], BeforeValidator(as_list)] = Field(default_factory=list)
 
 
 class ReadinessModel(Strict):
@@ -184,176 +136,7 @@ def _readiness(value: Any) -> Any:
     return {"path": value} if isinstance(value, str) else value
 
 
-class StabilityModel(Strict):
-    """Run a step until its last ``windows`` windows agree within ``tolerance``."""
-
-    windows: Annotated[int, Field(ge=2, le=100)] = 3
-    window: Seconds = 5.0
-    tolerance: Fraction = 0.10
-    max_duration: Seconds | None = None
-
-
-class StopWhenModel(Strict):
-    error_rate: Fraction | None = None
-    p99: Millis | None = None
-
-    @model_validator(mode="after")
-    def _some(self) -> "StopWhenModel":
-        if self.error_rate is None and self.p99 is None:
-            raise PydanticCustomError("stop_when", "give error_rate, p99 or both")
-        return self
-
-
-class RecoveryModel(Strict):
-    rate: Rps
-    duration: Seconds
-
-
-class SpikeModel(Strict):
-    multiplier: Number
-    duration: Seconds
-
-    @field_validator("multiplier")
-    @classmethod
-    def _above_one(cls, value: float) -> float:
-        if value <= 1:
-            raise ValueError("must be greater than 1 (a spike multiplies the base rate)")
-        return value
-
-
-class ProfileModel(Strict):
-    """Fields every profile kind accepts."""
-
-    name: str | None = None
-    sla: Annotated[list[SlaEntry], BeforeValidator(_as_list)] = Field(default_factory=list)
-    warmup: SecondsOrZero | None = None
-    max_in_flight: Count | None = None
-    breakdown: str | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("must not be empty")
-        return value
-
-
-def _needs_one(model: Any, a: str, b: str, both_ok: bool = True) -> None:
-    has_a, has_b = getattr(model, a) is not None, getattr(model, b) is not None
-    if not has_a and not has_b:
-        raise PydanticCustomError("needs_one", "give {a} or {b}", {"a": a, "b": b})
-    if has_a and has_b and not both_ok:
-        raise PydanticCustomError("needs_one", "give {a} or {b}, not both", {"a": a, "b": b})
-
-
-class LatencyProfile(ProfileModel):
-    kind: Literal["latency"]
-    concurrency: Count = 1
-    requests: Count | None = None
-    duration: Seconds | None = None
-
-    @model_validator(mode="after")
-    def _end(self) -> "LatencyProfile":
-        _needs_one(self, "requests", "duration")
-        return self
-
-
-def _batch_shape(value: Any) -> str:
-    return "~list" if isinstance(value, list) else "~one"
-
-
-class ThroughputProfile(ProfileModel):
-    kind: Literal["throughput"]
-    concurrency: Count
-    duration: Seconds | None = None
-    batch_size: Annotated[Union[Annotated[Count, Tag("~one")],
-                                Annotated[list[Count], Field(min_length=1), Tag("~list")]],
-                          Discriminator(_batch_shape)] | None = None
-    stability: StabilityModel | None = None
-
-    @model_validator(mode="after")
-    def _end(self) -> "ThroughputProfile":
-        _needs_one(self, "duration", "stability")
-        return self
-
-
-class RampProfile(ProfileModel):
-    kind: Literal["ramp"]
-    concurrency: CountSteps
-    stage_duration: Seconds
-    stability: StabilityModel | None = None
-
-
-class StressProfile(ProfileModel):
-    kind: Literal["stress"]
-    rate: RpsSteps
-    stage_duration: Seconds
-    stop_when: StopWhenModel | None = None
-    recovery: RecoveryModel | None = None
-
-
-class SpikeProfile(ProfileModel):
-    kind: Literal["spike"]
-    rate: Rps
-    spike: SpikeModel
-    before: Seconds = 10.0
-    after: Seconds = 20.0
-
-
-class SoakProfile(ProfileModel):
-    kind: Literal["soak"]
-    rate: Rps | None = None
-    concurrency: Count | None = None
-    duration: Seconds
-    window: Seconds | None = None
-
-    @model_validator(mode="after")
-    def _load(self) -> "SoakProfile":
-        _needs_one(self, "rate", "concurrency", both_ok=False)
-        if self.window is not None and self.window * 2 > self.duration:
-            raise PydanticCustomError("soak_window", "window ({w:g}s) must fit twice in the "
-                                      "duration ({d:g}s) to compare first and last windows",
-                                      {"w": self.window, "d": self.duration})
-        return self
-
-
-class ConstantRateProfile(ProfileModel):
-    kind: Literal["constant-rate"]
-    rate: Rps
-    duration: Seconds
-
-
-def _bad_kind(value: Any) -> Any:
-    if not isinstance(value, dict):
-        raise PydanticCustomError("profile_type", "expected a mapping with a kind ({kinds})",
-                                  {"kinds": ", ".join(KINDS)})
-    kind = value.get("kind")
-    if kind is None:
-        raise PydanticCustomError("profile_kind", "required (one of {kinds})",
-                                  {"kinds": ", ".join(KINDS)})
-    raise PydanticCustomError(
-        "profile_kind", "unknown profile kind {kind}{hint} (kinds: {kinds})",
-        {"kind": repr(kind)[:40], "kinds": ", ".join(KINDS),
-         "hint": did_you_mean(str(kind), KINDS)})
-
-
-def _kind_of(value: Any) -> str:
-    kind = value.get("kind") if isinstance(value, dict) else None
-    return f"~{kind}" if isinstance(kind, str) and kind in KINDS else "~bad"
-
-
-Profile = Annotated[
-    Union[Annotated[LatencyProfile, Tag("~latency")],
-          Annotated[ThroughputProfile, Tag("~throughput")],
-          Annotated[RampProfile, Tag("~ramp")],
-          Annotated[StressProfile, Tag("~stress")],
-          Annotated[SpikeProfile, Tag("~spike")],
-          Annotated[SoakProfile, Tag("~soak")],
-          Annotated[ConstantRateProfile, Tag("~constant-rate")],
-          Annotated[Any, BeforeValidator(_bad_kind), Tag("~bad")]],
-    Discriminator(_kind_of),
-]
-MockValue = Union[str, int, float]
+MockValue = str | int | float
 
 
 def _mock(value: Any) -> Any:
@@ -390,7 +173,7 @@ class ScenarioModel(Strict):
     warmup: SecondsOrZero = 0.0
     readiness: Annotated[ReadinessModel, BeforeValidator(_readiness)] | None = None
     profiles: Annotated[list[Profile], Field(min_length=1)]
-    sla: Annotated[list[SlaEntry], BeforeValidator(_as_list)] = Field(default_factory=list)
+    sla: Annotated[list[SlaEntry], BeforeValidator(as_list)] = Field(default_factory=list)
 
     @field_validator("target")
     @classmethod

@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from loadkit.errors import ScenarioError
 from loadkit.scenario.source import field_path

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from loadkit.errors import ScenarioError
-from loadkit.scenario.schema import did_you_mean
+from loadkit.scenario.fields import did_you_mean
 from loadkit.scenario.source import field_path
 
 _TYPE_WORDS = {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -166,8 +166,8 @@ DATASET_ERRORS = [
     ("garbage-parquet", DS.replace("data.csv", "bad.parquet"), "",
      "dataset.path: bad.parquet: cannot read as parquet"),
     ("missing-column", DS, "request: {body: {x: '{{ rows.petal_lenght }}'}}\n",
-     "request.body.x: column 'petal_lenght' is not in dataset.path data.csv; "
-     "did you mean 'petal_length'?"),
+     ("request.body.x: column 'petal_lenght' is not in dataset.path data.csv; "
+      "did you mean 'petal_length'?")),
     ("missing-row-column", DS, "request: {body: {a: [1, {b: '{{ row.colour }}'}]}}\n",
      "request.body.a[1].b: column 'colour'"),
     ("missing-selected-column", "dataset: {path: data.csv, columns: [species, petals]}\n", "",

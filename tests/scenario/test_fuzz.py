@@ -16,7 +16,6 @@ from loadkit.errors import UsageError
 from loadkit.scenario import build_payloads, compile_profile
 from loadkit.scenario.loader import scenario_from_tree
 from loadkit.scenario.source import parse_yaml
-
 from tests.scenario.conftest import CSV
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,221 @@
+"""Profile and SLA parts of the scenario schema: one pydantic model per profile kind.
+
+Where it sits: ``schema.py`` (the whole file) uses ``Profile`` and ``SlaEntry``
+from here. ``Profile`` is a union picked by ``kind``; an unknown kind is refused
+with a did-you-mean. Every model forbids unknown fields (``Strict``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from loadkit.errors import SlaSyntaxError
+from loadkit.scenario.fields import (
+    Count,
+    CountSteps,
+    Fraction,
+    Millis,
+    Number,
+    Rps,
+    RpsSteps,
+    Seconds,
+    SecondsOrZero,
+    Strict,
+    as_list,
+    did_you_mean,
+)
+from loadkit.sla import parse_rule
+
+KINDS = ("latency", "throughput", "ramp", "stress", "spike", "soak", "constant-rate")
+
+
+def _check_rule(expr: Any) -> Any:
+    try:
+        parse_rule(expr)
+    except SlaSyntaxError as exc:
+        raise PydanticCustomError("sla_syntax", "{problem}", {"problem": str(exc)}) from None
+    return expr
+
+
+class SlaRuleModel(Strict):
+    """``{rule: "p99 < 200ms", abort: true, grace: 10s}``."""
+
+    rule: Annotated[str, BeforeValidator(_check_rule)]
+    abort: bool = False
+    grace: SecondsOrZero = 0.0
+
+
+def _sla_shape(value: Any) -> str:
+    return "~rule" if isinstance(value, dict) else "~expr"
+
+
+SlaEntry = Annotated[
+    Annotated[str, BeforeValidator(_check_rule), Tag("~expr")] | Annotated[SlaRuleModel, Tag("~rule")],
+    Discriminator(_sla_shape),
+]
+
+
+class StabilityModel(Strict):
+    """Run a step until its last ``windows`` windows agree within ``tolerance``."""
+
+    windows: Annotated[int, Field(ge=2, le=100)] = 3
+    window: Seconds = 5.0
+    tolerance: Fraction = 0.10
+    max_duration: Seconds | None = None
+
+
+class StopWhenModel(Strict):
+    error_rate: Fraction | None = None
+    p99: Millis | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> StopWhenModel:
+        if self.error_rate is None and self.p99 is None:
+            raise PydanticCustomError("stop_when", "give error_rate, p99 or both")
+        return self
+
+
+class RecoveryModel(Strict):
+    rate: Rps
+    duration: Seconds
+
+
+class SpikeModel(Strict):
+    multiplier: Number
+    duration: Seconds
+
+    @field_validator("multiplier")
+    @classmethod
+    def _above_one(cls, value: float) -> float:
+        if value <= 1:
+            raise ValueError("must be greater than 1 (a spike multiplies the base rate)")
+        return value
+
+
+class ProfileModel(Strict):
+    """Fields every profile kind accepts."""
+
+    name: str | None = None
+    sla: Annotated[list[SlaEntry], BeforeValidator(as_list)] = Field(default_factory=list)
+    warmup: SecondsOrZero | None = None
+    max_in_flight: Count | None = None
+    breakdown: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+def _needs_one(model: Any, a: str, b: str, both_ok: bool = True) -> None:
+    has_a, has_b = getattr(model, a) is not None, getattr(model, b) is not None
+    if not has_a and not has_b:
+        raise PydanticCustomError("needs_one", "give {a} or {b}", {"a": a, "b": b})
+    if has_a and has_b and not both_ok:
+        raise PydanticCustomError("needs_one", "give {a} or {b}, not both", {"a": a, "b": b})
+
+
+class LatencyProfile(ProfileModel):
+    kind: Literal["latency"]
+    concurrency: Count = 1
+    requests: Count | None = None
+    duration: Seconds | None = None
+
+    @model_validator(mode="after")
+    def _end(self) -> LatencyProfile:
+        _needs_one(self, "requests", "duration")
+        return self
+
+
+def _batch_shape(value: Any) -> str:
+    return "~list" if isinstance(value, list) else "~one"
+
+
+class ThroughputProfile(ProfileModel):
+    kind: Literal["throughput"]
+    concurrency: Count
+    duration: Seconds | None = None
+    batch_size: Annotated[Annotated[Count, Tag("~one")] | Annotated[list[Count], Field(min_length=1), Tag("~list")],
+                          Discriminator(_batch_shape)] | None = None
+    stability: StabilityModel | None = None
+
+    @model_validator(mode="after")
+    def _end(self) -> ThroughputProfile:
+        _needs_one(self, "duration", "stability")
+        return self
+
+
+class RampProfile(ProfileModel):
+    kind: Literal["ramp"]
+    concurrency: CountSteps
+    stage_duration: Seconds
+    stability: StabilityModel | None = None
+
+
+class StressProfile(ProfileModel):
+    kind: Literal["stress"]
+    rate: RpsSteps
+    stage_duration: Seconds
+    stop_when: StopWhenModel | None = None
+    recovery: RecoveryModel | None = None
+
+
+class SpikeProfile(ProfileModel):
+    kind: Literal["spike"]
+    rate: Rps
+    spike: SpikeModel
+    before: Seconds = 10.0
+    after: Seconds = 20.0
+
+
+class SoakProfile(ProfileModel):
+    kind: Literal["soak"]
+    rate: Rps | None = None
+    concurrency: Count | None = None
+    duration: Seconds
+    window: Seconds | None = None
+
+    @model_validator(mode="after")
+    def _load(self) -> SoakProfile:
+        _needs_one(self, "rate", "concurrency", both_ok=False)
+        if self.window is not None and self.window * 2 > self.duration:
+            raise PydanticCustomError("soak_window", "window ({w:g}s) must fit twice in the "
+                                      "duration ({d:g}s) to compare first and last windows",
+                                      {"w": self.window, "d": self.duration})
+        return self
+
+
+class ConstantRateProfile(ProfileModel):
+    kind: Literal["constant-rate"]
+    rate: Rps
+    duration: Seconds
+
+
+def _bad_kind(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise PydanticCustomError("profile_type", "expected a mapping with a kind ({kinds})",
+                                  {"kinds": ", ".join(KINDS)})
+    kind = value.get("kind")
+    if kind is None:
+        raise PydanticCustomError("profile_kind", "required (one of {kinds})",
+                                  {"kinds": ", ".join(KINDS)})
+    raise PydanticCustomError(
+        "profile_kind", "unknown profile kind {kind}{hint} (kinds: {kinds})",
+        {"kind": repr(kind)[:40], "kinds": ", ".join(KINDS),
+         "hint": did_you_mean(str(kind), KINDS)})
+
+
+def _kind_of(value: Any) -> str:
+    kind = value.get("kind") if isinstance(value, dict) else None
+    return f"~{kind}" if isinstance(kind, str) and kind in KINDS else "~bad"
+
+
+Profile = Annotated[
+    Annotated[LatencyProfile, Tag("~latency")] | Annotated[ThroughputProfile, Tag("~throughput")] | Annotated[RampProfile, Tag("~ramp")] | Annotated[StressProfile, Tag("~stress")] | Annotated[SpikeProfile, Tag("~spike")] | Annotated[SoakProfile, Tag("~soak")] | Annotated[ConstantRateProfile, Tag("~constant-rate")] | Annotated[Any, BeforeValidator(_bad_kind), Tag("~bad")],
+    Discriminator(_kind_of),
+]
