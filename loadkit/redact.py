@@ -31,6 +31,15 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
+def redact_path(path: str) -> str:
+    """``/predict?api_key=x`` -> ``/predict?api_key=***``: a request path keeps no query value."""
+    base, sep, _ = path.partition("?")
+    if not sep:
+        return path
+    masked = redact_url("http://h" + path)
+    return base + masked[masked.index("?"):] if "?" in masked else base
+
+
 def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:
     """Redact every URL in free text, and any known secret value (e.g. header values)."""
     out = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)

@@ -19,7 +19,7 @@ from loadkit import __version__
 from loadkit.analysis import analyze
 from loadkit.engine import EngineRun, check_reachable, measure_cold_start, run_stages
 from loadkit.mock_target import MockServer
-from loadkit.redact import redact_url
+from loadkit.redact import redact_path, redact_url
 from loadkit.results.aggregate import summarize
 from loadkit.results.model import (
     Environment,
@@ -238,7 +238,7 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
             name=scenario.name,
             target=redact_url(target),
             method=scenario.request.method,
-            path=scenario.request.path,
+            path=redact_path(scenario.request.path),
             batch_size=scenario.request.batch_size,
         ),
         started_at=round(started, 3),
