@@ -26,7 +26,7 @@ from loadkit.errors import (
     LoadkitError,
     UsageError,
 )
-from loadkit.redact import redact_text
+from loadkit.redact import redact_target, redact_text
 
 STATUS_EXIT = {
     "pass": EXIT_PASS,
@@ -139,7 +139,7 @@ def run(scenario: str, target: str | None, profiles: tuple[str, ...], out: str |
     if concurrency is not None and concurrency < 1:
         raise UsageError("--concurrency: must be at least 1")
     if target is not None and not target.startswith(("http://", "https://")):
-        raise UsageError(f"--target: {redact_text(target)!r} is not an http(s) URL")
+        raise UsageError(f"--target: {redact_target(target)!r} is not an http(s) URL")
 
     sc = load_scenario(scenario)
     sc = apply_overrides(sc, duration_s=duration_s, concurrency=concurrency, rate=rate_rps,

@@ -31,6 +31,14 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
+def redact_target(value: str) -> str:
+    """A target as typed, masked even when it is not a URL (``user:pw@host`` has no scheme)."""
+    if "://" in value:
+        return redact_url(value)
+    host = value.rsplit("@", 1)[-1].split("?", 1)[0]
+    return (MASK + "@" + host) if "@" in value else host + ("?" + MASK if "?" in value else "")
+
+
 def redact_path(path: str) -> str:
     """``/predict?api_key=x`` -> ``/predict?api_key=***``: a request path keeps no query value."""
     base, sep, _ = path.partition("?")
