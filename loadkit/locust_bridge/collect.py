@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import socket
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from loadkit.results.codec import from_data, to_data
 from loadkit.results.model import ERROR_KINDS, ProfileResult
@@ -25,9 +26,9 @@ PART_VERSION = 1
 
 def latency_us(response_time_ms: float | None) -> int:
     """Locust reports float milliseconds (perf_counter based); loadkit records whole µs."""
-    if response_time_ms is None or response_time_ms != response_time_ms:
+    if response_time_ms is None or math.isnan(response_time_ms):
         return 1
-    return max(1, int(round(response_time_ms * 1000.0)))
+    return max(1, round(response_time_ms * 1000.0))
 
 
 def error_kind_of(exc: BaseException | str | None) -> str:
@@ -71,9 +72,9 @@ def bucket_3sig(response_time_ms: float) -> float | int:
     """
     if response_time_ms <= 0:
         return 0
-    digits = 2 - int(math.floor(math.log10(response_time_ms)))
+    digits = 2 - math.floor(math.log10(response_time_ms))
     if digits <= 0:
-        return int(round(response_time_ms, digits))
+        return round(response_time_ms, digits)  # int-valued float for digits <= 0
     return round(response_time_ms, digits)
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from loadkit.errors import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED, EXIT_PASS
 from loadkit.locust_bridge.schedule import FELL_BEHIND_FRACTION, ShapeStep
@@ -98,11 +99,9 @@ def build_result(scenario: Any, profile: ProfileResult, *, rules: Sequence[Any],
     from loadkit.sla import evaluate, status_of
 
     profile = replace(profile, sla=tuple(getattr(r, "expr", str(r)) for r in rules))
-    try:
-        from loadkit.analysis import analyze
-    except ImportError:  # analysis not available: the result is still complete without it
-        analyze = None
-    if analyze is not None and profile.stages:
+    from loadkit.analysis import analyze
+
+    if profile.stages:
         profile = replace(profile, analysis=analyze(profile, list(rules)))
     steps_by_index = {s.index: s for s in steps or ()}
     warnings = []

@@ -12,8 +12,9 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal, Mapping, Sequence
+from typing import Literal
 
 from loadkit.errors import UsageError
 from loadkit.locust_bridge.settings import DEFAULT_USER_RPS, BridgeSettings

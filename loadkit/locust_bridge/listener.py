@@ -22,7 +22,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gevent
 from locust.env import Environment
@@ -172,8 +173,8 @@ class GateSide:
         """Exact per-stage percentiles across every process, for the web UI tab."""
         merged: dict[int, list[Any]] = {}
         for rows in self.live.values():
-            for idx, (label, encoded, errors) in rows.items():
-                entry = merged.setdefault(int(idx), [label, LatencyHistogram(), 0])
+            for key, (label, encoded, errors) in rows.items():
+                entry = merged.setdefault(int(key), [label, LatencyHistogram(), 0])
                 entry[1].add(LatencyHistogram.decode(encoded))
                 entry[2] += int(errors)
         out = []
@@ -192,7 +193,7 @@ class Bridge:
     """Wires the two sides into one Locust environment's events and messages."""
 
     def __init__(self, *, profile_name: str | None, profile_kind: str, batch_size: int,
-                 on_judge: Callable[[Environment, "Bridge"], None]) -> None:
+                 on_judge: Callable[[Environment, Bridge], None]) -> None:
         self.profile_name = profile_name or MANUAL_PROFILE
         self.profile_kind = profile_kind
         self.batch_size = batch_size
@@ -295,7 +296,7 @@ class Bridge:
         runner = environment.runner
         if runner is not None and runner.state != STATE_STOPPED:
             runner.stop()                      # fires test_stop, which sends the part
-        elif self.recording is not None:
+        elif runner is not None and self.recording is not None:
             runner.send_message(MSG_PART, self.recording.final_part())
 
     def _on_part_msg(self, environment: Environment, msg: Any, **_kw: Any) -> None:

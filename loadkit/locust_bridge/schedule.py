@@ -18,8 +18,8 @@ from the scheduled one (coordinated omission). The gate flags such a stage
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from loadkit.errors import ScenarioError
 from loadkit.scenario.plan import Stage

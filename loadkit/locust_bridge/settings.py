@@ -8,8 +8,8 @@ option untouched, and survive Locust's ``--processes`` fork.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from loadkit.errors import UsageError
 
@@ -30,7 +30,7 @@ class BridgeSettings:
     user_rps: float = DEFAULT_USER_RPS
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "BridgeSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> BridgeSettings:
         environ = os.environ if env is None else env
         path = environ.get(ENV_SCENARIO, "").strip()
         if not path:

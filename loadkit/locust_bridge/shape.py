@@ -10,7 +10,7 @@ bridge broadcasts it so every recording process starts a new loadkit stage.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from locust import LoadTestShape
 

@@ -12,7 +12,8 @@ failure is reported with loadkit's error kind as its message.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from locust import constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser
@@ -73,7 +74,8 @@ def make_user_class(request: RequestSpec, payloads: Mapping[int, PayloadSet],
         @task
         def send(self) -> None:
             body, headers = self._body()
-            with self.client.request(method, path, data=body or None, headers=headers,
+            with self.client.request(method, path, data=body or None,  # type: ignore[arg-type]  # bytes are sent as-is
+                                     headers=headers,
                                      name=path, catch_response=True) as resp:
                 error = getattr(resp, "error", None)
                 status = int(getattr(resp, "status_code", 0) or 0)

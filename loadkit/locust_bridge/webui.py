@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from locust.env import Environment
 
@@ -40,7 +41,10 @@ def extend_web_ui(environment: Environment, *, scenario_name: str, profile: str 
     page_title = f"<title>loadkit · {html.escape(scenario_name)} · Locust</title>"
     base = (environment.parsed_options.web_base_path if environment.parsed_options else "") or ""
 
-    @web_ui.app.after_request
+    app = web_ui.app
+    assert app is not None
+
+    @app.after_request
     def _loadkit(response: Any) -> Any:
         from flask import request
 

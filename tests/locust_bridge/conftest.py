@@ -62,8 +62,9 @@ def start_locust(scenario: Path, out: Path, *, log: Path, partial: Path | None =
     cmd = build_locust_command(scenario, out_dir=out, **kwargs)
     env = bridge_env(scenario, profile=kwargs.get("profile"), out_dir=out,
                      partial_out_dir=str(partial) if partial else None)
-    fh = open(log, "wb")
-    return subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(ROOT))
+    with open(log, "wb") as fh:   # the child keeps its own copy of the descriptor
+        return subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                cwd=str(ROOT))
 
 
 def stop(proc: subprocess.Popen[bytes], timeout_s: float = 20.0) -> int:

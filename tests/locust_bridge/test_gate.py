@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from loadkit.locust_bridge import gate
 from loadkit.locust_bridge.schedule import plan_shape
