@@ -31,6 +31,8 @@ def read_frame(spec: DatasetSpec) -> pd.DataFrame:
             frame = pd.read_csv(spec.path)
         elif spec.format == "jsonl":
             frame = pd.read_json(spec.path, lines=True)
+        elif spec.format == "json":
+            frame = pd.read_json(spec.path, orient="records")
         else:
             frame = pd.read_parquet(spec.path)
     except pd.errors.EmptyDataError:

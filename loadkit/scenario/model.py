@@ -21,7 +21,7 @@ from loadkit.scenario.schema import DatasetModel, ScenarioModel
 from loadkit.scenario.template import compile_template
 from loadkit.sla import Rule, parse_rule
 
-DATASET_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+DATASET_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
                    ".parquet": "parquet", ".pq": "parquet"}
 DEFAULT_BODY = {"instances": "{{ rows }}"}   # the body when a dataset is given without one
 
@@ -77,7 +77,7 @@ class ProfileSpec:
 class DatasetSpec:
     path: Path                             # absolute
     shown: str                             # as written in the file (for messages)
-    format: str                            # csv | jsonl | parquet
+    format: str                            # csv | jsonl | json (an array of objects) | parquet
     sample: int | None = None              # rows drawn once before the run; None: all
     seed: int = 0
     order: str = "random"                  # random | sequential
@@ -208,7 +208,7 @@ def _dataset(m: DatasetModel, base_dir: Path) -> DatasetSpec:
     fmt = m.format or DATASET_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ScenarioError("dataset.format", f"cannot tell the format of {m.path!r} from its "
-                            "extension; set format: csv, jsonl or parquet")
+                            "extension; set format: csv, jsonl, json or parquet")
     return DatasetSpec(path=path, shown=m.path, format=fmt, sample=m.sample, seed=m.seed,
                        order=m.order, columns=tuple(m.columns or ()))
 

@@ -99,7 +99,7 @@ class RequestModel(Strict):
 
 class DatasetModel(Strict):
     path: str
-    format: Annotated[str, _one_of(("csv", "jsonl", "parquet"), "format", str.lower)] | None = None
+    format: Annotated[str, _one_of(("csv", "jsonl", "json", "parquet"), "format", str.lower)] | None = None
     columns: Annotated[list[str], Field(min_length=1)] | None = None
     sample: Count | None = None
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0

@@ -132,14 +132,15 @@ def _frame() -> pd.DataFrame:
     })
 
 
-@pytest.mark.parametrize("fmt", ["parquet", "jsonl", "csv"])
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl", "json", "csv"])
 def test_numpy_and_pandas_values_encode_as_plain_json(
         write: Callable[..., Path], data_dir: Path, fmt: str) -> None:
     frame = _frame()
     if fmt == "parquet":
         frame.to_parquet(data_dir / "typed.parquet")
-    elif fmt == "jsonl":
-        frame.drop(columns=["t"]).to_json(data_dir / "typed.jsonl", orient="records", lines=True)
+    elif fmt in ("jsonl", "json"):
+        frame.drop(columns=["t"]).to_json(data_dir / f"typed.{fmt}", orient="records",
+                                          lines=fmt == "jsonl")
     else:
         frame.drop(columns=["lst"]).to_csv(data_dir / "typed.csv", index=False)
     path = write(HEAD + LAT + f"dataset: {{path: typed.{fmt}, order: sequential}}\n"
@@ -181,3 +182,10 @@ def test_the_dataset_path_is_relative_to_the_scenario_file(
     scenario = load_scenario(sub / "s.yaml")
     assert scenario.dataset is not None and scenario.dataset.path == data_dir / "data.csv"
     assert len(build_payloads(scenario)[1]) == 2
+
+
+def test_an_explicit_format_reads_a_file_with_any_extension(
+        write: Callable[..., Path], data_dir: Path) -> None:
+    (data_dir / "rows.txt").write_text((data_dir / "data.csv").read_text())
+    got = bodies(write(HEAD + LAT + "dataset: {path: rows.txt, format: CSV, sample: 2}\n"))
+    assert len(got) == 2 and "species" in got[0]["instances"][0]
