@@ -1,0 +1,146 @@
+"""Shared fixtures: the bundled mock model server on a free loopback port.
+
+Two factories, both taking the mock server's options as keyword arguments —
+the same names as ``python -m mock_server --help`` and a scenario's ``mock:``
+block, with underscores (``error_rate=0.1``, ``latency="fixed:10ms"``,
+``preset="flaky"``, ``stall="1s@at:2s"``). An unknown or malformed option
+raises ``ValueError`` naming it, when the factory is called.
+
+``mock_server(**options) -> str``
+    Starts the server IN this process, on its own event loop in a daemon
+    thread (``mock_server.serve.BackgroundServer``), and returns its base URL
+    ``"http://127.0.0.1:PORT"``. Cheap (no process start); use it for most
+    tests. Every server it started is stopped at teardown.
+
+``mock_server_proc(**options) -> MockProcess``
+    Starts ``python -m mock_server --port 0 ...`` as a subprocess and reads its
+    first stdout line, ``LISTENING http://127.0.0.1:PORT``. The result IS the
+    base URL (a ``str`` subclass, so ``url + "/predict"`` works) and also has
+    ``.proc`` (the ``subprocess.Popen``) and ``.kill()``. Use it when the
+    server must not share the test's GIL (measurement tests) or must be
+    signalled or killed. Terminated (then killed) at teardown.
+
+Both bind 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT_S = 30.0  # a loaded 2-core CI machine may take a while to import numpy
+
+
+class MockProcess(str):
+    """The base URL of a mock server subprocess, carrying the process itself."""
+
+    proc: subprocess.Popen[bytes]
+
+    def __new__(cls, url: str, proc: subprocess.Popen[bytes]) -> MockProcess:
+        self = super().__new__(cls, url)
+        self.proc = proc
+        return self
+
+    @property
+    def url(self) -> str:
+        return str(self)
+
+    def kill(self) -> None:
+        """SIGKILL the server (a crash, as a client sees it) and reap it."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+
+
+@pytest.fixture
+def mock_server() -> Iterator[Callable[..., str]]:
+    """``url = mock_server(capacity=4, latency="fixed:10ms")``: an in-process mock server."""
+    from mock_server.options import from_mapping
+    from mock_server.serve import BackgroundServer
+
+    servers: list[BackgroundServer] = []
+
+    def start(**options: Any) -> str:
+        server = BackgroundServer(from_mapping(options))
+        url = server.start(timeout_s=START_TIMEOUT_S)
+        servers.append(server)
+        return url
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def mock_server_proc() -> Iterator[Callable[..., MockProcess]]:
+    """``url = mock_server_proc(error_rate=0.1)``: a mock server in its own process."""
+    from mock_server.options import to_argv
+
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(**options: Any) -> MockProcess:
+        stderr = tempfile.TemporaryFile()  # a file, not a pipe: an unread pipe could fill up
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mock_server", "--port", "0", *to_argv(options)],
+            cwd=ROOT,
+            env=_env_with_root_on_path(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
+        started.append(proc)
+        line = _first_line(proc, START_TIMEOUT_S)
+        if not line.startswith("LISTENING "):
+            stderr.seek(0)
+            err = stderr.read().decode(errors="replace").strip()
+            raise RuntimeError(f"mock server did not start: {err or line or 'no output'}")
+        return MockProcess(line.split(" ", 1)[1], proc)
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def _env_with_root_on_path() -> dict[str, str]:
+    """The environment, with the checkout importable even when loadkit is not installed."""
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
+
+
+def _first_line(proc: subprocess.Popen[bytes], timeout_s: float) -> str:
+    """The first stdout line, or "" if the process exits or stays silent past the timeout."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    buf = b""
+    deadline = time.monotonic() + timeout_s
+    while b"\n" not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        ready, _, _ = select.select([fd], [], [], min(left, 0.2))
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:  # EOF: the process exited
+                break
+            buf += chunk
+        elif proc.poll() is not None:
+            break
+    return buf.split(b"\n", 1)[0].decode(errors="replace").strip()
