@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -27,7 +28,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import psutil
@@ -179,8 +182,15 @@ def locust_gen(url: str, conc: int, dur: float, cores: int, work: Path) -> Measu
     head = rows[0].split(",")
     agg = next(r.split(",") for r in rows[1:] if ",Aggregated," in r)
     col = dict(zip(head, agg))
-    return Measurement("Locust FastHttpUser", conc, float(col["Requests/s"]), share,
-                       float(col["50%"]) * 1000, float(col["99%"]) * 1000)
+
+    def num(key: str) -> float:
+        try:
+            return float(col[key])
+        except (KeyError, ValueError):      # "N/A" when the run was too short to sample
+            return float("nan")
+
+    return Measurement("Locust FastHttpUser", conc, num("Requests/s"), share,
+                       num("50%") * 1000, num("99%") * 1000)
 
 
 def _wrk_us(text: str) -> float:
@@ -202,7 +212,7 @@ def wrk_gen(url: str, conc: int, dur: float, cores: int, work: Path) -> Measurem
     return Measurement("wrk (C)", conc, rps, share, p50, p99)
 
 
-# -- the target ---------------------------------------------------------------------------------------
+# -- the target ----------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -220,7 +230,8 @@ def wait_port(port: int, timeout_s: float = 10.0) -> None:
     raise RuntimeError(f"target did not listen on {port}")
 
 
-def start_target(work: Path, cores: int, force_mock: bool) -> tuple[subprocess.Popen, str, str]:
+def start_target(work: Path, cores: int,
+                 force_mock: bool) -> tuple[subprocess.Popen[bytes], str, str]:
     port = free_port()
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
                                       else None)
@@ -229,12 +240,12 @@ def start_target(work: Path, cores: int, force_mock: bool) -> tuple[subprocess.P
         conf.write_text(NGINX_CONF.format(d=work, port=port, answer=ANSWER))
         proc = subprocess.Popen(pin("0", cores) + [nginx, "-p", str(work), "-c", str(conf),
                                                    "-e", str(work / "error.log")],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(port)
         return proc, f"http://127.0.0.1:{port}", "nginx (1 worker, core 0)"
     proc = subprocess.Popen(pin("0", cores) + [sys.executable, "-m", "mock_server", "--port",
                                                str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port, 30.0)
     why = "forced by --mock" if force_mock else "nginx is not installed"
     desc = (f"loadkit mock server (core 0; {why}: "
@@ -242,7 +253,7 @@ def start_target(work: Path, cores: int, force_mock: bool) -> tuple[subprocess.P
     return proc, f"http://127.0.0.1:{port}", desc
 
 
-# -- the run ------------------------------------------------------------------------------------------------
+# -- the run -------------------------------------------------------------------------
 def median_of(ms: list[Measurement]) -> Measurement:
     return Measurement(ms[0].generator, ms[0].concurrency,
                        statistics.median(m.rps for m in ms),
@@ -254,9 +265,12 @@ def median_of(ms: list[Measurement]) -> Measurement:
 def report(med: dict[tuple[str, int], Measurement], *, target_desc: str, cores: int,
            duration_s: float, duration1_s: float, repeat: int, missing: list[str]) -> str:
     """The table and the issue-7 ratios, as plain text (markdown-friendly)."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [f"target: {target_desc}; host cores: {cores}; generators pinned to core 1",
+             (f"load average after the run (1/5/15 min): {load} -- other work on the machine "
+              f"lowers every figure"),
              (f"runs: {duration_s:g} s at concurrency 64, {duration1_s:g} s at concurrency 1; "
-             f"median of {repeat}"), ""]
+              f"median of {repeat}"), ""]
     if missing:
         lines.append(f"not installed, skipped: {', '.join(missing)}")
         lines.append("")
@@ -272,35 +286,38 @@ def report(med: dict[tuple[str, int], Measurement], *, target_desc: str, cores: 
     def get(key: str, conc: int = 64) -> Measurement | None:
         return med.get((key, conc))
 
+    def ratio(a: float, b: float) -> float:
+        return a / b if b and not math.isnan(b) else float("nan")
+
     fast, aio, loc, wrk = get("fast"), get("aiohttp"), get("locust"), get("wrk")
-    checks: list[tuple[str, float, str, bool]] = []
+    f1, w1, p2 = get("fast", 1), get("wrk", 1), get("fast-p2")
+    checks: list[tuple[str, float, str, Callable[[float], bool]]] = []
     if fast and loc:
-        checks.append(("fast / Locust, req/s per core", fast.rps_per_core / loc.rps_per_core,
-                       ">= 8", fast.rps_per_core / loc.rps_per_core >= 8))
-        checks.append(("fast / Locust, req/s", fast.rps / loc.rps, "(info)", True))
+        checks.append(("fast / Locust, req/s per core", ratio(fast.rps_per_core, loc.rps_per_core),
+                       ">= 8", lambda v: v >= 8))
+        checks.append(("fast / Locust, req/s", ratio(fast.rps, loc.rps), "(info)", lambda v: True))
     if fast and wrk:
-        checks.append(("fast / wrk, req/s", fast.rps / wrk.rps, ">= 0.35",
-                       fast.rps / wrk.rps >= 0.35))
+        checks.append(("fast / wrk, req/s", ratio(fast.rps, wrk.rps), ">= 0.35",
+                       lambda v: v >= 0.35))
     if fast:
         checks.append(("fast CPU µs/request (recording + checks)", fast.cpu_us_per_request,
-                       "<= 50", fast.cpu_us_per_request <= 50))
+                       "<= 50", lambda v: v <= 50))
     if aio and loc:
-        checks.append(("aiohttp / Locust, req/s per core", aio.rps_per_core / loc.rps_per_core,
-                       ">= 1.4", aio.rps_per_core / loc.rps_per_core >= 1.4))
-        checks.append(("aiohttp / Locust, req/s", aio.rps / loc.rps, ">= 1.4",
-                       aio.rps / loc.rps >= 1.4))
-    f1, w1 = get("fast", 1), get("wrk", 1)
+        checks.append(("aiohttp / Locust, req/s per core",
+                       ratio(aio.rps_per_core, loc.rps_per_core), ">= 1.4", lambda v: v >= 1.4))
+        checks.append(("aiohttp / Locust, req/s", ratio(aio.rps, loc.rps), ">= 1.4",
+                       lambda v: v >= 1.4))
     if f1 and w1:
         checks.append(("fast p50 - wrk p50 at c=1 (µs)", f1.p50_us - w1.p50_us, "<= 40",
-                       f1.p50_us - w1.p50_us <= 40))
-    p2 = get("fast-p2")
+                       lambda v: v <= 40))
     if fast and p2:
-        checks.append(("fast ×2 processes / ×1, req/s", p2.rps / fast.rps, ">= 1.7", p2.rps /
-                       fast.rps >= 1.7))
+        checks.append(("fast ×2 processes / ×1, req/s", ratio(p2.rps, fast.rps), ">= 1.7",
+                       lambda v: v >= 1.7))
     lines.append("| ratio | measured | target | met |")
     lines.append("|---|---|---|---|")
-    for name, value, target, met in checks:
-        lines.append(f"| {name} | {value:.2f} | {target} | {'yes' if met else 'NO'} |")
+    for name, value, target, meets in checks:
+        met = "n/a" if math.isnan(value) else ("yes" if meets(value) else "NO")
+        lines.append(f"| {name} | {value:.2f} | {target} | {met} |")
     if wrk and fast and p2:
         lines.append("")
         lines.append(f"note: wrk reached {wrk.rps:,.0f} req/s with {wrk.cpu_share:.2f} of a core; "
@@ -336,20 +353,21 @@ def main() -> None:
         work = Path(tmp)
         target, url, target_desc = start_target(work, cores, args.mock)
         try:
-            cases = []
+            cases: list[tuple[str, int, Callable[[], Measurement]]] = []
             for conc, d in ((64, dur), (1, dur1)):
-                cases.append(("fast", conc, lambda c=conc, d=d: loadkit_gen("fast", url, c, d, cores)))
-                cases.append(("aiohttp", conc,
-                              lambda c=conc, d=d: loadkit_gen("aiohttp", url, c, d, cores)))
+                cases.append(("fast", conc, partial(loadkit_gen, "fast", url, conc, d, cores)))
+                cases.append(("aiohttp", conc, partial(loadkit_gen, "aiohttp", url, conc, d,
+                                                       cores)))
                 if have_locust:
-                    cases.append(("locust", conc, lambda c=conc, d=d: locust_gen(url, c, d, cores, work)))
+                    cases.append(("locust", conc, partial(locust_gen, url, conc, d, cores, work)))
                 if have_wrk:
-                    cases.append(("wrk", conc, lambda c=conc, d=d: wrk_gen(url, c, d, cores, work)))
-            cases.append(("fast-p2", 64, lambda: loadkit_gen("fast", url, 64, dur, cores, 2)))
+                    cases.append(("wrk", conc, partial(wrk_gen, url, conc, d, cores, work)))
+            cases.append(("fast-p2", 64, partial(loadkit_gen, "fast", url, 64, dur, cores, 2)))
             results: dict[tuple[str, int], list[Measurement]] = {}
             for rep in range(repeat):
                 for key, conc, fn in cases:
-                    print(f"run {rep + 1}/{repeat}: {key} c={conc} ...", file=sys.stderr, flush=True)
+                    print(f"run {rep + 1}/{repeat}: {key} c={conc} ...", file=sys.stderr,
+                          flush=True)
                     results.setdefault((key, conc), []).append(fn())
         finally:
             target.terminate()

@@ -106,22 +106,23 @@ class FastTransport:
     # -- the hot path ---------------------------------------------------------------
     async def send(self, payload: int) -> tuple[int, bytes]:
         wire = self._wire[payload % self._n_wire]
-        try:
-            return await self._send_once(wire)
-        except StaleConnection:
-            self.stale_retries += 1
-            try:
-                return await self._send_once(wire)
-            except StaleConnection:
-                raise TransportError("reset") from None
-
-    async def _send_once(self, wire: bytes) -> tuple[int, bytes]:
         idle = self._idle
         conn = idle.pop() if idle else await self._acquire()
-        loop = self._loop
-        fut = loop.create_future()  # type: ignore[union-attr]
+        fut = self._loop.create_future()  # type: ignore[union-attr]
         conn.request(wire, fut)
-        return await fut
+        try:
+            return await fut
+        except StaleConnection:
+            # The server closed a kept-alive connection as our request reached it:
+            # nothing was processed, so one retry on a fresh connection is safe.
+            self.stale_retries += 1
+            conn = await self._acquire()
+            fut = self._loop.create_future()  # type: ignore[union-attr]
+            conn.request(wire, fut)
+            try:
+                return await fut
+            except StaleConnection:
+                raise TransportError("reset") from None
 
     # -- the pool ------------------------------------------------------------------
     async def _acquire(self) -> Connection:

@@ -9,7 +9,7 @@ start together in every process, a stop condition (``continue_after``) is judged
 on the *merged* stage, and per-second intervals line up by stage and ordinal.
 
 Histograms and counters merge exactly (``loadkit.results.aggregate.merge_stages``).
-Children ignore SIGINT; the parent turns Ctrl-C / SIGTERM into a shared Event
+Children ignore SIGINT and SIGTERM; the parent turns Ctrl-C / SIGTERM into a shared Event
 which each child's interval hook reads once a second, so every process ends its
 stage gracefully and the parent still gets (and merges) every partial stage.
 """
@@ -98,17 +98,27 @@ def slice_payloads(payloads: Mapping[int, PayloadSet], i: int, n: int) -> dict[i
 def _child(i: int, request: RequestSpec, payloads: dict[int, PayloadSet], transport: str,
            commands: Any, results: Any, stop: Any) -> None:
     """One generator process: run each stage it is given, hand back plain data."""
+    # Ctrl-C and a group-wide SIGTERM reach the children too; only the parent decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         from loadkit.engine import run_stages  # lazily: the parent may not need the engine
 
+        parent = mp.parent_process()
+
+        def orphaned() -> bool:
+            return parent is not None and not parent.is_alive()
+
         def hook(iv: Interval, stage: Stage) -> bool:
             results.put(("interval", i, iv))
-            return not stop.is_set()
+            return not stop.is_set() and not orphaned()
 
         results.put(("ready", i, None))
-        while True:
-            cmd = commands.get()
+        while not orphaned():
+            try:
+                cmd = commands.get(timeout=1.0)
+            except queue.Empty:
+                continue
             if cmd is None:
                 return
             stage: Stage = cmd
@@ -232,7 +242,7 @@ def run_stages_parallel(processes: int | str, stages: Sequence[Stage], request: 
             p.join(max(0.0, deadline - time.monotonic()))
         for p in started_procs:
             if p.is_alive():
-                p.terminate()
+                p.kill()                        # they ignore SIGTERM
                 p.join(1.0)
         for sig, handler in old.items():
             signal.signal(sig, handler)
