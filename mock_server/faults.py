@@ -97,7 +97,7 @@ class Stall:
     def parse(cls, spec: str) -> Stall | None:
         """Read ``1s@every:5s`` / ``1s@at:3s``; ``none`` or ``off`` mean no stall."""
         if not isinstance(spec, str):
-            raise ValueError(f"expected a stall ({STALL_SYNTAX}), got {spec!r}")
+            raise ValueError(f"expected a stall ({STALL_SYNTAX}), got {spec!r}")  # noqa: TRY004
         if spec.strip().lower() in ("", "none", "off"):
             return None
         duration, sep, schedule = spec.partition("@")

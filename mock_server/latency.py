@@ -38,12 +38,14 @@ class LatencyModel:
         return f"lognormal:p50={_fmt(self.a_s)},p99={_fmt(self.b_s)}"
 
     @classmethod
-    def parse(cls, spec: str | int | float) -> LatencyModel:
+    def parse(cls, spec: str | float) -> LatencyModel:
         """Read ``fixed:D``, ``uniform:LOW:HIGH``, ``lognormal:p50=D,p99=D`` or a bare duration."""
         if isinstance(spec, (int, float)) and not isinstance(spec, bool):
             return cls("fixed", parse_duration_s(spec))
         if not isinstance(spec, str):
-            raise ValueError(f"expected a latency model ({SYNTAX}), got {spec!r}")
+            raise ValueError(  # noqa: TRY004 - option errors are ValueErrors, whatever the cause
+                f"expected a latency model ({SYNTAX}), got {spec!r}"
+            )
         kind, _, rest = spec.strip().partition(":")
         kind = kind.lower()
         try:

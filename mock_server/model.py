@@ -122,7 +122,7 @@ def rows_to_matrix(instances: object) -> np.ndarray:
                 raise ValueError(f"instances[{i}] has {len(row)} values, expected {len(FEATURES)}")
             values = row
         else:
-            raise ValueError(f"instances[{i}] must be a list of 4 numbers or an object")
+            raise ValueError(f"instances[{i}] must be a list of 4 numbers or an object")  # noqa: TRY004
         for v in values:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise ValueError(f"instances[{i}] has a non-numeric value {v!r}")

@@ -94,7 +94,7 @@ class BackgroundServer:
             try:
                 self._stop = asyncio.Event()
                 runner, self.url = loop.run_until_complete(start(self.options))
-            except BaseException as exc:  # reported to the starting thread
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the starting thread
                 self._error = exc
                 return
             finally:

@@ -28,9 +28,9 @@ _BYTE_UNITS = {
 }
 
 
-def _number(value: str | int | float, pattern: re.Pattern[str], what: str) -> re.Match[str] | float:
+def _number(value: str | float, pattern: re.Pattern[str], what: str) -> re.Match[str] | float:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"expected {what}, got {value!r}")
+        raise ValueError(f"expected {what}, got {value!r}")  # noqa: TRY004
     if isinstance(value, (int, float)):
         if math.isnan(value) or math.isinf(value):
             raise ValueError(f"expected a finite {what}, got {value!r}")
@@ -44,7 +44,7 @@ def _number(value: str | int | float, pattern: re.Pattern[str], what: str) -> re
     return m
 
 
-def parse_duration_s(value: str | int | float) -> float:
+def parse_duration_s(value: str | float) -> float:
     """Seconds from "500us", "20ms", "1.5s", "2m", "1h" or a bare number of seconds; >= 0."""
     got = _number(value, _DURATION_RE, "a duration (e.g. 20ms, 1.5s, 2m)")
     seconds = got if isinstance(got, float) else float(got["num"]) * _DURATION_UNITS[got["unit"] or "s"]
@@ -53,7 +53,7 @@ def parse_duration_s(value: str | int | float) -> float:
     return seconds
 
 
-def parse_fraction(value: str | int | float) -> float:
+def parse_fraction(value: str | float) -> float:
     """A probability from "10%" or a bare fraction (0.1); must lie in [0, 1]."""
     got = _number(value, _FRACTION_RE, "a fraction (e.g. 0.1 or 10%)")
     fraction = got if isinstance(got, float) else float(got["num"]) / (100.0 if got["pct"] else 1.0)
@@ -62,7 +62,7 @@ def parse_fraction(value: str | int | float) -> float:
     return fraction
 
 
-def parse_bytes(value: str | int | float) -> int:
+def parse_bytes(value: str | float) -> int:
     """A byte count from "4MB", "512KiB" or a bare number of bytes; >= 0."""
     got = _number(value, _BYTES_RE, "a byte size (e.g. 4MB, 512KiB, 1000)")
     size = got if isinstance(got, float) else float(got["num"]) * _BYTE_UNITS[(got["unit"] or "b").lower()]
@@ -71,10 +71,10 @@ def parse_bytes(value: str | int | float) -> int:
     return int(size)
 
 
-def parse_count(value: str | int | float, minimum: int = 0) -> int:
+def parse_count(value: str | float, minimum: int = 0) -> int:
     """A whole number >= minimum; "4" and 4 both work, 4.5 does not."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a whole number, got {value!r}")
+        raise ValueError(f"expected a whole number, got {value!r}")  # noqa: TRY004
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, str):
@@ -83,7 +83,7 @@ def parse_count(value: str | int | float, minimum: int = 0) -> int:
         except ValueError:
             raise ValueError(f"{value!r} is not a whole number") from None
     if not isinstance(value, int):
-        raise ValueError(f"{value!r} is not a whole number")
+        raise ValueError(f"{value!r} is not a whole number")  # noqa: TRY004
     if value < minimum:
         raise ValueError(f"{value} is below the minimum {minimum}")
     return value

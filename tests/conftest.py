@@ -33,7 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 
@@ -46,7 +46,7 @@ class MockProcess(str):
 
     proc: subprocess.Popen[bytes]
 
-    def __new__(cls, url: str, proc: subprocess.Popen[bytes]) -> MockProcess:
+    def __new__(cls, url: str, proc: subprocess.Popen[bytes]) -> Self:
         self = super().__new__(cls, url)
         self.proc = proc
         return self
@@ -87,9 +87,12 @@ def mock_server_proc() -> Iterator[Callable[..., MockProcess]]:
     from mock_server.options import to_argv
 
     started: list[subprocess.Popen[bytes]] = []
+    stderr_files: list[Any] = []
 
     def start(**options: Any) -> MockProcess:
-        stderr = tempfile.TemporaryFile()  # a file, not a pipe: an unread pipe could fill up
+        # a file, not a pipe: an unread pipe could fill up; closed with the fixture's teardown
+        stderr = tempfile.TemporaryFile()  # noqa: SIM115
+        stderr_files.append(stderr)
         proc = subprocess.Popen(
             [sys.executable, "-m", "mock_server", "--port", "0", *to_argv(options)],
             cwd=ROOT,
@@ -117,6 +120,8 @@ def mock_server_proc() -> Iterator[Callable[..., MockProcess]]:
                 proc.wait(5)
         if proc.stdout is not None:
             proc.stdout.close()
+    for f in stderr_files:
+        f.close()
 
 
 def _env_with_root_on_path() -> dict[str, str]:

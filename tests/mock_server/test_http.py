@@ -225,8 +225,10 @@ def test_slow_body_fault_trickles_a_valid_body_in_pieces(mock_server: MockServer
     url = mock_server(slow_body_rate=1, trickle="400ms")
 
     async def go() -> None:
-        async with aiohttp.ClientSession(timeout=TIMEOUT) as s:
-            async with s.post(url + "/predict", json=BODY) as r:
+        async with (
+            aiohttp.ClientSession(timeout=TIMEOUT) as s,
+            s.post(url + "/predict", json=BODY) as r,
+        ):
                 first_headers_at = time.perf_counter()
                 assert r.headers["Transfer-Encoding"] == "chunked"
                 pieces = [chunk async for chunk in r.content.iter_any()]

@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mock_server.model import DATA_PATH, FEATURES, IrisModel, default_model, load_dataset, rows_to_matrix
+from mock_server.model import (
+    DATA_PATH,
+    FEATURES,
+    IrisModel,
+    default_model,
+    load_dataset,
+    rows_to_matrix,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
