@@ -15,11 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from loadkit.engine.processes import (
+    align,
     resolve_processes,
     run_stages_parallel,
     slice_payloads,
     split_stage,
 )
+from loadkit.results.model import Interval
 from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
 
 
@@ -70,6 +72,24 @@ def test_auto_means_one_process_per_core_and_zero_is_refused():
     assert resolve_processes(3) == 3
     with pytest.raises(ValueError):
         resolve_processes(0)
+
+
+def _iv(t: float, stage: int, requests: int, p99_ms: float) -> Interval:
+    return Interval(t=t, elapsed_s=0.0, stage=stage, requests=requests, ok=requests, errors=0,
+                    rps=float(requests), p50_ms=1.0, p90_ms=2.0, p95_ms=3.0, p99_ms=p99_ms,
+                    max_ms=p99_ms * 2)
+
+
+def test_intervals_of_different_processes_line_up_by_ordinal_and_add_exactly():
+    # process A ticks at .10, process B at .45 of each second: same seconds, different clocks
+    a = [_iv(100.10, 0, 10, 4.0), _iv(101.10, 0, 12, 4.0)]
+    b = [_iv(100.45, 0, 30, 8.0), _iv(101.45, 0, 28, 8.0)]
+    merged = align([[a[0], b[0]], [a[1], b[1]]])
+    assert [iv.requests for iv in merged] == [40, 40]
+    assert [iv.t for iv in merged] == [100.10, 101.10]
+    assert [iv.elapsed_s for iv in merged] == [0.0, 1.0]
+    assert merged[0].p99_ms == pytest.approx((10 * 4.0 + 30 * 8.0) / 40, abs=1e-3)
+    assert merged[0].max_ms == 16.0
 
 
 # -- integration: two spawned generators ------------------------------------------------
