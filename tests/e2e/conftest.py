@@ -1,0 +1,74 @@
+"""End-to-end fixtures: a scenario written to tmp_path, run through loadkit against the mock.
+
+Every test here goes the user's way: YAML -> ``load_scenario`` -> ``loadkit.run`` (or
+the CLI) with ``target: mock``, so the runner starts the bundled mock server in
+its own process (as ``loadkit run`` does). A server in a thread of the test
+process would share the GIL with the generator and put its own scheduling delay
+into every latency and capacity figure these tests check.
+
+Load is kept short (1-2 s steps): these tests check that each profile's answer is
+right in kind and size, not that a figure is precise to the last percent.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from loadkit.results.model import ProfileResult, RunResult
+from loadkit.runner import RunOptions, run
+from loadkit.scenario import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+IRIS_CSV = ROOT / "scenarios" / "data" / "iris.csv"
+
+WriteScenario = Callable[[str], Path]
+RunScenario = Callable[..., RunResult]
+
+
+@pytest.fixture
+def write_scenario(tmp_path: Path) -> WriteScenario:
+    """Write YAML (dedented) to tmp_path/scenario.yaml beside a copy of data/iris.csv."""
+
+    def write(text: str) -> Path:
+        data = tmp_path / "data"
+        data.mkdir(exist_ok=True)
+        shutil.copy(IRIS_CSV, data / "iris.csv")
+        path = tmp_path / "scenario.yaml"
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def run_scenario(write_scenario: WriteScenario) -> RunScenario:
+    """Load the YAML and run it through ``loadkit.run``; returns the evaluated RunResult."""
+
+    def go(text: str, **options: object) -> RunResult:
+        scenario: Scenario = load_scenario(write_scenario(text))
+        return run(scenario, RunOptions(**options))  # type: ignore[arg-type]
+
+    return go
+
+
+def profile(result: RunResult, name: str) -> ProfileResult:
+    return next(p for p in result.profiles if p.name == name)
+
+
+def describe(result: RunResult) -> str:
+    """Every profile's headline and steps, for assertion messages (what a user would read)."""
+    lines = [f"status {result.status}; warnings {list(result.warnings)}"]
+    for p in result.profiles:
+        lines.append(f"{p.name}: {p.analysis.get('headline')}")
+        for s in p.stages:
+            load = f"c={s.concurrency}" if s.concurrency else f"{s.rate:g} rps"
+            lines.append(f"  {s.index} {load}{' warm-up' if s.warmup else ''}: "
+                         f"{s.requests} req, {s.throughput_rps:.0f} rps, p50 {s.latency_ms.p50:.1f} "
+                         f"p99 {s.latency_ms.p99:.1f} ms, errors {dict(s.error_kinds)}, "
+                         f"late {s.late}, stable {s.stable}")
+    return "\n".join(lines)
