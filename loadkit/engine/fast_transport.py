@@ -37,7 +37,9 @@ def supports(request: RequestSpec) -> bool:
 
     False for: a scheme other than http/https, a HEAD request (the response parser
     would wait for a body), framing headers set by the scenario (Transfer-Encoding,
-    Connection, Expect...), and a proxy named in the environment for this target.
+    Connection, Expect...), an Accept-Encoding asking for compression (the fast
+    transport does not decompress, so body checks would see gzip), and a proxy
+    named in the environment for this target.
     """
     try:
         parts = urlsplit(request.url)
@@ -48,8 +50,11 @@ def supports(request: RequestSpec) -> bool:
         return False
     if request.method.upper() not in SUPPORTED_METHODS:
         return False
-    if any(name.lower() in FRAMING_HEADERS for name, _ in request.headers):
-        return False
+    for name, value in request.headers:
+        if name.lower() in FRAMING_HEADERS:
+            return False
+        if name.lower() == "accept-encoding" and value.strip().lower() != "identity":
+            return False              # compressed answers: aiohttp decodes them for the checks
     proxies = getproxies()
     proxied = parts.scheme in proxies or "all" in proxies
     return not proxied or bool(proxy_bypass(parts.hostname))

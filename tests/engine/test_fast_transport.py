@@ -377,6 +377,10 @@ def test_get_without_body_sends_no_content_length_and_default_port_is_left_out_o
     pytest.param(RequestSpec(target="http://127.0.0.1", method="HEAD"), False, id="head"),
     pytest.param(RequestSpec(target="http://127.0.0.1",
                              headers=(("Transfer-Encoding", "chunked"),)), False, id="framing"),
+    pytest.param(RequestSpec(target="http://127.0.0.1",
+                             headers=(("Accept-Encoding", "gzip"),)), False, id="compression"),
+    pytest.param(RequestSpec(target="http://127.0.0.1", headers=(("X-Api-Key", "k"),)), True,
+                 id="plain-header"),
 ])
 def test_supports_only_what_the_fast_transport_sends_exactly(spec, expected, monkeypatch):
     for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY",
