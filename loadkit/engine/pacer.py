@@ -33,6 +33,7 @@ from loadkit.engine.transport import TransportError
 EARLY_NS = 1_000_000
 LATE_NS = 2_000_000
 BEHIND_NS = 10_000_000
+MAX_BURST = 64                       # requests issued in a row before the pacer yields
 # Default in-flight bound: enough for rate x timeout (every request of a full
 # timeout window outstanding), at least 64, at most 1000 sockets.
 MIN_IN_FLIGHT = 64
@@ -75,6 +76,7 @@ async def pace(ctl: StageControl, rate: float, requests: int | None, duration_s:
     offset, count = ctl.offset, ctl.count
     lags = stats.lag_ns
     blocked = False                  # waited for a slot since the last on-time start
+    burst = 0                        # requests issued since the pacer last yielded
     i = 0
     try:
         while not ctl.stopping:
@@ -85,10 +87,17 @@ async def pace(ctl: StageControl, rate: float, requests: int | None, duration_s:
                 break
             now = clock()
             if sched - now > EARLY_NS:
+                burst = 0
                 await asyncio.sleep((sched - now) / 1e9)
+                continue
+            if burst >= MAX_BURST:
+                # Behind schedule: let responses and timers run between batches.
+                burst = 0
+                await asyncio.sleep(0)
                 continue
             if ctl.in_flight >= max_in_flight:
                 blocked = True
+                burst = 0
                 waiter = ctl.slot_waiter = loop.create_future()
                 await waiter
                 continue
@@ -111,6 +120,7 @@ async def pace(ctl: StageControl, rate: float, requests: int | None, duration_s:
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             i += 1
+            burst += 1
     finally:
         stats.stopped_ns = clock()
     ctl.request_stop(DONE)

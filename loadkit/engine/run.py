@@ -11,6 +11,7 @@ is how a progress display sees data.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
@@ -118,6 +119,11 @@ def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[
     raise_open_files_limit(pool + 256)
 
     loop = new_event_loop()
+    # Everything allocated so far (modules, payloads, the dataset) lives for the
+    # run: move it out of the collector's way so a full collection mid-run does
+    # not stall the loop for tens of ms walking it.
+    gc.collect()
+    gc.freeze()
     guard: SignalGuard | None = None
     hard_stop = False
     try:
@@ -147,6 +153,7 @@ def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[
         _close_loop(loop)
         if guard is not None:
             guard.remove()
+        gc.unfreeze()
 
 
 async def _run(stages: Sequence[Stage], state: RunState,

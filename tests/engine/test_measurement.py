@@ -31,16 +31,17 @@ def test_open_model_shows_a_1s_stall_in_p99_that_the_closed_model_hides(
         transport: str, mock_process: Callable[..., str]) -> None:
     # Both runs offer about 100 requests/s to a 10 ms server that stalls for 1 s,
     # 0.5 s after its first request. The closed model's two workers simply wait
-    # out the stall (2 slow samples of ~500); the open model keeps its schedule,
-    # so every request due during the stall is counted from when it was due.
+    # out the stall (2 slow samples of ~250, under 1%); the open model keeps its
+    # schedule, so each of the ~100 requests due during the stall is timed from
+    # when it was due.
     request = RequestSpec(target="", path="/predict", checks=PREDICT_OK)
     stall = "1s@at:500ms"
     closed_url = mock_process(latency="fixed:10ms", stall=stall)
-    closed = run_stages([Stage(0, "closed", concurrency=2, duration_s=3)],
+    closed = run_stages([Stage(0, "closed", concurrency=2, duration_s=2.5)],
                         _at(request, closed_url), PAYLOADS, transport=transport,
                         handle_signals=False)
     open_url = mock_process(latency="fixed:10ms", stall=stall)
-    opened = run_stages([Stage(0, "open", rate=100, duration_s=3)],
+    opened = run_stages([Stage(0, "open", rate=100, duration_s=2.5)],
                         _at(request, open_url), PAYLOADS, transport=transport,
                         handle_signals=False)
     assert_accounted(closed)
@@ -48,9 +49,9 @@ def test_open_model_shows_a_1s_stall_in_p99_that_the_closed_model_hides(
     c, o = closed.stages[0], opened.stages[0]
     assert c.errors == 0 and o.errors == 0
     assert c.latency_ms.max >= 900          # the stall did happen to the closed run...
-    assert c.latency_ms.p99 < 100           # ...but its p99 does not show it
+    assert c.latency_ms.p99 < 500           # ...but its p99 does not show it
     assert o.latency_ms.p99 >= 800          # the open run's p99 does
-    assert o.requests >= 290                # and it kept offering load through the stall
+    assert o.requests >= 240                # and it kept offering load through the stall
 
 
 def _at(request: RequestSpec, url: str) -> RequestSpec:
