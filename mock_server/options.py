@@ -205,12 +205,19 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    presets = "\n".join(
+        f"  {name:<11} " + " ".join(f"--{k} {v}" for k, v in bundle.items())
+        for name, bundle in PRESETS.items()
+    )
     parser = _OneLineParser(
         prog="mock_server",
         allow_abbrev=False,
-        description="A realistic ML model endpoint for rehearsing load tests (iris classifier).",
-        epilog=f"presets: {', '.join(PRESETS)}. Options may also be given as "
-        "a scenario's mock: block with the same names.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="A realistic ML model endpoint for rehearsing load tests (iris classifier).\n"
+        "The first stdout line is 'LISTENING http://HOST:PORT'; SIGINT/SIGTERM stop it.",
+        epilog=f"presets (explicit options override them):\n{presets}\n\n"
+        "Stall times count from the first /predict; 'every:P' stalls at P, 2P, ...\n"
+        "The same options, with dashes or underscores, form a scenario's mock: block.",
     )
     for name, opt in OPTIONS.items():
         kwargs: dict[str, Any] = {"metavar": opt.metavar, "help": opt.help,
