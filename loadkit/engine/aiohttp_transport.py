@@ -79,7 +79,7 @@ class AiohttpTransport:
             limit=self._connections,
             limit_per_host=0,
             ttl_dns_cache=300,
-            ssl=False if self._request.insecure else True,
+            ssl=not self._request.insecure,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -108,7 +108,7 @@ class AiohttpTransport:
             raise
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # every failure becomes one error kind, never a crash
+        except Exception as exc:  # noqa: BLE001 -- every failure becomes one error kind, never a crash
             raise TransportError(classify(exc)) from None
 
     @staticmethod

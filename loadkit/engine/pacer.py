@@ -48,7 +48,7 @@ def default_max_in_flight(rate: float, timeout_s: float) -> int:
 class PacerStats:
     """What the pacer saw of its own timing (read by the conductor and health)."""
 
-    __slots__ = ("late_blocked", "late_behind", "far_behind", "lag_ns", "t0_ns", "stopped_ns")
+    __slots__ = ("far_behind", "lag_ns", "late_behind", "late_blocked", "stopped_ns", "t0_ns")
 
     def __init__(self) -> None:
         self.late_blocked = 0        # late because max_in_flight was full
@@ -115,7 +115,7 @@ async def pace(ctl: StageControl, rate: float, requests: int | None, duration_s:
                 blocked = False
             ctl.in_flight += 1
             ctl.issued += 1
-            task = loop.create_task(_one(ctl, sched if sched < start else start,
+            task = loop.create_task(_one(ctl, min(start, sched),
                                          offset + i % count))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
@@ -134,7 +134,7 @@ async def _one(ctl: StageControl, origin_ns: int, payload: int) -> None:
         latency_us = (perf_counter_ns() - origin_ns) // 1000
         ctl.release()
         rec.error(exc.kind, latency_us, exc.status)
-    except Exception:  # a transport bug must not lose the request
+    except Exception:  # noqa: BLE001 -- a transport bug must not lose the request
         latency_us = (perf_counter_ns() - origin_ns) // 1000
         ctl.release()
         rec.error("other", latency_us, None)

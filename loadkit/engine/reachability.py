@@ -40,7 +40,7 @@ async def _connect_once(host: str, port: int, timeout_s: float) -> str | None:
     """None when a TCP connection opens, else a short reason."""
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return f"no answer within {timeout_s:g}s"
     except ConnectionRefusedError:
         return "connection refused"
@@ -60,7 +60,7 @@ async def _ready_once(session: aiohttp.ClientSession, url: str) -> str | None:
         async with session.get(url, allow_redirects=False) as resp:
             await resp.read()
             return None if resp.status == 200 else f"HTTP {resp.status}"
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return "timeout"
     except aiohttp.ClientConnectorError:
         return "connection refused"
@@ -71,7 +71,7 @@ async def _ready_once(session: aiohttp.ClientSession, url: str) -> str | None:
 def _session(request: RequestSpec, timeout_s: float) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=timeout_s),
-        connector=aiohttp.TCPConnector(ssl=False if request.insecure else True, force_close=True),
+        connector=aiohttp.TCPConnector(ssl=not request.insecure, force_close=True),
         headers=dict(request.headers),
     )
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 from loadkit.engine.factory import make_transport, resolve_transport
 from loadkit.engine.health import HealthMonitor
@@ -169,9 +169,9 @@ async def _run(stages: Sequence[Stage], state: RunState,
             if skipping and not stage.always_run:
                 continue
             result = await run_stage(stage, state)
-            if continue_after is not None and not state.interrupted and not state.aborted:
-                if not continue_after(result, stage):
-                    skipping = True
+            if (continue_after is not None and not state.interrupted and not state.aborted
+                    and not continue_after(result, stage)):
+                skipping = True
     finally:
         await state.health.stop()
         await state.transport.close()

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

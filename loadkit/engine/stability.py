@@ -8,7 +8,7 @@ Pure functions of the per-second Intervals, so they are tested without a network
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from loadkit.results.model import Interval
 from loadkit.scenario.plan import Stability

@@ -15,8 +15,9 @@ rest are cancelled and counted as ``in_flight_at_end`` (abandoned, not errors).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from loadkit.engine.control import ABORT, DEADLINE, INTERRUPT, STABLE, StageControl
 from loadkit.engine.health import HealthMonitor, OpenStageReport
@@ -199,7 +200,7 @@ def _hook(run: RunState, iv: Interval, stage: Stage) -> None:
         return
     try:
         keep = run.on_interval(iv, stage)
-    except Exception as exc:  # re-raised by run_stages once the run is cleaned up
+    except Exception as exc:  # noqa: BLE001 -- re-raised by run_stages once the run is cleaned up
         run.hook_error = exc
         run.abort()
         return

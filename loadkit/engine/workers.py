@@ -67,7 +67,7 @@ async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
                 # A failure can come back without the send ever suspending; yield
                 # so the deadline, the ticker and signals still get to run.
                 await asyncio.sleep(0)
-            except Exception:  # a transport bug must not lose the request
+            except Exception:  # noqa: BLE001 -- a transport bug must not lose the request
                 latency_us = (clock() - t0) // 1000
                 ctl.in_flight -= 1
                 error("other", latency_us, None)

@@ -13,8 +13,8 @@ so a stage's histogram count always equals its request count.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -34,7 +34,7 @@ class StageMeta:
     batch_size: int = 1
 
 
-def record_bulk(hist: LatencyHistogram, latencies_us: "np.ndarray | list[int]") -> None:
+def record_bulk(hist: LatencyHistogram, latencies_us: np.ndarray | list[int]) -> None:
     """Add many latencies to ``hist`` exactly as ``hist.record`` would, one array pass.
 
     ``LatencyHistogram.record_many`` makes one Python call per *distinct* value;

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import errno
 
 import aiohttp
@@ -137,7 +136,7 @@ def _conn_key() -> object:
 
 
 @pytest.mark.parametrize(("exc", "kind"), [
-    (asyncio.TimeoutError(), "timeout"),
+    (TimeoutError(), "timeout"),
     (aiohttp.ServerTimeoutError(), "timeout"),
     (aiohttp.ClientConnectorError(_conn_key(), OSError(errno.ECONNREFUSED, "refused")),  # type: ignore[arg-type]
      "connect"),

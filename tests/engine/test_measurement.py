@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from loadkit.engine import run_stages
 from loadkit.scenario.plan import Checks, PayloadSet, RequestSpec, Stage

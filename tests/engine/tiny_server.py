@@ -111,7 +111,7 @@ class TinyServer:
         app.router.add_get("/ready", self.ready)
         return app
 
-    def start(self) -> "TinyServer":
+    def start(self) -> TinyServer:
         started = threading.Event()
 
         def serve() -> None:
