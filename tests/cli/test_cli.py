@@ -1,0 +1,163 @@
+"""The command line through click's CliRunner: exit codes, files written, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from loadkit.cli import _run
+from loadkit.results import read
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCENARIO = """\
+name: cli-test
+target: http://127.0.0.1:1
+request:
+  method: POST
+  path: /predict
+  timeout: 2s
+  body: {{instances: "{{{{ rows }}}}"}}
+dataset: {{path: iris.csv, sample: 50, seed: 1}}
+checks: {{status: [200], json_has: [predictions]}}
+profiles:
+  - {{name: latency, kind: latency, requests: {requests}}}
+  - {{name: steady, kind: constant-rate, rate: 100, duration: 1s}}
+sla:
+  - p99 < 500ms
+  - error_rate < 1%
+"""
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "scenarios" / "data" / "iris.csv", tmp_path / "iris.csv")
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(requests=60))
+    return path
+
+
+def invoke(args: list[str]) -> tuple[int, str, str]:
+    runner = CliRunner()
+    holder: dict[str, int] = {}
+
+    def call() -> None:
+        holder["code"] = _run(args)
+
+    with runner.isolation() as (out, err, *_):
+        call()
+        return holder["code"], out.getvalue().decode(), err.getvalue().decode()
+
+
+def test_validate_accepts_a_good_scenario_and_sends_nothing(scenario):
+    code, out, err = invoke(["validate", str(scenario)])
+    assert code == 0, err
+    assert out.startswith("ok: cli-test: 2 profile(s)")
+
+
+def test_validate_refuses_a_broken_field_with_one_line_and_exit_2(scenario):
+    scenario.write_text(scenario.read_text().replace("rate: 100", "rate: -5"))
+    code, out, err = invoke(["validate", str(scenario)])
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "profiles[1].rate" in err
+    assert "Traceback" not in err + out
+
+
+def test_run_writes_every_report_and_passes(scenario, tmp_path, mock_server):
+    url = mock_server(latency="fixed:2ms")
+    out_dir = tmp_path / "out"
+    code, out, err = invoke(["run", str(scenario), "--target", url, "--out", str(out_dir),
+                             "--quiet"])
+    assert code == 0, out + err
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "junit.xml", "report.html", "result.json", "summary.md", "timeseries.csv"]
+    result = read(str(out_dir / "result.json"))
+    assert result.status == "pass"
+    assert [p.name for p in result.profiles] == ["latency", "steady"]
+    assert result.profiles[0].summary.requests == 60
+    assert "latency" in out and "PASS" in out
+
+
+def test_an_impossible_sla_on_the_command_line_fails_the_run_with_exit_1(scenario, tmp_path,
+                                                                          mock_server):
+    url = mock_server(latency="fixed:2ms")
+    code, out, _ = invoke(["run", str(scenario), "--target", url, "--out", str(tmp_path / "o"),
+                           "--quiet", "--sla", "p50<1us", "--profile", "latency"])
+    assert code == 1
+    verdicts = json.loads((tmp_path / "o" / "result.json").read_text())["verdicts"]
+    assert any(v["expr"] == "p50 < 1us" and not v["passed"] for v in verdicts)
+
+
+def test_a_target_on_a_closed_port_exits_3_with_one_line(scenario, tmp_path):
+    code, out, err = invoke(["run", str(scenario), "--out", str(tmp_path / "o"), "--quiet"])
+    assert code == 3
+    assert "unreachable" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_bad_sla_expression_is_exit_2_naming_the_option(scenario, tmp_path):
+    code, _, err = invoke(["run", str(scenario), "--sla", "p99 < fast", "--quiet",
+                           "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "fast" in err and "Traceback" not in err
+
+
+def test_json_flag_prints_the_result_on_stdout(scenario, tmp_path, mock_server):
+    url = mock_server(latency="fixed:1ms")
+    code, out, _ = invoke(["run", str(scenario), "--target", url, "--json", "--profile", "latency",
+                           "--out", str(tmp_path / "o")])
+    assert code == 0
+    assert json.loads(out)["schema"] == "loadkit.result/v1"
+
+
+def test_report_re_renders_every_format_from_a_result(scenario, tmp_path, mock_server):
+    url = mock_server(latency="fixed:1ms")
+    invoke(["run", str(scenario), "--target", url, "--quiet", "--profile", "latency",
+            "--out", str(tmp_path / "o"), "--format", "json"])
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["result.json"]
+    code, out, err = invoke(["report", str(tmp_path / "o" / "result.json"),
+                             "--out", str(tmp_path / "r")])
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        "junit.xml", "report.html", "result.json", "summary.md", "timeseries.csv"]
+
+
+def test_merge_adds_the_requests_of_parallel_generators_exactly(scenario, tmp_path, mock_server):
+    url = mock_server(latency="fixed:1ms")
+    for name in ("a", "b"):
+        code, _, err = invoke(["run", str(scenario), "--target", url, "--quiet",
+                               "--profile", "latency", "--out", str(tmp_path / name)])
+        assert code == 0, err
+    code, out, err = invoke(["merge", str(tmp_path / "a" / "result.json"),
+                             str(tmp_path / "b" / "result.json"), "--out", str(tmp_path / "m")])
+    assert code == 0, err
+    merged = read(str(tmp_path / "m" / "result.json"))
+    a = read(str(tmp_path / "a" / "result.json"))
+    b = read(str(tmp_path / "b" / "result.json"))
+    assert merged.profiles[0].summary.requests == (a.profiles[0].summary.requests
+                                                   + b.profiles[0].summary.requests) == 120
+    assert merged.environment.processes == 2
+    assert {v.expr for v in merged.verdicts} == {"p99 < 500ms", "error_rate < 1%"}
+
+
+def test_github_step_summary_gets_the_markdown_summary(scenario, tmp_path, mock_server,
+                                                      monkeypatch):
+    summary = tmp_path / "gh.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    url = mock_server(latency="fixed:1ms")
+    code, _, _ = invoke(["run", str(scenario), "--target", url, "--quiet", "--profile", "latency",
+                         "--out", str(tmp_path / "o")])
+    assert code == 0
+    assert "cli-test" in summary.read_text()
+
+
+def test_unknown_format_is_refused_before_anything_is_sent(scenario, tmp_path):
+    code, _, err = invoke(["run", str(scenario), "--format", "pdf", "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "--format" in err
