@@ -14,7 +14,8 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from loadkit.errors import ScenarioError, TargetUnreachable
 
@@ -102,7 +103,7 @@ class MockServer:
             proc.kill()
             proc.wait(timeout=5)
 
-    def __enter__(self) -> "MockServer":
+    def __enter__(self) -> MockServer:
         self.start()
         return self
 

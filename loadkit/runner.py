@@ -11,9 +11,10 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from loadkit import __version__
 from loadkit.analysis import analyze

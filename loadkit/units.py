@@ -41,7 +41,7 @@ def _finite(value: float, what: str) -> float:
     return value
 
 
-def parse_duration(value: str | int | float) -> float:
+def parse_duration(value: str | float) -> float:
     """Seconds from "500ms", "30s", "2m", "1h", "1m30s" or a bare number of seconds."""
     if isinstance(value, bool):
         raise ValueError("expected a duration like 500ms, 30s or 2m")
@@ -61,7 +61,7 @@ def parse_duration(value: str | int | float) -> float:
     raise ValueError(f"{value!r} is not a duration (use e.g. 500ms, 30s, 2m)")
 
 
-def parse_latency_us(value: str | int | float) -> float:
+def parse_latency_us(value: str | float) -> float:
     """Microseconds from "200ms", "1.5s", "900us" (a bare number means milliseconds)."""
     if isinstance(value, bool):
         raise ValueError("expected a latency like 200ms")
@@ -74,7 +74,7 @@ def parse_latency_us(value: str | int | float) -> float:
     return _finite(float(m.group("num")) * _DURATION_UNITS[unit] * 1e6, "latency")
 
 
-def parse_rate(value: str | int | float) -> float:
+def parse_rate(value: str | float) -> float:
     """Requests per second from "50rps", "50/s", "600rpm" or a bare number."""
     if isinstance(value, bool):
         raise ValueError("expected a rate like 50rps")
@@ -90,7 +90,7 @@ def parse_rate(value: str | int | float) -> float:
     return _finite(num, "rate")
 
 
-def parse_fraction(value: str | int | float) -> float:
+def parse_fraction(value: str | float) -> float:
     """A fraction from "1%", "0.5%", or a bare number (0.01 means 1%)."""
     if isinstance(value, bool):
         raise ValueError("expected a percentage like 1%")

@@ -10,8 +10,8 @@ summaries, not per-second histograms, are kept.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Iterable, Sequence
 
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.model import (
@@ -116,7 +116,7 @@ def merge_timeseries(series: Sequence[Sequence[Interval]]) -> tuple[Interval, ..
         group = by_second[t]
         n = sum(iv.requests for iv in group)
 
-        def wavg(attr: str) -> float:
+        def wavg(attr: str, group: list[Interval] = group, n: int = n) -> float:
             if n == 0:
                 return 0.0
             return round(sum(getattr(iv, attr) * iv.requests for iv in group) / n, 3)

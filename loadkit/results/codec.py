@@ -11,7 +11,7 @@ import dataclasses
 import json
 import types
 import typing
-from functools import lru_cache
+from functools import cache
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 from loadkit.errors import UsageError
@@ -31,7 +31,7 @@ def to_data(obj: Any) -> Any:
     return obj
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hints(cls: type) -> dict[str, Any]:
     return get_type_hints(cls)
 
@@ -41,7 +41,7 @@ def _build(tp: Any, value: Any) -> Any:
     if origin in (typing.Union, types.UnionType):
         if value is None:
             return None
-        args = [a for a in get_args(tp) if a is not type(None)]
+        args = tuple(a for a in get_args(tp) if a is not type(None))
         for a in args:
             if a in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
                 return float(value) if float in args and isinstance(value, float) else value
@@ -58,7 +58,7 @@ def _build(tp: Any, value: Any) -> Any:
     if origin is dict:
         _, vt = get_args(tp) or (Any, Any)
         return {k: _build(vt, v) for k, v in value.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return from_data(tp, value)
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -67,7 +67,7 @@ def _build(tp: Any, value: Any) -> Any:
 
 def from_data(cls: type[T], data: dict[str, Any]) -> T:
     """Rebuild dataclass ``cls`` from plain data; unknown keys are ignored."""
-    hints = _hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]
     kwargs = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name in data:

@@ -8,8 +8,8 @@ are recorded as 1 µs. Bulk recording with numpy keeps the per-request cost low.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 import numpy as np
 from hdrh.histogram import HdrHistogram
@@ -57,7 +57,7 @@ class LatencyHistogram:
             self.overflow += count
         self._h.record_value(v, count)
 
-    def record_many(self, latencies_us: "np.ndarray | Iterable[int]") -> None:
+    def record_many(self, latencies_us: np.ndarray | Iterable[int]) -> None:
         """Add many values at once: one numpy pass instead of a Python call per value."""
         arr = np.asarray(latencies_us, dtype=np.int64)
         if arr.size == 0:
@@ -77,13 +77,13 @@ class LatencyHistogram:
         h.min_value = min(h.min_value, int(values[0]))
         h.max_value = max(h.max_value, int(values[-1]))
 
-    def add(self, other: "LatencyHistogram") -> None:
+    def add(self, other: LatencyHistogram) -> None:
         """Merge ``other`` into this histogram exactly."""
         if other.count:
             self._h.add(other._h)
         self.overflow += other.overflow
 
-    def copy(self) -> "LatencyHistogram":
+    def copy(self) -> LatencyHistogram:
         c = LatencyHistogram()
         c.add(self)
         return c
@@ -146,7 +146,7 @@ class LatencyHistogram:
         return self._h.encode().decode("ascii")
 
     @classmethod
-    def decode(cls, encoded: str, overflow: int = 0) -> "LatencyHistogram":
+    def decode(cls, encoded: str, overflow: int = 0) -> LatencyHistogram:
         h = HdrHistogram.decode(encoded.encode("ascii"))
         out = cls()
         if h.get_total_count():

@@ -35,7 +35,7 @@ class LatencySummary:
     max: float = 0.0
 
     @classmethod
-    def of(cls, hist: LatencyHistogram) -> "LatencySummary":
+    def of(cls, hist: LatencyHistogram) -> LatencySummary:
         def ms(us: float) -> float:
             return round(us / 1000.0, 3)
 
