@@ -4,7 +4,9 @@ Used by the stress analysis (after the last overload step) and the spike analysi
 (after the spike). Recovery time = seconds from the end of overload until the
 1-second p99 is back under the threshold *and stays there* to the end of the
 observed window. "Stays" needs evidence: at least ``hold_s`` good seconds at the
-end; a shorter window is reported as unknown rather than guessed.
+end; a shorter window is reported as unknown rather than guessed. The end of
+overload is the end of the overload stage's arrival schedule, not the next
+stage's start (see ``overload_end_t``: the engine drains between stages).
 """
 
 from __future__ import annotations
@@ -90,6 +92,30 @@ def error_rate_limit(rules: Sequence[Rule]) -> float | None:
     bounds = [r.threshold for r in rules
               if r.metric == "error_rate" and r.upper_bound and r.stage is None]
     return min(bounds) if bounds else None
+
+
+def overload_end_t(profile: ProfileResult, overload: StageResult,
+                   following: StageResult) -> float | None:
+    """When the overload ended: the last arrival its open-model schedule asked for.
+
+    The engine lets a stage's in-flight requests finish before the next stage
+    starts, with no new arrivals meanwhile; after an overload that drain is the
+    backlog, so the next stage starts late on an already emptied queue. Counting
+    recovery from the next stage's start would hide the backlog ("recovered in
+    0 s" after every overload); counting from the end of the schedule keeps the
+    drained seconds (recorded under the overload stage) in the recovery time.
+    The schedule's length is issued requests / rate; it is used only when the
+    stage's recorded span reaches the next stage (real engine data), else the
+    next stage's start is the end.
+    """
+    next_t = stage_start_t(profile, following)
+    if not overload.rate or overload.started_at <= 0 or next_t is None:
+        return next_t
+    scheduled_s = (overload.requests + overload.in_flight_at_end) / overload.rate
+    recorded_end = overload.started_at + overload.duration_s
+    if scheduled_s < overload.duration_s and abs(recorded_end - next_t) <= 1.0:
+        return min(next_t, overload.started_at + scheduled_s)
+    return next_t
 
 
 def stage_start_t(profile: ProfileResult, stage: StageResult) -> float | None:

@@ -15,9 +15,9 @@ from typing import Any
 from loadkit.analysis.recovery import (
     Recovery,
     error_rate_limit,
+    overload_end_t,
     p99_threshold_ms,
     recovery_time,
-    stage_start_t,
 )
 from loadkit.results.model import ProfileResult
 from loadkit.sla.grammar import Rule
@@ -42,7 +42,7 @@ def analyze_spike(profile: ProfileResult, rules: Sequence[Rule] = (), *,
     recovery: Recovery | None = None
     if after:
         rule = p99_threshold_ms(rules)
-        end_t = stage_start_t(profile, after[0])
+        end_t = overload_end_t(profile, spike, after[0])
         if rule is not None:
             threshold, op = rule.threshold, rule.op
         elif baseline_p99:

@@ -25,6 +25,7 @@ from typing import Any
 from loadkit.analysis.recovery import (
     Recovery,
     error_rate_limit,
+    overload_end_t,
     p99_threshold_ms,
     recovery_time,
     stage_start_t,
@@ -130,10 +131,11 @@ def stress_steps(profile: ProfileResult, rules: Sequence[Rule] = (),
 def stress_recovery(profile: ProfileResult, rules: Sequence[Rule], steps: Sequence[StressStep],
                     stop_when: Mapping[str, Any] | Any | None = None, hold_s: int = 3) -> Recovery | None:
     """Recovery after the last overload step, or None when the profile has no recovery stage."""
-    recovery_stages = split_steps(profile)[1]
+    load_steps, recovery_stages = split_steps(profile)
     if not recovery_stages:
         return None
-    end_t = stage_start_t(profile, recovery_stages[0])
+    end_t = (overload_end_t(profile, load_steps[-1], recovery_stages[0]) if load_steps
+             else stage_start_t(profile, recovery_stages[0]))
     rule = p99_threshold_ms(rules)
     _, stop_p99 = parse_stop_when(stop_when)
     if rule is not None:
