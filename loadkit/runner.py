@@ -34,6 +34,7 @@ from loadkit.results.model import (
 from loadkit.scenario import Scenario, build_payloads, compile_profile
 from loadkit.scenario.plan import Stage
 from loadkit.sla import evaluate, observe_interval, status_of
+from loadkit.sla.evaluate import unstable_stages
 
 IntervalHook = Callable[[Interval, Stage, str, float, "float | None"], None]
 
@@ -256,4 +257,7 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
     status = "interrupted" if interrupted else status_of(verdicts, result)
     if aborted and status != "interrupted":
         status = "fail"
-    return replace(result, verdicts=verdicts, status=status)
+    # Every report must say why a run could not decide: the generator's lag is
+    # already a warning above; an unstable step would otherwise show nowhere.
+    warnings.extend(unstable_stages(result))
+    return replace(result, verdicts=verdicts, status=status, warnings=tuple(warnings))

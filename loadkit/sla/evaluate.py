@@ -197,11 +197,13 @@ def inconclusive_reasons(verdicts: Sequence[Verdict], result: RunResult) -> list
     if result.health.fell_behind:
         reasons.append("the generator fell behind its schedule"
                        + (f" ({'; '.join(result.health.reasons)})" if result.health.reasons else ""))
-    for p in result.profiles:
-        for s in p.measured_stages():
-            if s.stable is False:
-                reasons.append(f"{p.name}: stage {s.index} ({s.label}) never stabilised")
-    return reasons
+    return reasons + unstable_stages(result)
+
+
+def unstable_stages(result: RunResult) -> list[str]:
+    """One line per measured stage whose stability windows never agreed."""
+    return [f"{p.name}: stage {s.index} ({s.label}) never stabilised"
+            for p in result.profiles for s in p.measured_stages() if s.stable is False]
 
 
 def status_of(verdicts: Sequence[Verdict], result: RunResult
