@@ -8,10 +8,13 @@ the commands so ``loadkit --help`` and ``loadkit locust`` stay light.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +68,25 @@ def _parse_formats(values: Sequence[str]) -> tuple[str, ...] | None:
                                  f"(choose from {', '.join(FORMAT_NAMES)})")
             names.append(name)
     return tuple(dict.fromkeys(names))
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM outside the engine's stages (mock start-up, readiness wait, between profiles)
+    acts as Ctrl-C: the mock server child is stopped and the exit is 130, not a bare kill.
+    The engine installs its own graceful handlers while a stage runs and restores this one."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def _default_out(name: str) -> Path:
@@ -149,8 +171,9 @@ def run(scenario: str, target: str | None, profiles: tuple[str, ...], out: str |
     options = runner.RunOptions(target=target, transport=transport, processes=nproc,
                                 insecure=insecure, wait_ready_s=wait_s)
     try:
-        result = runner.run(sc, options, on_interval=progress.on_interval,
-                            on_profile=lambda p, n: progress.start_profile(p.name, p.kind, n))
+        with _sigterm_as_interrupt():
+            result = runner.run(sc, options, on_interval=progress.on_interval,
+                                on_profile=lambda p, n: progress.start_profile(p.name, p.kind, n))
     finally:
         progress.close()
     out_dir = Path(out) if out else _default_out(sc.name)
@@ -275,13 +298,13 @@ def _run(args: Sequence[str] | None = None) -> int:
         click.echo(f"loadkit: error: {redact_text(str(exc))}", err=True)
         return exc.exit_code
     except click.exceptions.Abort:
-        click.echo("loadkit: interrupted", err=True)
+        click.echo("loadkit: aborted; no reports written", err=True)
         return EXIT_INTERRUPTED
     except click.ClickException as exc:
         exc.show()
         return EXIT_USAGE if exc.exit_code == 2 else exc.exit_code
     except KeyboardInterrupt:
-        click.echo("loadkit: aborted", err=True)
+        click.echo("loadkit: aborted; no reports written", err=True)
         return EXIT_INTERRUPTED
     except click.exceptions.Exit as exc:
         return exc.exit_code

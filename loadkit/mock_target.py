@@ -69,16 +69,20 @@ class MockServer:
 
         threading.Thread(target=pump, daemon=True).start()
         deadline = time.monotonic() + self.start_timeout_s
-        while time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if line is None:
-                break
-            if line.startswith(_PREFIX):
-                self.url = line[len(_PREFIX):].strip()
-                return self.url
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    line = lines.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if line is None:
+                    break
+                if line.startswith(_PREFIX):
+                    self.url = line[len(_PREFIX):].strip()
+                    return self.url
+        except BaseException:        # Ctrl-C / SIGTERM while starting: leave no orphan
+            self.stop()
+            raise
         code = self._proc.poll()
         err = self._stderr_tail()
         self.stop()
