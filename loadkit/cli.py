@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,16 @@ def _parse_formats(values: Sequence[str]) -> tuple[str, ...] | None:
                                  f"(choose from {', '.join(FORMAT_NAMES)})")
             names.append(name)
     return tuple(dict.fromkeys(names))
+
+
+def _option(name: str, parse: Callable[[str], float], value: str | None) -> float | None:
+    """Parse a unit option; a bad value is one line naming the option."""
+    if value is None or value == "":
+        return None
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise UsageError(f"{name}: {exc}") from None
 
 
 @contextmanager
@@ -153,12 +163,9 @@ def run(scenario: str, target: str | None, profiles: tuple[str, ...], out: str |
 
     fmt = _parse_formats(formats)
     nproc = _processes(processes)
-    try:
-        duration_s = parse_duration(duration) if duration else None
-        rate_rps = parse_rate(rate) if rate else None
-        wait_s = parse_duration(wait_ready) if wait_ready else 0.0
-    except ValueError as exc:
-        raise UsageError(f"option: {exc}") from None
+    duration_s = _option("--duration", parse_duration, duration)
+    rate_rps = _option("--rate", parse_rate, rate)
+    wait_s = _option("--wait-ready", parse_duration, wait_ready) or 0.0
     if concurrency is not None and concurrency < 1:
         raise UsageError("--concurrency: must be at least 1")
     if target is not None and not target.startswith(("http://", "https://")):
