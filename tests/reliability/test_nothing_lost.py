@@ -10,7 +10,8 @@ counted (give or take the requests loadkit abandoned in flight at the end).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import pytest
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from tests.reliability.conftest import CLI, REPORT_FILES, cli_env, scenario
 
