@@ -36,9 +36,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from loadkit.analysis.compare import compare
-from loadkit.mock_target import MockServer
-from loadkit.results.model import RunResult
+from loadkit.analysis.compare import compare  # noqa: E402 - after the sys.path line
+from loadkit.mock_target import MockServer  # noqa: E402 - after the sys.path line
+from loadkit.results.model import RunResult  # noqa: E402 - after the sys.path line
 
 A_LATENCY = "lognormal:p50=40ms,p99=120ms"
 B_LATENCY = "lognormal:p50=52ms,p99=156ms"    # 30% slower at every quantile
