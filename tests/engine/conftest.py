@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +12,6 @@ from loadkit.engine import EngineRun
 from loadkit.scenario.plan import PayloadSet
 from tests.engine.tiny_server import TinyServer
 
-ROOT = Path(__file__).resolve().parents[2]
 IRIS_ROW = b'{"instances": [[5.1, 3.5, 1.4, 0.2]]}'
 PAYLOADS = {1: PayloadSet(1, (IRIS_ROW,))}
 
@@ -42,35 +37,6 @@ def tiny() -> Iterator[Callable[..., TinyServer]]:
     yield start
     for srv in servers:
         srv.stop()
-
-
-@pytest.fixture
-def mock_process() -> Iterator[Callable[..., str]]:
-    """The bundled mock server in its own process (``python -m mock_server``).
-
-    For the measurement tests: a server in a thread of the test process would
-    share its GIL with the generator and add its own scheduling delay to every
-    latency the test checks.
-    """
-    procs: list[subprocess.Popen[str]] = []
-
-    def start(**options: Any) -> str:
-        from mock_server.options import to_argv
-
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mock_server", "--port", "0", *to_argv(options)],
-            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        procs.append(proc)
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        assert line.startswith("LISTENING "), line
-        return line.split()[1]
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.fixture

@@ -1,4 +1,9 @@
-"""The engine measures right: latency, coordinated omission, exact counts, late starts."""
+"""The engine measures right: latency, coordinated omission, exact counts, late starts.
+
+The latency checks use the mock server in its own process (``mock_server_proc``):
+in a thread of the test process it would share the generator's GIL and add its
+own scheduling delay to every latency checked here.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,8 @@ PREDICT_OK = Checks(status=(200,), json_has=("predictions",))
 
 
 def test_fixed_20ms_server_reports_p50_between_20_and_22ms(
-        transport: str, mock_process: Callable[..., str]) -> None:
-    url = mock_process(latency="fixed:20ms")
+        transport: str, mock_server_proc: Callable[..., str]) -> None:
+    url = mock_server_proc(latency="fixed:20ms")
     request = RequestSpec(target=url, path="/predict", checks=PREDICT_OK)
     run = run_stages([Stage(0, "closed", concurrency=4, duration_s=1.5),
                       Stage(1, "open", rate=100, duration_s=1.5)],
@@ -28,7 +33,7 @@ def test_fixed_20ms_server_reports_p50_between_20_and_22ms(
 
 
 def test_open_model_shows_a_1s_stall_in_p99_that_the_closed_model_hides(
-        transport: str, mock_process: Callable[..., str]) -> None:
+        transport: str, mock_server_proc: Callable[..., str]) -> None:
     # Both runs offer about 100 requests/s to a 10 ms server that stalls for 1 s,
     # 0.5 s after its first request. The closed model's two workers simply wait
     # out the stall (2 slow samples of ~250, under 1%); the open model keeps its
@@ -36,12 +41,12 @@ def test_open_model_shows_a_1s_stall_in_p99_that_the_closed_model_hides(
     # when it was due.
     request = RequestSpec(target="", path="/predict", checks=PREDICT_OK)
     stall = "1s@at:500ms"
-    closed_url = mock_process(latency="fixed:10ms", stall=stall)
+    closed_url = mock_server_proc(latency="fixed:10ms", stall=stall)
     closed = run_stages([Stage(0, "closed", concurrency=2, duration_s=2.5)],
                         _at(request, closed_url), PAYLOADS, transport=transport,
                         handle_signals=False)
-    open_url = mock_process(latency="fixed:10ms", stall=stall)
-    opened = run_stages([Stage(0, "open", rate=100, duration_s=2.5)],
+    open_url = mock_server_proc(latency="fixed:10ms", stall=stall)
+    opened = run_stages([Stage(0, "open", rate=100, duration_s=2.0)],
                         _at(request, open_url), PAYLOADS, transport=transport,
                         handle_signals=False)
     assert_accounted(closed)
@@ -51,7 +56,7 @@ def test_open_model_shows_a_1s_stall_in_p99_that_the_closed_model_hides(
     assert c.latency_ms.max >= 900          # the stall did happen to the closed run...
     assert c.latency_ms.p99 < 500           # ...but its p99 does not show it
     assert o.latency_ms.p99 >= 800          # the open run's p99 does
-    assert o.requests >= 240                # and it kept offering load through the stall
+    assert o.requests >= 195                # and it kept offering load through the stall
 
 
 def _at(request: RequestSpec, url: str) -> RequestSpec:
@@ -112,10 +117,10 @@ def test_per_second_intervals_add_up_to_the_stage(
     srv = tiny(latency_s=0.002)
     request = RequestSpec(target=srv.url, path="/ok")
     seen = []
-    run = run_stages([Stage(0, "a", concurrency=2, duration_s=2.2)], request, PAYLOADS,
+    run = run_stages([Stage(0, "a", concurrency=2, duration_s=1.3)], request, PAYLOADS,
                      transport=transport, handle_signals=False,
                      on_interval=lambda iv, st: seen.append(iv) is None)
     assert_accounted(run)
-    assert len(run.timeseries) >= 3
+    assert len(run.timeseries) >= 2
     assert sum(iv.requests for iv in run.timeseries) == run.stages[0].requests
     assert [iv.requests for iv in seen] == [iv.requests for iv in run.timeseries]
