@@ -10,6 +10,7 @@ Messages name host:port and the path only: never userinfo or query tokens.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from urllib.parse import urlsplit
 
@@ -54,6 +55,31 @@ async def _connect_once(host: str, port: int, timeout_s: float) -> str | None:
     return None
 
 
+async def _tls_once(host: str, port: int, timeout_s: float) -> str | None:
+    """None when a verified TLS handshake succeeds, else the reason it did not.
+
+    Done before any load so an untrusted certificate is one clear line (exit 3),
+    not a run of nothing but connect errors.
+    """
+    ctx = ssl.create_default_context()
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, ssl=ctx, server_hostname=host), timeout_s)
+    except ssl.SSLCertVerificationError as exc:
+        why = exc.verify_message or exc.reason or "not trusted"
+        return f"TLS certificate verification failed ({why}); use --insecure to skip verification"
+    except ssl.SSLError as exc:
+        return f"TLS handshake failed ({exc.reason or exc})"
+    except (TimeoutError, OSError):
+        return None                  # not a TLS problem: the load will classify it
+    writer.close()
+    try:
+        await writer.wait_closed()
+    except (OSError, ssl.SSLError):
+        pass
+    return None
+
+
 async def _ready_once(session: aiohttp.ClientSession, url: str) -> str | None:
     """None when GET ``url`` answers 200, else a short reason."""
     try:
@@ -91,6 +117,10 @@ async def _wait(request: RequestSpec, wait_s: float) -> tuple[float, float]:
             raise TargetUnreachable(f"target {shown} is unreachable{waited}: {reason}")
         await asyncio.sleep(POLL_S)
     connected_s = time.perf_counter() - t0
+    if urlsplit(request.target).scheme == "https" and not request.insecure:
+        problem = await _tls_once(host, port, per_try)
+        if problem is not None:
+            raise TargetUnreachable(f"target {shown}: {problem}")
     path = request.readiness_path
     if not path or wait_s <= 0:
         return connected_s, connected_s

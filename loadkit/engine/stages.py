@@ -52,16 +52,23 @@ class RunState:
     hook_error: BaseException | None = None
     late: int = 0
     results: list[StageResult] = field(default_factory=list)
+    hurry_at: float | None = None                # loop time of the first signal / abort
+
+    def _hurry(self) -> None:
+        if self.hurry_at is None:
+            self.hurry_at = asyncio.get_running_loop().time()
 
     def interrupt(self) -> None:
         """First SIGINT/SIGTERM: the current stage stops issuing; no stage follows."""
         self.interrupted = True
+        self._hurry()
         if self.current is not None:
             self.current.request_stop(INTERRUPT)
 
     def abort(self) -> None:
         """``on_interval`` said stop: end the current stage now and skip the rest."""
         self.aborted = True
+        self._hurry()
         if self.current is not None:
             self.current.request_stop(ABORT)
 
@@ -127,16 +134,12 @@ async def run_stage(stage: Stage, run: RunState) -> StageResult:
         ctl.request_stop(ABORT)
     try:
         await ctl.stop.wait()
-        grace = SHORT_GRACE_S if ctl.reason in (INTERRUPT, ABORT) else run.request.timeout_s + 1.0
         if stats is not None:
             await _cancel(senders)
             pending: list[asyncio.Task[None]] = list(in_flight_tasks)
         else:
             pending = senders
-        if pending:
-            _, not_done = await asyncio.wait(pending, timeout=grace)
-        else:
-            not_done = set()
+        not_done = await _drain(pending, run)
         in_flight_at_end = ctl.in_flight if not_done else 0
         await _cancel(list(not_done))
     finally:
@@ -206,6 +209,27 @@ def _hook(run: RunState, iv: Interval, stage: Stage) -> None:
         return
     if keep is False:
         run.abort()
+
+
+async def _drain(pending: list[asyncio.Task[None]], run: RunState) -> set[asyncio.Task[None]]:
+    """Let in-flight requests finish; returns the ones still running when time is up.
+
+    A normal end allows the request timeout plus a second. A signal or abort
+    (now, or arriving during the drain) cuts that to ``SHORT_GRACE_S`` from the
+    moment it came, so Ctrl-C always ends a run within a few seconds.
+    """
+    loop = asyncio.get_running_loop()
+    now = loop.time()
+    ends = now + run.request.timeout_s + 1.0
+    left = set(pending)
+    while left:
+        if run.hurry_at is not None:
+            ends = min(ends, run.hurry_at + SHORT_GRACE_S)
+        wait_s = ends - loop.time()
+        if wait_s <= 0:
+            break
+        _, left = await asyncio.wait(left, timeout=min(wait_s, 0.25))
+    return left
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

@@ -1,7 +1,8 @@
 """Child process for the signal tests: runs two long stages and prints how the run ended.
 
-Run as ``python -m tests.engine.signal_child URL PATH``. It prints ``tick`` once a
-second (so the parent knows load is flowing), then one JSON line.
+Run as ``python -m tests.engine.signal_child URL PATH TRANSPORT [STAGE_SECONDS]``.
+It prints ``tick`` once a second (so the parent knows load is flowing), then one
+JSON line.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ def main() -> int:
         print("tick", flush=True)
         return True
 
-    stages = [Stage(0, "first", concurrency=4, duration_s=30),
-              Stage(1, "second", concurrency=4, duration_s=30)]
+    stage_s = float(sys.argv[4]) if len(sys.argv) > 4 else 30.0
+    stages = [Stage(0, "first", concurrency=4, duration_s=stage_s),
+              Stage(1, "second", concurrency=4, duration_s=stage_s)]
     try:
         run = run_stages(stages, RequestSpec(target=url, path=path, timeout_s=20),
                          {1: PayloadSet(1, (b"{}",))}, transport=sys.argv[3], on_interval=tick)

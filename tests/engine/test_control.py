@@ -22,9 +22,10 @@ from tests.engine.tiny_server import TinyServer
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _child(url: str, path: str, transport: str) -> subprocess.Popen[str]:
+def _child(url: str, path: str, transport: str, stage_s: float = 30) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, "-m", "tests.engine.signal_child", url, path, transport],
+    return subprocess.Popen([sys.executable, "-m", "tests.engine.signal_child", url, path,
+                             transport, str(stage_s)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
@@ -77,6 +78,21 @@ def test_requests_still_in_flight_after_the_grace_are_abandoned_not_errors(
     assert out["interrupted"] is True
     assert out["requests"] == 0 and out["errors"] == 0
     assert out["in_flight_at_end"] == 4
+
+
+def test_a_signal_during_the_end_of_stage_drain_cuts_the_drain_short(
+        tiny: Callable[..., TinyServer]) -> None:
+    # The stage ends at 0.5 s with 4 requests hanging for 6 s (timeout 20 s): the
+    # drain would wait for them. A signal during that drain allows only the
+    # short grace, so they are abandoned instead of completing.
+    srv = tiny()
+    proc = _child(srv.url, "/sleep/6000", "aiohttp", stage_s=0.5)
+    _wait_for_tick(proc)
+    proc.send_signal(signal.SIGINT)
+    out = _last_json(proc)
+    assert out["interrupted"] is True
+    assert out["stages"] == ["first"]
+    assert out["requests"] == 0 and out["in_flight_at_end"] == 4
 
 
 def test_a_second_sigint_aborts_at_once_with_keyboard_interrupt(
