@@ -13,7 +13,9 @@ import pytest
 from loadkit.analysis.canary import CanaryConfig
 from loadkit.canary import sample_agreement
 from loadkit.mock_target import MockServer
+from loadkit.reporters import text
 from loadkit.scenario import build_payloads, load_scenario
+from loadkit.units import format_duration
 from tests.e2e.conftest import RunScenario, WriteScenario, describe, profile
 
 
@@ -93,13 +95,13 @@ def test_a_one_second_stall_shows_in_the_open_model_p99_and_hides_in_the_closed_
 def test_ready_is_503_for_the_configured_cold_start(run_scenario: RunScenario) -> None:
     result = run_scenario("""
         target: mock
-        mock: {latency: "fixed:2ms", cold_start: 2s, warmup_requests: 5, warmup_extra: 100ms}
+        mock: {latency: "fixed:2ms", cold_start: 2s, warmup_requests: 20, warmup_extra: 100ms}
         request: {path: /predict, timeout: 5s, body: {instances: "{{ rows }}"}}
         dataset: {path: data/iris.csv, seed: 1}
         checks: {status: [200]}
         readiness: {path: /ready, timeout: 10s}
         profiles:
-          - {name: latency, kind: latency, requests: 50}
+          - {name: latency, kind: latency, requests: 100}
         """)
     analysis = profile(result, "latency").analysis
     cold = analysis["cold_start"]
@@ -109,6 +111,9 @@ def test_ready_is_503_for_the_configured_cold_start(run_scenario: RunScenario) -
     # The first request after readiness pays the warm-up (+100 ms decaying).
     assert cold["first_request_ms"] > 50, analysis
     assert "ready after" in analysis["headline"], analysis["headline"]
+    # ... and the user reads it in the terminal summary (which cuts long headlines).
+    summary = text.render(result)
+    assert f"ready after {format_duration(cold['ready_s'])}" in summary, summary
     assert profile(result, "latency").summary.errors == 0, describe(result)
 
 
