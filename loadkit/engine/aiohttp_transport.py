@@ -64,7 +64,8 @@ class AiohttpTransport:
         self._url = URL(request.url)
         self._bodies: tuple[bytes | None, ...] = tuple(b or None for b in payloads.bodies) or (None,)
         self._n = len(self._bodies)
-        self._content_type = payloads.content_type
+        # A body-less request (a GET over an empty PayloadSet) gets no Content-Type.
+        self._content_type = payloads.content_type if any(payloads.bodies) else ""
         self._connections = connections
         self._cap = request.max_response_bytes
         self._session: aiohttp.ClientSession | None = None
