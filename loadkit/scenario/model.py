@@ -112,6 +112,8 @@ class Scenario:
     sla: tuple[Rule, ...] = ()             # global rules
     description: str | None = None
     source: Path | None = None             # the scenario file, when loaded from one
+    compare: dict[str, Any] = field(default_factory=dict)   # thresholds for `loadkit compare`
+    canary: dict[str, Any] = field(default_factory=dict)    # stages/criteria for `loadkit canary`
 
     def request_spec(self, target_url: str, insecure: bool = False) -> RequestSpec:
         """The RequestSpec the engine sends, once the real base URL is known."""
@@ -242,7 +244,8 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
                       body_contains=tuple(m.checks.body_contains)),
         warmup_s=m.warmup, readiness_path=m.readiness.path if m.readiness else None,
         readiness_timeout_s=m.readiness.timeout if m.readiness else 30.0, sla=global_sla,
-        description=m.description, source=source)
+        description=m.description, source=source, compare=dict(m.compare or {}),
+        canary=dict(m.canary or {}))
     check_template(scenario)
     return scenario
 

@@ -174,6 +174,9 @@ class ScenarioModel(Strict):
     readiness: Annotated[ReadinessModel, BeforeValidator(_readiness)] | None = None
     profiles: Annotated[list[Profile], Field(min_length=1)]
     sla: Annotated[list[SlaEntry], BeforeValidator(as_list)] = Field(default_factory=list)
+    # Checked by their consumers (loadkit compare / canary), which own their vocabularies.
+    compare: dict[str, Any] | None = None
+    canary: dict[str, Any] | None = None
 
     @field_validator("target")
     @classmethod

@@ -161,3 +161,47 @@ def test_unknown_format_is_refused_before_anything_is_sent(scenario, tmp_path):
     code, _, err = invoke(["run", str(scenario), "--format", "pdf", "--out", str(tmp_path / "o")])
     assert code == 2
     assert "--format" in err
+
+
+def _write_result(path: Path, scale: float, seed: int) -> None:
+    import dataclasses
+
+    import numpy as np
+
+    from loadkit.results import dumps
+    from tests.results.factories import interval, result_of, stage_from
+
+    rng = np.random.default_rng(seed)
+    lat = (rng.lognormal(np.log(10_000 * scale), 0.3, 3000)).astype(int)
+    t0 = 1_700_000_000.0
+    ts = [interval(t0 + i, 100, float(np.percentile(lat[i * 100:(i + 1) * 100], 99)) / 1000)
+          for i in range(30)]
+    result = result_of([stage_from(lat.tolist(), duration_s=30.0)], timeseries=ts)
+    path.write_text(dumps(dataclasses.replace(result, started_at=t0)))
+
+
+@pytest.mark.parametrize("scale, expected", [(1.0, 0), (1.5, 1)], ids=["same", "50pct-slower"])
+def test_compare_exits_0_for_an_equal_candidate_and_1_for_a_slower_one(tmp_path, scale,
+                                                                        expected):
+    _write_result(tmp_path / "base.json", 1.0, seed=1)
+    _write_result(tmp_path / "cand.json", scale, seed=2)
+    code, out, err = invoke(["compare", str(tmp_path / "base.json"), str(tmp_path / "cand.json"),
+                             "--out", str(tmp_path / "c")])
+    assert code == expected, out + err
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == [
+        "compare.html", "compare.json", "junit.xml"]
+
+
+def test_compare_refuses_a_bad_threshold_with_exit_2(tmp_path):
+    _write_result(tmp_path / "base.json", 1.0, seed=1)
+    code, _, err = invoke(["compare", str(tmp_path / "base.json"), str(tmp_path / "base.json"),
+                           "--p99", "lots"])
+    assert code == 2
+    assert "p99" in err and "Traceback" not in err
+
+
+def test_canary_refuses_a_non_http_candidate_before_sending(scenario):
+    code, _, err = invoke(["canary", str(scenario), "--baseline", "http://127.0.0.1:1",
+                           "--candidate", "ftp://x"])
+    assert code == 2
+    assert "--candidate" in err
