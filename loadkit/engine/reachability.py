@@ -162,6 +162,4 @@ def measure_cold_start(request: RequestSpec, timeout_s: float) -> tuple[float, .
     starting the target. Raises TargetUnreachable when not ready within ``timeout_s``.
     """
     connect_s, ready_s = _run_sync(_wait(request, max(timeout_s, 0.05)))
-    if not request.readiness_path:
-        return (round(connect_s, 4), round(connect_s, 4))
     return (round(connect_s, 4), round(ready_s, 4))
