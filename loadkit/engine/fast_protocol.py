@@ -4,8 +4,9 @@
 request bytes (request line, headers, body) for every payload, once, before the
 run. ``Connection`` is an ``asyncio.Protocol`` that sends one of those byte strings
 and parses the answer with httptools (the C parser uvicorn uses); it keeps its
-parser, body buffer and bound callbacks for its whole life, so a request costs a
-future, a timer and the parser's callbacks, nothing more.
+parser and body buffer for its whole life, so a request costs a future, one write
+and the parser's callbacks, nothing more. Its timeout is a ``deadline`` the pool's
+periodic sweep checks (no timer handle per request).
 
 Only ``on_body`` and ``on_message_complete`` are given to the parser: a header
 callback would cost a Python call per header per response. The one case that
@@ -115,18 +116,16 @@ class Connection(asyncio.Protocol):
         "_head",
         "_loop",
         "_on_lost",
-        "_on_timeout_cb",
         "_parts",
         "_size",
-        "_timeout_s",
-        "_timer",
+        "deadline",
         "alive",
         "parser",
         "reused",
         "transport",
     )
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, max_bytes: int, timeout_s: float,
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_bytes: int,
                  done: Callable[[Connection, bool], None],
                  on_lost: Callable[[Connection], None]) -> None:
         self._loop = loop
@@ -135,15 +134,13 @@ class Connection(asyncio.Protocol):
         self.alive = False
         self.reused = False           # has completed a response before (stale-retry rule)
         self._fut: asyncio.Future[tuple[int, bytes]] | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self.deadline = 0.0           # loop time after which the pool's sweep times it out
         self._parts: list[bytes] = []
         self._size = 0
         self._cap = max_bytes
         self._head: bytes | None = None
         self._done = done             # pool callback: (conn, keep_alive)
         self._on_lost = on_lost       # pool callback when an idle connection goes away
-        self._timeout_s = timeout_s
-        self._on_timeout_cb = self._on_timeout
 
     # -- asyncio.Protocol ------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -194,10 +191,11 @@ class Connection(asyncio.Protocol):
         self._complete(self.parser.should_keep_alive())
 
     # -- driving a request ------------------------------------------------------------------
-    def request(self, wire: bytes, fut: asyncio.Future[tuple[int, bytes]]) -> None:
+    def request(self, wire: bytes, fut: asyncio.Future[tuple[int, bytes]],
+                deadline: float) -> None:
         self._fut = fut
         self._head = None
-        self._timer = self._loop.call_later(self._timeout_s, self._on_timeout_cb)
+        self.deadline = deadline
         self.transport.write(wire)  # type: ignore[union-attr]
 
     def _complete(self, keep_alive: bool) -> None:
@@ -208,7 +206,6 @@ class Connection(asyncio.Protocol):
         status = self.parser.get_status_code()
         fut = self._fut
         self._fut = None
-        self._timer.cancel()  # type: ignore[union-attr]
         self.reused = True
         if not keep_alive:
             self._close()
@@ -225,9 +222,14 @@ class Connection(asyncio.Protocol):
             return False
         return _delimited_by_close(self._head[:sep + 4])
 
-    def _on_timeout(self) -> None:
-        self._timer = None
-        self._fail("timeout")
+    @property
+    def busy(self) -> bool:
+        return self._fut is not None
+
+    def time_out(self) -> None:
+        """Called by the pool's sweep once ``deadline`` has passed with no full answer."""
+        if self._fut is not None:
+            self._fail("timeout")
 
     def _fail(self, kind: str) -> None:
         self._finish_error(TransportError(kind))
@@ -236,9 +238,6 @@ class Connection(asyncio.Protocol):
     def _finish_error(self, exc: BaseException) -> None:
         fut = self._fut
         self._fut = None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         self._parts.clear()
         self._size = 0
         self.alive = False

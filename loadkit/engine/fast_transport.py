@@ -4,9 +4,15 @@ Sits under the engine's workers, beside the aiohttp transport, behind the same
 ``Transport`` protocol. Requests are pre-built as bytes (``fast_protocol``); a
 send takes an idle connection (or opens one, up to ``connections``), writes the
 bytes, and awaits a future the connection resolves when httptools reports the
-last byte. ``supports`` says when a scenario needs something only aiohttp has
-(a proxy from the environment, HEAD, odd schemes), so the default choice can
-fall back honestly.
+last byte. Per-request timeouts are deadlines checked by one sweep every
+``tick_s`` (a 20th of the timeout, at most 50 ms): a timer handle per request
+cost about 0.7 µs of the ~9 µs a request costs, the sweep a few checks per tick.
+A timeout fires between ``timeout_s`` and ``timeout_s + tick_s`` after the send
+(plus any event-loop lag, which the health monitor reports).
+
+``supports`` says when a scenario needs something only aiohttp has (a proxy from
+the environment, HEAD, compression, odd schemes), so the default choice can fall
+back honestly.
 """
 
 from __future__ import annotations
@@ -91,6 +97,8 @@ class FastTransport:
         self._wire = build_requests(request, payloads)
         self._n_wire = len(self._wire)
         self._timeout_s = request.timeout_s
+        self.tick_s = min(0.05, request.timeout_s / 20)
+        self._sweeper: asyncio.TimerHandle | None = None
         self._max_bytes = request.max_response_bytes
         self._limit = connections
         self._idle: deque[Connection] = deque()
@@ -107,14 +115,31 @@ class FastTransport:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._closed = False
+        self._ensure_sweeping()
+
+    def _ensure_sweeping(self) -> None:
+        if self._sweeper is None and not self._closed:
+            loop = self._loop
+            assert loop is not None
+            self._sweeper = loop.call_later(self.tick_s, self._sweep)
+
+    def _sweep(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        now = loop.time()
+        for conn in [c for c in self._conns if c.busy and c.deadline <= now]:
+            conn.time_out()
+        self._sweeper = loop.call_later(self.tick_s, self._sweep)
 
     # -- the hot path ---------------------------------------------------------------
     async def send(self, payload: int) -> tuple[int, bytes]:
         wire = self._wire[payload % self._n_wire]
         idle = self._idle
         conn = idle.pop() if idle else await self._acquire()
-        fut = self._loop.create_future()  # type: ignore[union-attr]
-        conn.request(wire, fut)
+        loop = self._loop
+        assert loop is not None
+        fut = loop.create_future()
+        conn.request(wire, fut, loop.time() + self._timeout_s)
         try:
             return await fut
         except StaleConnection:
@@ -122,8 +147,8 @@ class FastTransport:
             # nothing was processed, so one retry on a fresh connection is safe.
             self.stale_retries += 1
             conn = await self._acquire()
-            fut = self._loop.create_future()  # type: ignore[union-attr]
-            conn.request(wire, fut)
+            fut = loop.create_future()
+            conn.request(wire, fut, loop.time() + self._timeout_s)
             try:
                 return await fut
             except StaleConnection:
@@ -131,8 +156,9 @@ class FastTransport:
 
     # -- the pool ------------------------------------------------------------------
     async def _acquire(self) -> Connection:
-        if self._loop is None:
+        if self._sweeper is None:
             self._loop = asyncio.get_running_loop()
+            self._ensure_sweeping()
         while True:
             if self._closed:
                 raise TransportError("other")
@@ -140,7 +166,7 @@ class FastTransport:
                 return self._idle.pop()
             if self._live < self._limit:
                 return await self._open()
-            waiter: asyncio.Future[Connection | None] = self._loop.create_future()
+            waiter: asyncio.Future[Connection | None] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             got = await waiter
             if got is not None:
@@ -152,7 +178,7 @@ class FastTransport:
         if self.dropped > self.reconnects:
             self.reconnects += 1
         loop = self._loop
-        conn = Connection(loop, self._max_bytes, self._timeout_s,  # type: ignore[arg-type]
+        conn = Connection(loop, self._max_bytes,  # type: ignore[arg-type]
                           self._release, self._lost)
         try:
             await asyncio.wait_for(
@@ -209,6 +235,9 @@ class FastTransport:
     async def close(self) -> None:
         """Close every connection; requests still waiting for one fail as "other"."""
         self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         for w in self._waiters:
             if not w.done():
                 w.set_result(None)

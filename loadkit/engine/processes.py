@@ -24,11 +24,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loadkit.results.aggregate import merge_stages, merge_timeseries
 from loadkit.results.model import GeneratorHealth, Interval, StageResult
 from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
+
+if TYPE_CHECKING:
+    from loadkit.engine.run import EngineRun
 
 IntervalHook = Callable[[Interval, Stage], bool]
 ContinueHook = Callable[[StageResult, Stage], bool]
@@ -194,7 +197,7 @@ def run_stages_parallel(processes: int | str, stages: Sequence[Stage], request: 
                         payloads: Mapping[int, PayloadSet], *, transport: str = "auto",
                         on_interval: IntervalHook | None = None,
                         continue_after: ContinueHook | None = None,
-                        handle_signals: bool = True) -> Any:
+                        handle_signals: bool = True) -> EngineRun:
     """``run_stages`` over ``processes`` spawned generators; returns one merged EngineRun."""
     from loadkit.engine.factory import resolve_transport
     from loadkit.engine.run import EngineRun, combine_payloads, validate_stages
@@ -262,7 +265,7 @@ def run_stages_parallel(processes: int | str, stages: Sequence[Stage], request: 
 def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[int, PayloadSet],
                *, transport: str = "auto", on_interval: IntervalHook | None = None,
                continue_after: ContinueHook | None = None, handle_signals: bool = True,
-               processes: int | str = 2) -> Any:
+               processes: int | str = 2) -> EngineRun:
     """Same signature as ``loadkit.engine.run_stages`` (which delegates here for N > 1)."""
     return run_stages_parallel(processes, stages, request, payloads, transport=transport,
                                on_interval=on_interval, continue_after=continue_after,
