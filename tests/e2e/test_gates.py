@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import ROOT, WriteScenario
+from loadkit.reporters import text
+from tests.e2e.conftest import ROOT, RunScenario, WriteScenario
 
 REPORT_FILES = ("result.json", "report.html", "junit.xml", "summary.md", "timeseries.csv")
 
@@ -91,3 +92,23 @@ def test_an_abort_rule_ends_the_run_early_with_exit_1_and_full_reports(
     assert [p["name"] for p in result["profiles"]] == ["gate"] and result["partial"], output
     assert all((out / name).exists() for name in REPORT_FILES), sorted(os.listdir(out))
     assert "aborted" in output
+
+
+def test_a_generator_that_cannot_keep_its_schedule_makes_the_run_inconclusive_and_says_why_once(
+        run_scenario: RunScenario) -> None:
+    # One request in flight at a time against a 10 ms server cannot carry 200 rps:
+    # about half the schedule is sent, so the figures describe the generator's limit.
+    result = run_scenario("""
+        target: mock
+        mock: {latency: "fixed:10ms"}
+        request: {path: /predict, timeout: 5s, body: {instances: "{{ rows }}"}}
+        dataset: {path: data/iris.csv, seed: 1}
+        profiles:
+          - {name: starved, kind: constant-rate, rate: 200rps, duration: 2s, max_in_flight: 1}
+        sla: [error_rate < 1%]
+        """)
+    assert result.status == "inconclusive" and result.health.fell_behind, result.health
+    summary = text.render(result)
+    assert "INCONCLUSIVE (exit 4)" in summary, summary
+    for reason in result.health.reasons:
+        assert summary.count(reason[:60]) == 1, summary
