@@ -27,7 +27,9 @@ from loadkit.results.recorder import record_bulk
 SAMPLE_S = 0.1
 # Bounds past which the generator, not the target, limited the run.
 MIN_RATE_SHARE = 0.95            # an open stage must send >= 95% of its scheduled requests
-MAX_LOOP_LAG_P99_MS = 50.0       # the loop answered its timers within 50 ms (p99)
+MAX_LOOP_LAG_MS = 50.0           # a loop-lag sample above this is a stall...
+MAX_LAGGED_SHARE = 0.01          # ...and stalls in more than 1% of samples,
+MIN_LAGGED_SAMPLES = 2           # and more than one (a lone hiccup is not a trend), mean starved
 MAX_BEHIND_SHARE = 0.01          # <= 1% of an open stage's requests > 10 ms late with a free
                                  # slot (more, and its p99 carries the generator's own delay)
 MIN_JUDGED_REQUESTS = 20         # too few scheduled requests say nothing about the rate
@@ -51,6 +53,8 @@ class HealthMonitor:
     def __init__(self) -> None:
         self._loop_lag = LatencyHistogram()
         self._loop_lag_us: list[int] = []
+        self._samples = 0
+        self._lagged = 0
         self._sched_lag = LatencyHistogram()
         self._open: list[OpenStageReport] = []
         self._late = 0
@@ -84,7 +88,11 @@ class HealthMonitor:
             await asyncio.sleep(SAMPLE_S)
             lag_ns = perf_counter_ns() - t - period_ns
             if epoch == self._epoch:
-                buf.append(lag_ns // 1000 if lag_ns > 0 else 0)
+                lag_us = lag_ns // 1000 if lag_ns > 0 else 0
+                buf.append(lag_us)
+                self._samples += 1
+                if lag_us > MAX_LOOP_LAG_MS * 1000:
+                    self._lagged += 1
 
     def between_stages(self) -> None:
         """Drop the lag sample spanning stage set-up or teardown (no request was waiting).
@@ -118,7 +126,7 @@ class HealthMonitor:
         wall = max(time.perf_counter() - self._wall0, 1e-9)
         cpu = time.process_time() - self._cpu0
         loop_p99_ms = self._loop_lag.percentile_us(99) / 1000.0
-        reasons = list(fell_behind_reasons(self._open, loop_p99_ms))
+        reasons = fell_behind_reasons(self._open, self._lagged, self._samples)
         return GeneratorHealth(
             loop_lag_p99_ms=round(loop_p99_ms, 3),
             loop_lag_max_ms=round(self._loop_lag.max_us / 1000.0, 3),
@@ -132,7 +140,8 @@ class HealthMonitor:
         )
 
 
-def fell_behind_reasons(stages: list[OpenStageReport], loop_lag_p99_ms: float) -> list[str]:
+def fell_behind_reasons(stages: list[OpenStageReport], lagged_samples: int = 0,
+                        samples: int = 0) -> list[str]:
     """Why the generator, not the target, was the limit (empty when it kept up)."""
     reasons: list[str] = []
     for s in stages:
@@ -147,9 +156,9 @@ def fell_behind_reasons(stages: list[OpenStageReport], loop_lag_p99_ms: float) -
             reasons.append(
                 f"stage {s.label}: {s.far_behind} of {s.issued} requests started over 10 ms "
                 f"late with a free in-flight slot (the generator's event loop was behind)")
-    if loop_lag_p99_ms > MAX_LOOP_LAG_P99_MS:
-        reasons.append(f"event-loop lag p99 {loop_lag_p99_ms:.0f} ms exceeds "
-                       f"{MAX_LOOP_LAG_P99_MS:.0f} ms")
+    if lagged_samples >= MIN_LAGGED_SAMPLES and lagged_samples > MAX_LAGGED_SHARE * samples:
+        reasons.append(f"event-loop lag exceeded {MAX_LOOP_LAG_MS:.0f} ms in {lagged_samples} "
+                       f"of {samples} samples (the generator's CPU was saturated or starved)")
     return reasons
 
 
