@@ -76,7 +76,9 @@ def recovery_time(timeseries: Sequence[Interval], *, overload_end_t: float, thre
         status: RecoveryStatus = "unknown" if last_bad < 0 else "did not recover"
         return Recovery(status, None, threshold_ms,
                         f"only the last {len(streak)} s met {limit}; need {hold_s} s to say it stays")
-    seconds = max(0.0, round(streak[0].t - overload_end_t, 3))
+    # Never out of bounds after the end: 0 s, not the few ms by which the first
+    # second's tick happened to start after the end of the schedule.
+    seconds = 0.0 if last_bad < 0 else max(0.0, round(streak[0].t - overload_end_t, 3))
     return Recovery("recovered", seconds, threshold_ms,
                     f"{limit} from {seconds:.3g} s after the overload to the end "
                     f"({len(streak)} s)")
