@@ -21,6 +21,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -143,7 +144,12 @@ def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[str, str, flo
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    out, err = proc.communicate(timeout=300)
+    try:
+        out, err = proc.communicate(timeout=300)
+    except BaseException:
+        proc.kill()                       # interrupted: the generator must not outlive us
+        proc.wait()
+        raise
     sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {err.strip()[-400:]}")
@@ -181,7 +187,7 @@ def locust_gen(url: str, conc: int, dur: float, cores: int, work: Path) -> Measu
     rows = (prefix.parent / (prefix.name + "_stats.csv")).read_text().splitlines()
     head = rows[0].split(",")
     agg = next(r.split(",") for r in rows[1:] if ",Aggregated," in r)
-    col = dict(zip(head, agg))
+    col = dict(zip(head, agg, strict=False))
 
     def num(key: str) -> float:
         try:
@@ -343,6 +349,10 @@ def main() -> None:
         args.duration = args.duration or 10.0
         child(args)
         return
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt           # so the target is stopped on the way out
+
+    signal.signal(signal.SIGTERM, stop)
     dur = args.duration or (3.0 if args.quick else 10.0)
     dur1 = min(dur, 5.0)
     repeat = args.repeat or (1 if args.quick else 3)

@@ -40,6 +40,10 @@ class _TooLarge(Exception):
     """Raised inside the parser's on_body; becomes TransportError("too_large")."""
 
 
+class _Unsolicited(Exception):
+    """A second response in the same read; the first stands, the connection is dropped."""
+
+
 class StaleConnection(Exception):
     """A reused keep-alive connection closed before a byte came back: safe to retry once."""
 
@@ -113,7 +117,9 @@ class Connection(asyncio.Protocol):
         "_cap",
         "_done",
         "_fut",
+        "_answer",
         "_head",
+        "_keep",
         "_loop",
         "_on_lost",
         "_parts",
@@ -139,6 +145,8 @@ class Connection(asyncio.Protocol):
         self._size = 0
         self._cap = max_bytes
         self._head: bytes | None = None
+        self._answer: tuple[int, bytes] | None = None   # parsed, handed over after the feed
+        self._keep = False
         self._done = done             # pool callback: (conn, keep_alive)
         self._on_lost = on_lost       # pool callback when an idle connection goes away
 
@@ -157,8 +165,12 @@ class Connection(asyncio.Protocol):
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
             self._fail("too_large" if isinstance(exc.__context__, _TooLarge) else "other")
+            return
         except httptools.HttpParserError:
             self._fail("other")
+            return
+        if self._answer is not None:
+            self._settle(self._keep)
 
     def eof_received(self) -> bool:
         return False                  # let the transport close; connection_lost does the rest
@@ -169,10 +181,12 @@ class Connection(asyncio.Protocol):
         if fut is None:
             self._on_lost(self)
             return
-        if self._head is None and self.reused and exc is None:
+        if self._head is None and self.reused:
+            # Closed (FIN, or RST for the bytes we wrote after its FIN) before a byte came back.
             self._finish_error(StaleConnection())
-        elif self._head is not None and self._parts is not None and self._until_close():
+        elif self._until_close():
             self._complete(keep_alive=False)
+            self._settle(False)
         else:
             self._finish_error(TransportError("reset"))
 
@@ -184,6 +198,8 @@ class Connection(asyncio.Protocol):
         self._parts.append(chunk)
 
     def on_message_complete(self) -> None:
+        if self._answer is not None:              # a second answer nobody asked for
+            raise _Unsolicited()
         if self.parser.get_status_code() < 200:   # 1xx interim response: wait for the real one
             self._parts.clear()
             self._size = 0
@@ -199,19 +215,30 @@ class Connection(asyncio.Protocol):
         self.transport.write(wire)  # type: ignore[union-attr]
 
     def _complete(self, keep_alive: bool) -> None:
+        """The parser saw the last byte: keep the answer until the feed returns.
+
+        Releasing the connection only after the whole chunk is parsed means bytes
+        after the answer (garbage, an unasked response) drop it before anyone reuses it.
+        """
         parts = self._parts
-        body = parts[0] if len(parts) == 1 else b"".join(parts)
+        self._answer = (self.parser.get_status_code(),
+                        parts[0] if len(parts) == 1 else b"".join(parts))
         parts.clear()
         self._size = 0
-        status = self.parser.get_status_code()
+        self._keep = keep_alive
+
+    def _settle(self, keep_alive: bool) -> None:
+        """Hand the connection back to the pool (or close it) and resolve the request."""
+        answer = self._answer
+        self._answer = None
         fut = self._fut
         self._fut = None
         self.reused = True
         if not keep_alive:
             self._close()
         self._done(self, keep_alive and self.alive)
-        if not fut.done():  # type: ignore[union-attr]
-            fut.set_result((status, body))  # type: ignore[union-attr]
+        if fut is not None and not fut.done():
+            fut.set_result(answer)  # type: ignore[arg-type]
 
     def _until_close(self) -> bool:
         """EOF mid-response: complete if the response was delimited by the close itself."""
@@ -232,12 +259,16 @@ class Connection(asyncio.Protocol):
             self._fail("timeout")
 
     def _fail(self, kind: str) -> None:
-        self._finish_error(TransportError(kind))
+        if self._answer is not None:  # answered in full, then junk: keep the answer, drop the rest
+            self._settle(False)
+        elif self._fut is not None:
+            self._finish_error(TransportError(kind))
         self._drop()
 
     def _finish_error(self, exc: BaseException) -> None:
         fut = self._fut
         self._fut = None
+        self._answer = None
         self._parts.clear()
         self._size = 0
         self.alive = False

@@ -423,3 +423,36 @@ def test_reused_connection_closed_as_the_request_arrives_is_retried_once(loop_na
     assert got == [(200, JSON)] * 3
     assert t.stale_retries == 1
     assert state["connections"] == 2
+
+
+@pytest.mark.parametrize("loop_name", LOOPS)
+def test_garbage_after_a_complete_answer_drops_the_connection_without_losing_the_answer(loop_name):
+    async def main():
+        server, port, state = await serve(keepalive(ok_response() + b"garbage\r\n\r\n"))
+        async with server:
+            t = transport(port, connections=1)
+            await t.start()
+            try:
+                got = [await t.send(0) for _ in range(3)]
+                got += await asyncio.gather(*(t.send(0) for _ in range(4)))
+            finally:
+                await t.close()
+        return got, state
+
+    got, state = run(loop_name, main)
+    assert got == [(200, JSON)] * 7
+    assert state["max_open"] == 1          # each dropped connection freed its slot exactly once
+
+
+@pytest.mark.parametrize("loop_name", LOOPS)
+def test_a_second_unasked_answer_in_the_same_read_does_not_replace_the_first(loop_name):
+    second = b"HTTP/1.1 500 Oops\r\nContent-Length: 2\r\n\r\nno"
+
+    async def main():
+        server, port, state = await serve(keepalive(ok_response() + second))
+        async with server:
+            return await send_n(transport(port), 2), state
+
+    got, state = run(loop_name, main)
+    assert got == [(200, JSON)] * 2
+    assert state["connections"] == 2
