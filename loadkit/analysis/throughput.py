@@ -49,6 +49,14 @@ def analyze_throughput(profile: ProfileResult) -> dict[str, Any]:
     s = profile.summary
     if s.errors:
         head += f"; {s.errors} errors ({s.error_rate * 100:.3g}%)"
+    judged = [st for st in stages if st.stable is not None]
+    if judged:
+        # Asked for stability windows: the figure is only an answer if it settled.
+        out["stable"] = all(st.stable for st in judged)
+        unsettled = [st for st in judged if not st.stable]
+        head += (f"; stable after {best.duration_s:.3g} s" if not unsettled
+                 else f"; never stabilised in {max(st.duration_s for st in unsettled):.3g} s "
+                      "(inconclusive)")
     out["headline"] = head
     return out
 

@@ -49,6 +49,7 @@ def test_a_steady_step_is_marked_stable_and_the_run_decides(
     stage = [s for s in result["profiles"][0]["stages"] if not s["warmup"]][0]
     assert stage["stable"] is True, output
     assert code == 0 and result["status"] == "pass", output
+    assert "; stable after " in result["profiles"][0]["analysis"]["headline"], output
 
 
 def test_a_step_that_never_settles_is_unstable_and_the_run_inconclusive(
@@ -61,6 +62,7 @@ def test_a_step_that_never_settles_is_unstable_and_the_run_inconclusive(
     assert stage["stable"] is False, output
     assert code == 4 and result["status"] == "inconclusive", output
     assert "never stabilised" in output, output
+    assert "never stabilised in " in result["profiles"][0]["analysis"]["headline"], output
     assert all((tmp_path / "out" / name).exists() for name in REPORT_FILES)
 
 
