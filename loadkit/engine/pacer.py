@@ -48,12 +48,14 @@ def default_max_in_flight(rate: float, timeout_s: float) -> int:
 class PacerStats:
     """What the pacer saw of its own timing (read by the conductor and health)."""
 
-    __slots__ = ("far_behind", "lag_ns", "late_behind", "late_blocked", "stopped_ns", "t0_ns")
+    __slots__ = ("far_behind", "lag_ns", "late_behind", "late_blocked", "slot_waits", "stopped_ns",
+                 "t0_ns")
 
     def __init__(self) -> None:
         self.late_blocked = 0        # late because max_in_flight was full
         self.late_behind = 0         # late although a slot was free: the loop was behind
         self.far_behind = 0          # of those, more than BEHIND_NS late
+        self.slot_waits = 0          # times issuing waited for a free in-flight slot
         self.lag_ns: list[int] = []  # actual start - scheduled start, per request (drained each second)
         self.t0_ns = 0
         self.stopped_ns = 0          # when issuing ended (0 while running)
@@ -98,6 +100,7 @@ async def pace(ctl: StageControl, rate: float, requests: int | None, duration_s:
             if ctl.in_flight >= max_in_flight:
                 blocked = True
                 burst = 0
+                stats.slot_waits += 1
                 waiter = ctl.slot_waiter = loop.create_future()
                 await waiter
                 continue

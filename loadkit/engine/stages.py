@@ -175,7 +175,8 @@ def _open_report(stage: Stage, stats: PacerStats, issued: int) -> OpenStageRepor
         scheduled = min(scheduled, stage.requests)
     return OpenStageReport(label=stage.label or str(stage.index), rate=stage.rate,
                            scheduled=max(scheduled, issued), issued=issued,
-                           far_behind=stats.far_behind, warmup=stage.warmup)
+                           far_behind=stats.far_behind, warmup=stage.warmup,
+                           slot_waits=stats.slot_waits)
 
 
 async def _tick(stage: Stage, run: RunState, ctl: StageControl, stats: PacerStats | None,

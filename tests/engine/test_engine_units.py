@@ -68,6 +68,12 @@ def test_open_stage_on_schedule_did_not_fall_behind() -> None:
         [OpenStageReport("s1", rate=100, scheduled=100, issued=100, far_behind=1, warmup=False)]) == []
 
 
+def test_a_shortfall_behind_a_full_in_flight_bound_is_the_targets_fault() -> None:
+    report = OpenStageReport("s1", rate=100, scheduled=100, issued=20, far_behind=0,
+                             warmup=False, slot_waits=15)
+    assert fell_behind_reasons([report]) == []
+
+
 def test_warmup_and_tiny_stages_are_not_judged_for_rate() -> None:
     reports = [OpenStageReport("w", 100, 100, 10, 0, warmup=True),
                OpenStageReport("t", 100, 10, 5, 0, warmup=False)]

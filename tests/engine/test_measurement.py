@@ -94,8 +94,9 @@ def test_requests_that_cannot_start_on_time_are_counted_late_and_timed_from_sche
     assert run.health.late == s.late
     # Latency counts from the schedule: the later requests waited far longer than 50 ms.
     assert s.latency_ms.max >= 300
-    assert run.health.fell_behind
-    assert any("scheduled requests" in r for r in run.health.reasons)
+    assert s.requests < 50
+    # The slow target filled the in-flight bound: its fault, not the generator's.
+    assert not any("scheduled requests" in r for r in run.health.reasons)
 
 
 def test_an_open_stage_that_keeps_its_schedule_is_healthy(
