@@ -60,8 +60,23 @@ def assert_accounted(result: Any) -> tuple[int, int]:
     return requests, abandoned
 
 
-@pytest.mark.parametrize("transport", TRANSPORTS)
-@pytest.mark.parametrize("fault", list(FAULTS))
+RESEND_ON_RESET = pytest.mark.xfail(strict=True, reason=(
+    "engine bug (fast_protocol.Connection.connection_lost, 66be2e4): a reused keep-alive "
+    "connection reset by the server after it received the request is treated as stale and "
+    "the POST is sent again, so the server gets more requests than loadkit counts and the "
+    "reset is hidden when the resend succeeds"))
+
+
+def _cases() -> list[Any]:
+    out = []
+    for fault in FAULTS:
+        for transport in TRANSPORTS:
+            marks = [RESEND_ON_RESET] if (fault, transport) == ("reset", "fast") else []
+            out.append(pytest.param(fault, transport, marks=marks, id=f"{fault}-{transport}"))
+    return out
+
+
+@pytest.mark.parametrize(("fault", "transport"), _cases())
 def test_every_request_is_counted_once_and_the_server_agrees(
         fault: str, transport: str, mock_server: Callable[..., Mock],
         run_cli: Callable[..., Any], write_scenario: Callable[..., Path], tmp_path: Path) -> None:
