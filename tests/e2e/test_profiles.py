@@ -44,14 +44,14 @@ def test_stress_finds_the_ceiling_and_the_recovery_after_overload(run_scenario: 
     profiles:
       # The ceiling as this machine serves it: 4x the slot count of closed workers
       # keep every slot busy (nominal 800 rps; a loaded 2-core box gives less).
-      - {name: ceiling, kind: throughput, concurrency: 32, duration: 2s}
+      - {name: ceiling, kind: throughput, concurrency: 32, duration: 1.5s}
       - name: stress
         kind: stress
-        rate: {start: 500, stop: 1000, step: 50}
+        rate: {start: 600, stop: 1000, step: 50}
         stage_duration: 1.5s
         max_in_flight: 1024
-        stop_when: {error_rate: 5%, p99: 300ms}
-        recovery: {rate: 200, duration: 5s}
+        stop_when: {error_rate: 5%, p99: 250ms}
+        recovery: {rate: 200, duration: 4s}
         sla: [p99 < 100ms, error_rate < 1%]
     """)
     why = describe(result)
@@ -71,23 +71,23 @@ def test_stress_finds_the_ceiling_and_the_recovery_after_overload(run_scenario: 
     # After the overload stops, the backlog drains and p99 comes back under 100 ms.
     recovery = stress["recovery"]
     assert recovery["status"] == "recovered", (recovery, why)
-    # The overload left a backlog (p99 >= 300 ms at the last step): draining it is
+    # The overload left a backlog (p99 >= 250 ms at the last step): draining it is
     # part of recovery, so it takes more than 0 s and less than the recovery stage.
-    assert 0 < stress["recovery_s"] < 5, (recovery, why)
+    assert 0 < stress["recovery_s"] < 4, (recovery, why)
     assert f"recovered in {stress['recovery_s']:.3g} s" in stress["headline"], why
     assert stress["headline"].startswith(f"max sustained {sustained:.0f} rps"), why
 
 
 def test_spike_reports_peak_latency_and_recovery(run_scenario: RunScenario) -> None:
-    # 100 rps, then 10x (past the ~800 rps ceiling) for 2 s: a backlog builds and drains.
+    # 100 rps, then 10x (past the ~800 rps ceiling) for 1.5 s: a backlog builds and drains.
     result = run_scenario(EIGHT_SLOTS + """
     profiles:
       - name: spike
         kind: spike
         rate: 100rps
-        spike: {multiplier: 10, duration: 2s}
-        before: 2s
-        after: 5s
+        spike: {multiplier: 10, duration: 1.5s}
+        before: 1.5s
+        after: 4s
         max_in_flight: 2048
     """)
     spike = profile(result, "spike").analysis
@@ -96,9 +96,9 @@ def test_spike_reports_peak_latency_and_recovery(run_scenario: RunScenario) -> N
     assert spike["peak_p99_ms"] > 5 * spike["baseline_p99_ms"], why
     assert spike["peak_1s_p99_ms"] >= spike["peak_p99_ms"] * 0.8, why
     assert spike["recovery"]["status"] == "recovered", (spike["recovery"], why)
-    # 2 s at 1000 rps leaves a backlog of a few hundred requests: draining it takes
+    # 1.5 s at 1000 rps leaves a backlog of a few hundred requests: draining it takes
     # a visible fraction of a second (0 s would mean the backlog was not counted).
-    assert spike["recovery_s"] is not None and 0 < spike["recovery_s"] < 5, why
+    assert spike["recovery_s"] is not None and 0 < spike["recovery_s"] < 4, why
     assert "recovered in" in spike["headline"] and spike["headline"].startswith("spike to 1000 rps"), why
 
 
@@ -106,12 +106,12 @@ def test_soak_reports_p99_drift_between_first_and_last_windows(run_scenario: Run
     # A 0.8 s stall in the last 2 s window: the drift must show it; the first window is clean.
     result = run_scenario("""
     target: mock
-    mock: {latency: "fixed:5ms", stall: "0.8s@at:5s"}
+    mock: {latency: "fixed:5ms", stall: "0.8s@at:4.2s"}
     request: {path: /predict, timeout: 5s, body: {instances: "{{ rows }}"}}
     dataset: {path: data/iris.csv, seed: 1}
     checks: {status: [200]}
     profiles:
-      - {name: soak, kind: soak, rate: 100rps, duration: 7s, window: 2s, max_in_flight: 256}
+      - {name: soak, kind: soak, rate: 100rps, duration: 6s, window: 2s, max_in_flight: 256}
     """)
     soak = profile(result, "soak").analysis
     why = describe(result) + f"\n{soak}"
