@@ -19,7 +19,7 @@ from typing import Any
 
 from loadkit.errors import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED, EXIT_PASS
 from loadkit.locust_bridge.schedule import FELL_BEHIND_FRACTION, ShapeStep
-from loadkit.redact import redact_url
+from loadkit.redact import redact_path, redact_url
 from loadkit.results.aggregate import merge_profiles, summarize
 from loadkit.results.codec import dumps
 from loadkit.results.model import (
@@ -112,7 +112,7 @@ def build_result(scenario: Any, profile: ProfileResult, *, rules: Sequence[Any],
     request = scenario.request
     result = RunResult(
         scenario=ScenarioInfo(name=scenario.name, target=redact_url(target),
-                              method=request.method, path=request.path,
+                              method=request.method, path=redact_path(request.path),
                               batch_size=getattr(request, "batch_size", 1)),
         started_at=round(started_at, 3),
         finished_at=round(finished_at, 3),

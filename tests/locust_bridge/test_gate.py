@@ -103,3 +103,13 @@ def test_outputs_include_result_json_and_every_report(tmp_path):
     names = {p.name for p in gate.write_outputs(result, tmp_path)}
     assert {"result.json", "report.html", "junit.xml", "summary.md"} <= names
     assert json.loads((tmp_path / "result.json").read_text())["status"] == "pass"
+
+
+def test_a_query_token_in_the_request_path_never_reaches_the_result():
+    scenario = scenario_from_text(SCENARIO.replace("path: /predict", "path: \"/predict?api_key=s3cr3tk3y\""))
+    profile = gate.merge_parts([_part([1000] * 50)], name="manual", kind="manual", steps=None)
+    result = gate.build_result(scenario, profile, rules=[], steps=None,
+                               target="http://127.0.0.1:9", started_at=0.0, finished_at=1.0,
+                               processes=1)
+    assert "s3cr3tk3y" not in result.scenario.path
+    assert result.scenario.path.startswith("/predict?api_key=")
