@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from loadkit.scenario.plan import PayloadSet, RequestSpec
 
 SUPPORTED_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Methods a client may send twice (RFC 9110 9.2.2): only these are retried after a
+# reused connection closed before answering -- the server may have read the request.
+IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "OPTIONS"})
 
 
 def supports(request: RequestSpec) -> bool:
@@ -81,7 +84,8 @@ class FastTransport:
 
     Attributes for the result's generator health: ``opened`` (connections made),
     ``reconnects`` (opens that replaced a dropped connection), ``stale_retries``
-    (requests retried once because a reused connection had closed while idle).
+    (idempotent requests retried once because a reused connection closed before
+    answering; a POST in that case is a ``reset`` error, as with aiohttp).
     """
 
     name = "fast"
@@ -97,6 +101,7 @@ class FastTransport:
         self._wire = build_requests(request, payloads)
         self._n_wire = len(self._wire)
         self._timeout_s = request.timeout_s
+        self._retry_stale = request.method.upper() in IDEMPOTENT_METHODS
         self.tick_s = min(0.05, request.timeout_s / 20)
         self._sweeper: asyncio.TimerHandle | None = None
         self._max_bytes = request.max_response_bytes
@@ -143,8 +148,11 @@ class FastTransport:
         try:
             return await fut
         except StaleConnection:
-            # The server closed a kept-alive connection as our request reached it:
-            # nothing was processed, so one retry on a fresh connection is safe.
+            # A kept-alive connection closed before any answer: usually the server's
+            # idle timeout racing our request, but it may have read it (a crash, a
+            # reset fault). Like aiohttp, retry once only when sending twice is harmless.
+            if not self._retry_stale:
+                raise TransportError("reset") from None
             self.stale_retries += 1
             conn = await self._acquire()
             fut = loop.create_future()

@@ -84,9 +84,9 @@ def keepalive(response: bytes) -> Handler:
 
 
 def transport(port: int, *, scheme: str = "http", connections: int = 1, timeout_s: float = 5.0,
-              max_bytes: int = 1 << 20, insecure: bool = False,
+              max_bytes: int = 1 << 20, insecure: bool = False, method: str = "POST",
               headers: tuple[tuple[str, str], ...] = ()) -> FastTransport:
-    spec = RequestSpec(target=f"{scheme}://127.0.0.1:{port}", path="/predict",
+    spec = RequestSpec(target=f"{scheme}://127.0.0.1:{port}", path="/predict", method=method,
                        timeout_s=timeout_s, max_response_bytes=max_bytes, insecure=insecure,
                        headers=headers)
     return FastTransport(spec, PayloadSet(batch_size=1, bodies=(BODY, b'{"x": 2}')), connections)
@@ -276,7 +276,7 @@ def test_error_statuses_are_returned_for_the_checks_to_classify(loop_name):
 
 
 @pytest.mark.parametrize("loop_name", LOOPS)
-def test_idle_connection_closed_by_server_is_retried_once_on_a_fresh_one(loop_name):
+def test_idle_connection_closed_by_server_is_forgotten_and_replaced_by_a_fresh_one(loop_name):
     async def handler(reader, writer, state):
         if await read_request(reader) is not None:
             writer.write(ok_response())  # keep-alive promised, then closed while idle
@@ -398,8 +398,7 @@ def test_supports_defers_to_aiohttp_when_the_environment_names_a_proxy(monkeypat
     assert supports(RequestSpec(target="http://model.example:8080")) is True
 
 
-@pytest.mark.parametrize("loop_name", LOOPS)
-def test_reused_connection_closed_as_the_request_arrives_is_retried_once(loop_name):
+def closes_second_request_on_first_connection() -> Handler:
     async def handler(reader, writer, state):
         if await read_request(reader) is None:
             return
@@ -411,17 +410,43 @@ def test_reused_connection_closed_as_the_request_arrives_is_retried_once(loop_na
         while await read_request(reader) is not None:
             writer.write(ok_response())
             await writer.drain()
+    return handler
 
+
+@pytest.mark.parametrize("loop_name", LOOPS)
+def test_idempotent_request_on_a_reused_connection_closed_unanswered_is_retried_once(loop_name):
     async def main():
-        server, port, state = await serve(handler)
+        server, port, state = await serve(closes_second_request_on_first_connection())
         async with server:
-            t = transport(port)
+            t = transport(port, method="PUT")
             got = await send_n(t, 3)
         return got, state, t
 
     got, state, t = run(loop_name, main)
     assert got == [(200, JSON)] * 3
     assert t.stale_retries == 1
+    assert state["connections"] == 2
+
+
+@pytest.mark.parametrize("loop_name", LOOPS)
+def test_post_on_a_reused_connection_closed_unanswered_is_a_reset_never_sent_twice(loop_name):
+    async def main():
+        server, port, state = await serve(closes_second_request_on_first_connection())
+        async with server:
+            t = transport(port)
+            await t.start()
+            try:
+                first = await t.send(0)
+                with pytest.raises(TransportError) as err:
+                    await t.send(0)
+                third = await t.send(0)
+            finally:
+                await t.close()
+        return first, err.value.kind, third, state, t
+
+    first, kind, third, state, t = run(loop_name, main)
+    assert (first, kind, third) == ((200, JSON), "reset", (200, JSON))
+    assert t.stale_retries == 0
     assert state["connections"] == 2
 
 
