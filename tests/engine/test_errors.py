@@ -82,19 +82,13 @@ def test_a_server_that_dies_mid_run_turns_into_connect_errors(
 
 
 def test_a_flaky_mock_server_loses_no_request(
-        transport: str, mock_server: Callable[..., str], request: pytest.FixtureRequest) -> None:
+        transport: str, mock_server: Callable[..., str]) -> None:
     # 5xx, 503, resets and malformed bodies mixed in: every request still lands
     # in ok or exactly one error kind, and the server saw every one we sent.
     import urllib.request
 
-    if transport == "fast":
-        # Known: the fast transport retries once when a reused connection closes
-        # before any response byte (fast_protocol.StaleConnection), whatever the
-        # method; the mock's reset fault reads the POST first, so it is sent twice
-        # (the server counts 609 for 600). strict: passes again once that retry is
-        # limited to requests the server cannot have seen (or idempotent methods).
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="fast transport re-sends a POST after a reset on a reused connection"))
+    # The fast transport once re-sent a POST after a reset on a reused connection
+    # (the server counted 609 for 600); it now retries only idempotent methods.
     url = mock_server(preset="flaky", latency="fixed:1ms", seed=3)
     spec = RequestSpec(target=url, path="/predict",
                        checks=Checks(status=(200,), json_has=("predictions",)))
