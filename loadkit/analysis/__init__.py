@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from loadkit.analysis.breakdown import analyze_breakdown, breakdown_line
 from loadkit.analysis.latency import analyze_latency
 from loadkit.analysis.ramp import analyze_ramp, find_knee, ramp_steps
 from loadkit.analysis.recovery import Recovery, recovery_time
@@ -32,7 +33,9 @@ def analyze(profile: ProfileResult, rules: Sequence[Rule] = (), *,
     ``stop_when`` (stress) is the profile's stop condition (the scenario's
     ``StopWhen`` or a mapping); ``soak_window_s`` the soak comparison window
     (``ProfileSpec.window_s``; default: first/last 20% of the measured seconds). Whatever the runner already put under
-    ``profile.analysis`` (e.g. ``cold_start``) is kept unless recomputed.
+    ``profile.analysis`` (e.g. ``cold_start``) is kept unless recomputed. A profile
+    recorded by input (``breakdown``) also gets ``breakdown``: per-bucket latency
+    and the sentence saying which inputs are slow (``breakdown["line"]``).
     """
     kind = profile.kind
     if kind == "latency":
@@ -55,12 +58,16 @@ def analyze(profile: ProfileResult, rules: Sequence[Rule] = (), *,
         out = {"kind": kind,
                "headline": (f"{s.throughput_rps:.0f} rps, p50 {format_latency_ms(s.latency_ms.p50)}, "
                             f"p99 {format_latency_ms(s.latency_ms.p99)} over {s.requests} requests")}
+    by_input = analyze_breakdown(profile)
+    if by_input is not None:
+        out["breakdown"] = by_input
     return {**dict(profile.analysis or {}), **out}
 
 
 __all__ = [
     "Recovery",
     "analyze",
+    "analyze_breakdown",
     "analyze_constant_rate",
     "analyze_latency",
     "analyze_ramp",
@@ -68,6 +75,7 @@ __all__ = [
     "analyze_spike",
     "analyze_stress",
     "analyze_throughput",
+    "breakdown_line",
     "find_knee",
     "ramp_steps",
     "recovery_time",

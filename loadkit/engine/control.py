@@ -4,13 +4,19 @@ Workers (closed model) and the pacer (open model) read ``stopping`` between
 requests and keep ``in_flight`` exact: it goes up before a send and down when a
 request is recorded, so whatever is still counted when the stage cancels its
 stragglers is the stage's ``in_flight_at_end`` (abandoned, not an error).
+
+``record_ok`` / ``record_error`` are the recorder's methods the senders call
+(``(latency_us, status, payload)`` / ``(kind, latency_us, status, payload)``):
+chosen once per stage, so a stage recorded by input (``Recorder.ok_by_input``)
+costs a plain stage nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from loadkit.engine.transport import Transport
@@ -36,6 +42,17 @@ class StageControl:
     in_flight: int = 0
     issued: int = 0
     slot_waiter: asyncio.Future[None] | None = None
+    record_ok: Callable[..., Any] = field(init=False)     # recorder.ok unless recorded by input
+    record_error: Callable[..., Any] = field(init=False)  # recorder.error, likewise
+
+    def __post_init__(self) -> None:
+        self.record_ok = self.recorder.ok
+        self.record_error = self.recorder.error
+
+    def record_by_input(self) -> None:
+        """Record this stage's requests by input (after ``Recorder.begin_breakdown``)."""
+        self.record_ok = self.recorder.ok_by_input
+        self.record_error = self.recorder.error_by_input
 
     def request_stop(self, reason: str) -> None:
         """Stop issuing; the first reason given wins."""

@@ -130,22 +130,22 @@ async def pace(ctl: StageControl, rate: float, requests: int | None, duration_s:
 
 
 async def _one(ctl: StageControl, origin_ns: int, payload: int) -> None:
-    rec = ctl.recorder
+    # record_ok / record_error: the stage's recording pair (plain or by input), chosen once.
     try:
         status, body = await ctl.transport.send(payload)
     except TransportError as exc:
         latency_us = (perf_counter_ns() - origin_ns) // 1000
         ctl.release()
-        rec.error(exc.kind, latency_us, exc.status)
+        ctl.record_error(exc.kind, latency_us, exc.status, payload)
     except Exception:  # noqa: BLE001 -- a transport bug must not lose the request
         latency_us = (perf_counter_ns() - origin_ns) // 1000
         ctl.release()
-        rec.error("other", latency_us, None)
+        ctl.record_error("other", latency_us, None, payload)
     else:
         latency_us = (perf_counter_ns() - origin_ns) // 1000
         ctl.release()
         kind = ctl.checks.failure(status, body)
         if kind is None:
-            rec.ok(latency_us, status)
+            ctl.record_ok(latency_us, status, payload)
         else:
-            rec.error(kind, latency_us, status)
+            ctl.record_error(kind, latency_us, status, payload)

@@ -24,7 +24,7 @@ from loadkit.engine.stages import IntervalHook, RunState, max_in_flight_of, run_
 from loadkit.errors import UsageError
 from loadkit.results.model import GeneratorHealth, Interval, StageResult
 from loadkit.results.recorder import Recorder
-from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
+from loadkit.scenario.plan import InputBreakdown, PayloadSet, RequestSpec, Stage
 
 ContinueHook = Callable[[StageResult, Stage], bool]
 
@@ -65,6 +65,19 @@ def combine_payloads(payloads: Mapping[int, PayloadSet]
         bodies, sizes, where = [b""], [0], {1: (0, 1)}
     return PayloadSet(batch_size=min(where), bodies=tuple(bodies), content_type=content_type,
                       payload_bytes=tuple(sizes)), where
+
+
+def stage_breakdowns(stages: Sequence[Stage], payloads: Mapping[int, PayloadSet]
+                     ) -> dict[tuple[str, int], InputBreakdown]:
+    """(key, batch_size) -> InputBreakdown, for the stages that record latency by input."""
+    out: dict[tuple[str, int], InputBreakdown] = {}
+    for s in stages:
+        if s.breakdown is None or s.batch_size not in payloads:
+            continue
+        found = payloads[s.batch_size].breakdown(s.breakdown)
+        if found is not None:
+            out[(s.breakdown, s.batch_size)] = found
+    return out
 
 
 def validate_stages(stages: Sequence[Stage], batches: Mapping[int, object]) -> None:
@@ -129,7 +142,9 @@ def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[
     try:
         state = RunState(transport=make_transport(name, request, combined, pool),
                          recorder=Recorder(), request=request, batches=batches,
-                         health=HealthMonitor(), on_interval=on_interval)
+                         health=HealthMonitor(), on_interval=on_interval,
+                         breakdowns=stage_breakdowns(stages, payloads),
+                         bodies=combined.bodies)
         main = loop.create_task(_run(stages, state, continue_after))
 
         def second_signal() -> None:

@@ -15,7 +15,9 @@ rest are cancelled and counted as ``in_flight_at_end`` (abandoned, not errors).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+
+import numpy as np
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,7 +28,7 @@ from loadkit.engine.stability import is_stable, min_duration_s
 from loadkit.engine.workers import start_workers
 from loadkit.results.model import Interval, StageResult
 from loadkit.results.recorder import Recorder, StageMeta
-from loadkit.scenario.plan import RequestSpec, Stage
+from loadkit.scenario.plan import InputBreakdown, RequestSpec, Stage
 
 if TYPE_CHECKING:
     from loadkit.engine.transport import Transport
@@ -45,6 +47,8 @@ class RunState:
     request: RequestSpec
     batches: dict[int, tuple[int, int]]          # batch_size -> (offset, count) in the payloads
     health: HealthMonitor
+    breakdowns: Mapping[tuple[str, int], InputBreakdown] = field(default_factory=dict)
+    bodies: tuple[bytes, ...] = ()               # the combined payloads (for by-input buckets)
     on_interval: IntervalHook | None = None
     current: StageControl | None = None
     interrupted: bool = False
@@ -109,6 +113,8 @@ async def run_stage(stage: Stage, run: RunState) -> StageResult:
     rec.begin_stage(StageMeta(index=stage.index, label=stage.label,
                               concurrency=stage.concurrency, rate=stage.rate,
                               warmup=stage.warmup, batch_size=stage.batch_size))
+    if stage.breakdown is not None:
+        _record_by_input(stage, run, ctl)
     ending = _ending(stage)
     started = loop.time()
     deadline = (loop.call_later(ending.duration_s, ctl.request_stop, DEADLINE)
@@ -165,6 +171,20 @@ async def run_stage(stage: Stage, run: RunState) -> StageResult:
     run.health.between_stages()
     run.results.append(result)
     return result
+
+
+def _record_by_input(stage: Stage, run: RunState, ctl: StageControl) -> None:
+    """Switch the stage's recording to by-input, each payload looked up by its body once here."""
+    assert stage.breakdown is not None
+    found = run.breakdowns.get((stage.breakdown, stage.batch_size))
+    if found is None:
+        return                                    # no payload set carries this key: plain stage
+    lookup = found.bucket_of_body()
+    buckets = np.full(len(run.bodies), -1, dtype=np.int64)
+    for i in range(ctl.offset, ctl.offset + ctl.count):
+        buckets[i] = lookup.get(run.bodies[i], -1)
+    run.recorder.begin_breakdown(found.measure, found.labels, found.ranges, buckets, found.unit)
+    ctl.record_by_input()
 
 
 def _open_report(stage: Stage, stats: PacerStats, issued: int) -> OpenStageReport:

@@ -44,8 +44,8 @@ async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
     # Everything the loop touches is bound to a local: this is the hot path.
     send = ctl.transport.send
     failure = ctl.checks.failure
-    rec = ctl.recorder
-    ok, error = rec.ok, rec.error
+    # The recording pair was chosen for the stage (plain, or by input): no per-request test.
+    ok, error = ctl.record_ok, ctl.record_error
     clock = perf_counter_ns
     offset, count = ctl.offset, ctl.count
     i = start
@@ -57,29 +57,30 @@ async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
                 tickets.remaining -= 1
             ctl.in_flight += 1
             ctl.issued += 1
+            payload = offset + i
             t0 = clock()
             try:
-                status, body = await send(offset + i)
+                status, body = await send(payload)
             except TransportError as exc:
                 latency_us = (clock() - t0) // 1000
                 ctl.in_flight -= 1
-                error(exc.kind, latency_us, exc.status)
+                error(exc.kind, latency_us, exc.status, payload)
                 # A failure can come back without the send ever suspending; yield
                 # so the deadline, the ticker and signals still get to run.
                 await asyncio.sleep(0)
             except Exception:  # noqa: BLE001 -- a transport bug must not lose the request
                 latency_us = (clock() - t0) // 1000
                 ctl.in_flight -= 1
-                error("other", latency_us, None)
+                error("other", latency_us, None, payload)
                 await asyncio.sleep(0)
             else:
                 latency_us = (clock() - t0) // 1000
                 ctl.in_flight -= 1
                 kind = failure(status, body)
                 if kind is None:
-                    ok(latency_us, status)
+                    ok(latency_us, status, payload)
                 else:
-                    error(kind, latency_us, status)
+                    error(kind, latency_us, status, payload)
             i += 1
             if i >= count:
                 i = 0

@@ -37,6 +37,7 @@ from loadkit.reporters._common import (
     verdict_scope,
     verdict_state,
 )
+from loadkit.reporters.text import INPUT_HEADER, input_groups
 from loadkit.results.aggregate import merged_histogram
 from loadkit.results.model import ProfileResult, RunResult, Verdict
 
@@ -63,6 +64,15 @@ class VerdictRow:
 
 
 @dataclass(frozen=True)
+class InputGroup:
+    """Latency by input for one group of stages: the sentence and the per-bucket rows."""
+
+    scope: str
+    line: str
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class ProfileView:
     anchor: str
     name: str
@@ -76,6 +86,7 @@ class ProfileView:
     error_kinds: tuple[tuple[str, str], ...]
     status_codes: tuple[tuple[str, str], ...]
     verdicts: tuple[VerdictRow, ...] = field(default=())
+    inputs: tuple[InputGroup, ...] = field(default=())
 
 
 def _verdict_row(result: RunResult, v: Verdict) -> VerdictRow:
@@ -117,7 +128,7 @@ def _analysis_items(analysis: Any) -> tuple[tuple[str, str], ...]:
         return ()
     items = []
     for key, value in analysis.items():
-        if key in ("headline", "kind", "steps") or value is None:
+        if key in ("headline", "kind", "steps", "breakdown") or value is None:
             continue
         if isinstance(value, dict):
             text = ", ".join(f"{str(k).replace('_', ' ')} {_scalar(v)}" for k, v in value.items()
@@ -181,7 +192,8 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
         analysis=_analysis_items(p.analysis),
         error_kinds=tuple((k, f"{n:,}") for k, n in s.error_kinds.items() if n),
         status_codes=tuple((k, f"{n:,}") for k, n in sorted(codes.items())),
-        verdicts=tuple(_verdict_row(result, v) for v in result.verdicts if v.profile == p.name))
+        verdicts=tuple(_verdict_row(result, v) for v in result.verdicts if v.profile == p.name),
+        inputs=tuple(InputGroup(g["scope"], g["line"], tuple(g["rows"])) for g in input_groups(p)))
 
 
 def _headline_cards(result: RunResult) -> tuple[Card, ...]:
@@ -253,7 +265,7 @@ def render(result: RunResult) -> str:
         cards=_headline_cards(result), notes=notes(result),
         verdicts=[_verdict_row(result, v) for v in result.verdicts],
         overview=[c for c in overview if c is not None], profiles=profiles,
-        metadata=_metadata(result), target=f"{result.scenario.method} "
+        metadata=_metadata(result), input_header=INPUT_HEADER, target=f"{result.scenario.method} "
                                            f"{result.scenario.target.rstrip('/')}"
                                            f"{result.scenario.path}",
         started=iso_utc(result.started_at), duration=fmt_duration(result.duration_s))

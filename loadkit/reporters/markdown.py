@@ -1,8 +1,8 @@
 """summary.md: the run in a few GitHub-flavoured Markdown tables.
 
 Written for a pull request comment or ``$GITHUB_STEP_SUMMARY`` (the CLI appends it
-there): a status line, one summary row per profile, the analysis headlines, the
-SLA verdicts, warnings. Text that came from the scenario or the server is escaped
+there): a status line, one summary row per profile, the analysis headlines,
+latency by input where a profile asked for it, the SLA verdicts, warnings. Text that came from the scenario or the server is escaped
 so a name cannot break the table or inject HTML.
 """
 
@@ -22,7 +22,8 @@ from loadkit.reporters._common import (
     verdict_scope,
     verdict_state,
 )
-from loadkit.results.model import RunResult
+from loadkit.reporters.text import INPUT_HEADER, input_groups
+from loadkit.results.model import ProfileResult, RunResult
 
 _ICON = {"pass": "✅", "fail": "❌", "inconclusive": "⚠️", "error": "❌", "interrupted": "⏹️"}
 _ESCAPES = {"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;", "`": "\\`", "*": "\\*",
@@ -58,6 +59,16 @@ def _summary(result: RunResult) -> list[str]:
                      f"{s.errors:,} ({error_rate_pct(s.errors, s.requests)})"])
     header = ["profile", "kind", "requests", "rps", "p50 ms", "p95 ms", "p99 ms", "errors"]
     return _table(header, rows, "llrrrrrr")
+
+
+def _inputs(p: ProfileResult) -> list[str]:
+    """Latency by input: the sentence and a small table per group of the profile."""
+    lines: list[str] = []
+    for g in input_groups(p):
+        lines += [f"**{esc(p.name)}** by input: {esc(g['line'])}", ""]
+        lines += _table(list(INPUT_HEADER), [[esc(r[0]), *r[1:]] for r in g["rows"]], "lrrrr")
+        lines.append("")
+    return lines
 
 
 def _verdicts(result: RunResult) -> list[str]:
@@ -96,6 +107,8 @@ def render(result: RunResult) -> str:
         heads = [(p.name, headline(p)) for p in result.profiles if headline(p)]
         if heads:
             lines += [f"- **{esc(name)}**: {esc(text)}" for name, text in heads] + [""]
+        for p in result.profiles:
+            lines += _inputs(p)
     if result.verdicts:
         lines += ["### SLA", ""] + _verdicts(result) + [""]
     warnings = notes(result)

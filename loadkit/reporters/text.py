@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from loadkit.reporters._common import (
     STATUS_EXIT,
@@ -73,6 +74,40 @@ def _steps(p: ProfileResult) -> list[str]:
     return table(header, rows, "llrrrrr", indent="  ")
 
 
+def input_groups(p: ProfileResult) -> list[dict[str, Any]]:
+    """The profile's latency-by-input groups (analysis is loose JSON data: read defensively).
+
+    Each: ``scope`` (e.g. "batch 8", or ""), ``line`` (the sentence) and
+    ``rows`` (label, requests, errors, p50 ms, p99 ms), shown by every reporter.
+    """
+    analysis: Any = p.analysis if isinstance(p.analysis, dict) else {}
+    found = analysis.get("breakdown")
+    if not isinstance(found, dict) or not isinstance(found.get("groups"), list):
+        return []
+    out = []
+    for g in found["groups"]:
+        if not isinstance(g, dict):
+            continue
+        rows = [(str(b.get("label", "")), f"{int(b.get('requests', 0)):,}",
+                 f"{int(b.get('errors', 0)):,}", fmt_num(b.get("p50_ms")), fmt_num(b.get("p99_ms")))
+                for b in g.get("buckets", []) if isinstance(b, dict)]
+        out.append({"scope": str(g.get("scope", "")), "line": str(g.get("line", "")),
+                    "rows": rows})
+    return out
+
+
+INPUT_HEADER = ("input", "requests", "errors", "p50 ms", "p99 ms")
+
+
+def _inputs(p: ProfileResult) -> list[str]:
+    lines = []
+    for g in input_groups(p):
+        lines.append(f"  by input: {clean(g['line'], 140)}")
+        rows = [[clean(r[0], 40), *r[1:]] for r in g["rows"]]
+        lines += table(list(INPUT_HEADER), rows, "lrrrr", indent="    ")
+    return lines
+
+
 def _verdicts(result: RunResult) -> list[str]:
     rows = []
     for v in result.verdicts:
@@ -97,12 +132,14 @@ def render(result: RunResult) -> str:
     for p in result.profiles:
         head = headline(p)
         multi = len(p.measured_stages()) > 1
-        if head or multi:
+        by_input = _inputs(p)
+        if head or multi or by_input:
             name = clean(p.name, NAME_WIDTH)
             lines.append(f"{name}: {clean(head, 100)}" if head else name)
         if multi:
             lines += _steps(p)
-        if head or multi:
+        lines += by_input
+        if head or multi or by_input:
             lines.append("")
     if result.verdicts:
         lines += ["SLA"] + _verdicts(result) + [""]

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.model import (
+    BreakdownBucket,
     Interval,
     LatencySummary,
     ProfileResult,
@@ -56,6 +57,31 @@ def summarize(stages: Sequence[StageResult]) -> Summary:
     )
 
 
+def _edges(stage: StageResult) -> tuple[tuple[str, float, float], ...]:
+    return tuple((b.key, b.lo, b.hi) for b in stage.breakdown)
+
+
+def breakdown_conflict(parts: Sequence[StageResult]) -> bool:
+    """True when the parts' input buckets cannot be merged (different keys or edges)."""
+    return len({_edges(s) for s in parts}) > 1
+
+
+def merge_breakdown(parts: Sequence[StageResult]) -> tuple[BreakdownBucket, ...]:
+    """The parts' input buckets added bucket by bucket; none when their edges differ."""
+    if not parts or breakdown_conflict(parts) or not parts[0].breakdown:
+        return ()
+    merged = []
+    for k, first in enumerate(parts[0].breakdown):
+        hist = LatencyHistogram()
+        for s in parts:
+            hist.add(s.breakdown[k].hist())
+        merged.append(replace(first, requests=sum(s.breakdown[k].requests for s in parts),
+                              errors=sum(s.breakdown[k].errors for s in parts),
+                              latency_ms=LatencySummary.of(hist), histogram=hist.encode(),
+                              overflow=hist.overflow))
+    return tuple(merged)
+
+
 def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
     first = parts[0]
     hist = merged_histogram(parts)
@@ -89,6 +115,7 @@ def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
         status_codes=dict(sorted(codes.items())),
         stable=all(stables) if stables else None,
         in_flight_at_end=sum(s.in_flight_at_end for s in parts),
+        breakdown=merge_breakdown(parts),
     )
 
 
@@ -96,7 +123,8 @@ def merge_stages(parts: Sequence[StageResult]) -> StageResult:
     """One stage from the same stage run by several generators at once (``--processes``).
 
     Histograms add exactly; counts, loads (concurrency, rate) and lateness sum; the
-    duration is the longest part's, so throughput is the combined rate.
+    duration is the longest part's, so throughput is the combined rate. Input
+    buckets (latency by input) add too when every part has the same edges.
     """
     if not parts:
         raise ValueError("nothing to merge")
@@ -160,7 +188,8 @@ def merge_results(results: Sequence[RunResult]) -> RunResult:
     """One RunResult from several generators' results of the same scenario.
 
     Profiles are matched by name; verdicts and analysis are dropped because they
-    must be recomputed from the merged data.
+    must be recomputed from the merged data. A stage whose input buckets differ
+    between results keeps none, and a warning says so.
     """
     if not results:
         raise ValueError("nothing to merge")
@@ -171,9 +200,14 @@ def merge_results(results: Sequence[RunResult]) -> RunResult:
             if p.name not in names:
                 names.append(p.name)
     profiles = []
+    dropped: list[str] = []
     for name in names:
         parts = [p for r in results for p in r.profiles if p.name == name]
         profiles.append(merge_profiles(parts))
+        dropped += [f"{name}: stage {i}: latency-by-input buckets differ between the results "
+                    "(other input keys or edges); the merged stage keeps none"
+                    for i in range(max(len(p.stages) for p in parts))
+                    if breakdown_conflict([p.stages[i] for p in parts if i < len(p.stages)])]
     health_reasons = tuple(dict.fromkeys(x for r in results for x in r.health.reasons))
     health = replace(
         first.health,
@@ -197,5 +231,5 @@ def merge_results(results: Sequence[RunResult]) -> RunResult:
         health=health,
         verdicts=(),
         partial=any(r.partial for r in results),
-        warnings=tuple(dict.fromkeys(w for r in results for w in r.warnings)),
+        warnings=tuple(dict.fromkeys([*(w for r in results for w in r.warnings), *dropped])),
     )

@@ -71,6 +71,31 @@ class Interval:
 
 
 @dataclass(frozen=True)
+class BreakdownBucket:
+    """Latency of the requests whose input fell in one quantile bucket (latency by input).
+
+    ``key`` is what was measured per body (``payload_bytes``, a column, or
+    ``len(COL)`` for a text column); ``lo``/``hi`` the lowest and highest key of
+    the bodies in the bucket. Buckets of the same stage in several results merge
+    only when their keys and edges agree.
+    """
+
+    key: str
+    label: str
+    lo: float
+    hi: float
+    requests: int
+    errors: int
+    latency_ms: LatencySummary
+    histogram: str
+    unit: str = ""
+    overflow: int = 0
+
+    def hist(self) -> LatencyHistogram:
+        return LatencyHistogram.decode(self.histogram, self.overflow)
+
+
+@dataclass(frozen=True)
 class StageResult:
     """One stage as measured: its load, its counts and its full histogram."""
 
@@ -95,6 +120,7 @@ class StageResult:
     overflow: int = 0                           # latencies above 1 h, clamped and counted
     stable: bool | None = None                  # None: no stability windows were asked for
     in_flight_at_end: int = 0                   # requests abandoned when the stage stopped
+    breakdown: tuple[BreakdownBucket, ...] = ()  # latency by input bucket, lowest key first
 
     def hist(self) -> LatencyHistogram:
         """The stage's histogram, decoded."""

@@ -8,18 +8,23 @@ one histogram per stage plus one small Interval per second.
 
 Every request's latency is recorded, errors included (time until the error),
 so a stage's histogram count always equals its request count.
+
+Latency by input: after ``begin_breakdown`` the engine records through
+``ok_by_input`` / ``error_by_input``, which also note the payload index; each
+tick then splits the second's latencies by the payloads' buckets into one HDR
+histogram per bucket. Stages without a breakdown never touch any of it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from loadkit.results.hdr import HIGHEST_US, LOWEST_US, LatencyHistogram
-from loadkit.results.model import Interval, LatencySummary, StageResult
+from loadkit.results.model import BreakdownBucket, Interval, LatencySummary, StageResult
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,44 @@ def record_bulk(hist: LatencyHistogram, latencies_us: np.ndarray | list[int]) ->
     h.max_value = max(h.max_value, int(arr.max()))
 
 
+class InputBuckets:
+    """One histogram per input bucket of a stage; filled once a tick from (latency, payload)."""
+
+    def __init__(self, key: str, labels: Sequence[str], ranges: Sequence[tuple[float, float]],
+                 bucket_of_payload: np.ndarray, unit: str = "") -> None:
+        self.key, self.unit = key, unit
+        self.labels = tuple(labels)
+        self.ranges = tuple(ranges)
+        self.bucket_of = np.asarray(bucket_of_payload, dtype=np.int64)
+        self.hists = [LatencyHistogram() for _ in self.labels]
+        self.requests = [0] * len(self.labels)
+        self.errors = [0] * len(self.labels)
+
+    def add(self, latencies_us: Sequence[int], marks: Sequence[int]) -> None:
+        """``marks[i]`` is request i's payload index, or ``~index`` when it was an error."""
+        if not marks:
+            return
+        lat = np.asarray(latencies_us, dtype=np.int64)
+        at = np.asarray(marks, dtype=np.int64)
+        failed = at < 0
+        bucket = self.bucket_of[np.where(failed, ~at, at)]
+        for k, hist in enumerate(self.hists):
+            chosen = bucket == k
+            n = int(np.count_nonzero(chosen))
+            if n:
+                record_bulk(hist, lat[chosen])
+                self.requests[k] += n
+                self.errors[k] += int(np.count_nonzero(chosen & failed))
+
+    def results(self) -> tuple[BreakdownBucket, ...]:
+        return tuple(BreakdownBucket(key=self.key, label=label, lo=lo, hi=hi,
+                                     requests=self.requests[k], errors=self.errors[k],
+                                     latency_ms=LatencySummary.of(self.hists[k]),
+                                     histogram=self.hists[k].encode(), unit=self.unit,
+                                     overflow=self.hists[k].overflow)
+                     for k, (label, (lo, hi)) in enumerate(zip(self.labels, self.ranges)))
+
+
 _warm = False
 
 
@@ -103,20 +146,46 @@ class Recorder:
         self._iv_err = 0
         self._iv_start = self._wall()
         self._stage_started = self._iv_start
+        self._marks: list[int] = []
+        self._inputs: InputBuckets | None = None
 
     # -- hot path ----------------------------------------------------------------
     # Each call is a list append and a couple of integer bumps (~70 ns); the HDR
     # work happens once a second in ``tick``. Status codes are counted under int
     # keys here and turned into strings only when the stage is frozen.
-    def ok(self, latency_us: int, status: int | None = None) -> None:
+    # ``payload`` (the body's index) is taken and ignored so the engine calls both
+    # these and the by-input pair the same way, bound once before its loop.
+    def ok(self, latency_us: int, status: int | None = None, payload: int = 0) -> None:
         self._buf.append(latency_us)
         self._iv_ok += 1
         if status is not None:
             codes = self._codes
             codes[status] = codes.get(status, 0) + 1
 
-    def error(self, kind: str, latency_us: int, status: int | None = None) -> None:
+    def error(self, kind: str, latency_us: int, status: int | None = None,
+              payload: int = 0) -> None:
         self._buf.append(latency_us)
+        self._iv_err += 1
+        kinds = self._kinds
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if status is not None:
+            codes = self._codes
+            codes[status] = codes.get(status, 0) + 1
+
+    # The by-input pair: the same, plus the payload index in step with ``_buf``
+    # (``~payload`` for an error, so one list carries both).
+    def ok_by_input(self, latency_us: int, status: int | None = None, payload: int = 0) -> None:
+        self._buf.append(latency_us)
+        self._marks.append(payload)
+        self._iv_ok += 1
+        if status is not None:
+            codes = self._codes
+            codes[status] = codes.get(status, 0) + 1
+
+    def error_by_input(self, kind: str, latency_us: int, status: int | None = None,
+                       payload: int = 0) -> None:
+        self._buf.append(latency_us)
+        self._marks.append(~payload)
         self._iv_err += 1
         kinds = self._kinds
         kinds[kind] = kinds.get(kind, 0) + 1
@@ -138,6 +207,17 @@ class Recorder:
         if self._profile_t0 is None:
             self._profile_t0 = self._stage_started
 
+    def begin_breakdown(self, key: str, labels: Sequence[str],
+                        ranges: Sequence[tuple[float, float]],
+                        bucket_of_payload: np.ndarray | Sequence[int], unit: str = "") -> None:
+        """Record the current stage by input too; call after ``begin_stage``, before any request.
+
+        ``bucket_of_payload[i]`` is payload i's bucket (-1: none); the engine must
+        then record through ``ok_by_input`` / ``error_by_input`` only.
+        """
+        self._inputs = InputBuckets(key, labels, ranges, np.asarray(bucket_of_payload), unit)
+        self._marks = []
+
     @property
     def stage_requests(self) -> int:
         """Requests completed so far in the current stage (flushed or not)."""
@@ -147,6 +227,11 @@ class Recorder:
         """Close the current second: flush the buffer into the histogram, summarise it."""
         now = self._wall()
         buf, self._buf = self._buf, []
+        if self._inputs is not None:
+            marks, self._marks = self._marks, []
+            if len(marks) != len(buf):  # a plain ok()/error() during a by-input stage: a bug
+                raise RuntimeError("recorder: a by-input stage recorded a request without its input")
+            self._inputs.add(buf, marks)
         iv_hist = LatencyHistogram()
         record_bulk(iv_hist, buf)
         self._hist.add(iv_hist)
@@ -206,9 +291,11 @@ class Recorder:
             overflow=self._hist.overflow,
             stable=stable,
             in_flight_at_end=in_flight,
+            breakdown=self._inputs.results() if self._inputs is not None else (),
         )
         self.stages.append(result)
         self._meta = None
+        self._inputs = None
         return result
 
     @property

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from loadkit.errors import DatasetError
+from loadkit.scenario.breakdown import input_breakdown
 from loadkit.scenario.dataset import draw, read_frame, records
 from loadkit.scenario.fields import did_you_mean
 from loadkit.scenario.model import Scenario
@@ -73,14 +74,31 @@ def build_payloads(scenario: Scenario) -> dict[int, PayloadSet]:
     if scenario.dataset is not None:
         _check_breakdown(scenario, columns)
     content_type = "" if template.is_empty else "application/json"
+    keys = _breakdown_keys(scenario)
     out: dict[int, PayloadSet] = {}
     for size in scenario.batch_sizes():
+        batches: list[list[dict[str, Any]]] = []
         if template.is_empty:
             bodies: list[bytes] = [b""]
         elif not template.uses_rows:
             bodies = [encode(template.render([], columns))]
         else:
-            bodies = [encode(template.render(batch, columns)) for batch in _batches(rows, size)]
+            batches = _batches(rows, size)
+            bodies = [encode(template.render(batch, columns)) for batch in batches]
+        if keys and not batches and rows:
+            # A body without rows still has a row behind it for a column breakdown.
+            batches = [_batches(rows, size)[0]] * len(bodies)
         out[size] = PayloadSet(batch_size=size, bodies=tuple(bodies), content_type=content_type,
-                               payload_bytes=tuple(len(b) for b in bodies))
+                               payload_bytes=tuple(len(b) for b in bodies),
+                               breakdowns=tuple(input_breakdown(key, batches, bodies, where)
+                                                for key, where in keys.items()))
     return out
+
+
+def _breakdown_keys(scenario: Scenario) -> dict[str, str]:
+    """Each breakdown key some profile asks for, with the field that asked first."""
+    keys: dict[str, str] = {}
+    for i, p in enumerate(scenario.profiles):
+        if p.breakdown and p.breakdown not in keys:
+            keys[p.breakdown] = f"profiles[{i}].breakdown"
+    return keys

@@ -41,6 +41,8 @@ class Stage:
     stability: Stability | None = None
     always_run: bool = False               # run even after a stop condition ended the sequence
                                            # (a stress profile's recovery stage)
+    breakdown: str | None = None           # record latency per input bucket of this key (the
+                                           # PayloadSet's InputBreakdown of the same key)
 
     @property
     def is_open(self) -> bool:
@@ -110,6 +112,30 @@ class RequestSpec:
 
 
 @dataclass(frozen=True)
+class InputBreakdown:
+    """Each body's input key and its quantile bucket, for latency-by-input.
+
+    Computed before the run (``scenario/breakdown.py``). ``bodies`` repeats the
+    PayloadSet's bodies (same objects, no copy) because a generator process gets
+    a slice of the PayloadSet's bodies, not of this: the engine finds a body's
+    bucket by its content, which survives any slicing.
+    """
+
+    key: str                               # the profile's breakdown: "payload_bytes" or a column
+    measure: str                           # what the key measures: "payload_bytes", "len(text)"
+    unit: str                              # "B" for payload_bytes, else ""
+    ranges: tuple[tuple[float, float], ...]  # each bucket's (lowest, highest) key, lowest first
+    labels: tuple[str, ...]                # e.g. "payload_bytes 96–120"
+    keys: tuple[float, ...]                # per body (NaN: no value, in no bucket)
+    buckets: tuple[int, ...]               # per body: its bucket (-1: none)
+    bodies: tuple[bytes, ...] = field(default=(), repr=False)
+
+    def bucket_of_body(self) -> dict[bytes, int]:
+        """body -> bucket (a repeated body has one key: the same rows give the same bytes)."""
+        return dict(zip(self.bodies, self.buckets))
+
+
+@dataclass(frozen=True)
 class PayloadSet:
     """Request bodies for one batch size, encoded once before the run."""
 
@@ -117,6 +143,13 @@ class PayloadSet:
     bodies: tuple[bytes, ...]
     content_type: str = "application/json"
     payload_bytes: tuple[int, ...] = ()    # len of each body (for latency-by-input breakdown)
+    breakdowns: tuple[InputBreakdown, ...] = ()  # one per breakdown key a profile asks for
 
     def __len__(self) -> int:
         return len(self.bodies)
+
+    def breakdown(self, key: str) -> InputBreakdown | None:
+        for b in self.breakdowns:
+            if b.key == key:
+                return b
+        return None
