@@ -106,7 +106,7 @@ def analyze_breakdown(profile: ProfileResult) -> dict[str, Any] | None:
     for s in measured:
         groups.setdefault(_signature(s), []).append(s)
     first = measured[0].breakdown[0]
-    out_groups = []
+    out_groups: list[dict[str, Any]] = []
     for stages in groups.values():
         rows = _bucket_rows(stages)
         scope = _scope(stages, len(groups))

@@ -105,7 +105,7 @@ class InputBuckets:
                                      latency_ms=LatencySummary.of(self.hists[k]),
                                      histogram=self.hists[k].encode(), unit=self.unit,
                                      overflow=self.hists[k].overflow)
-                     for k, (label, (lo, hi)) in enumerate(zip(self.labels, self.ranges)))
+                     for k, (label, (lo, hi)) in enumerate(zip(self.labels, self.ranges, strict=True)))
 
 
 _warm = False

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from loadkit.errors import DatasetError
 from loadkit.scenario.plan import InputBreakdown
@@ -27,7 +27,7 @@ PAYLOAD_BYTES = "payload_bytes"
 QUANTILES = 4
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: Any) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v))
 
 
@@ -85,7 +85,7 @@ def quantile_buckets(keys: Sequence[float], quantiles: int = QUANTILES
     assigned = [-1 if math.isnan(k) else bucket(k) for k in keys]
     ranges = []
     for b in range(len(bounds)):
-        members = [k for k, a in zip(keys, assigned) if a == b]
+        members = [k for k, a in zip(keys, assigned, strict=True) if a == b]
         ranges.append((min(members), max(members)))
     return assigned, ranges
 

@@ -132,7 +132,7 @@ class InputBreakdown:
 
     def bucket_of_body(self) -> dict[bytes, int]:
         """body -> bucket (a repeated body has one key: the same rows give the same bytes)."""
-        return dict(zip(self.bodies, self.buckets))
+        return dict(zip(self.bodies, self.buckets, strict=True))
 
 
 @dataclass(frozen=True)

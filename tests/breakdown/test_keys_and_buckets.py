@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +25,8 @@ def test_payload_bytes_key_is_each_body_length() -> None:
 
 
 def test_numeric_column_key_is_the_mean_over_the_rows_of_the_body() -> None:
-    batches = [[{"x": 1}, {"x": 3}], [{"x": 10}, {"x": None}], [{"x": None}]]
+    batches: list[list[dict[str, Any]]] = [[{"x": 1}, {"x": 3}], [{"x": 10}, {"x": None}],
+                                          [{"x": None}]]
     measure, unit, keys = body_keys("x", batches, [b"a", b"b", b"c"])
     assert (measure, unit) == ("x", "")
     assert keys[:2] == [2.0, 10.0]
@@ -64,7 +67,7 @@ def test_every_bucket_holds_a_body_and_keys_are_ordered_by_bucket() -> None:
     assert assigned[-1] == -1
     assert len(ranges) == 4
     for b, (lo, hi) in enumerate(ranges):
-        members = [k for k, a in zip(keys, assigned) if a == b]
+        members = [k for k, a in zip(keys, assigned, strict=True) if a == b]
         assert members and min(members) == lo and max(members) == hi
         if b:
             assert ranges[b - 1][1] < lo
@@ -85,7 +88,7 @@ def test_input_breakdown_finds_a_body_bucket_by_its_content() -> None:
     assert found.bucket_of_body()[b"a" * 30] == 2
 
 
-DATA = "\n".join('{"n": %d, "text": "%s"}' % (n, "x" * (3 * n)) for n in range(1, 17))
+DATA = "\n".join(json.dumps({"n": n, "text": "x" * (3 * n)}) for n in range(1, 17))
 
 
 def _scenario(tmp_path: Path, profiles: str, batch: int = 1):
