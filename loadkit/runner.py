@@ -188,11 +188,12 @@ def _merge_health(runs: Sequence[EngineRun]) -> GeneratorHealth:
 def run(scenario: Scenario, options: RunOptions = RunOptions(),
         on_interval: IntervalHook | None = None,
         on_profile: Callable[[Any, int], None] | None = None) -> RunResult:
-    # on_profile(profile, n_stages) is called before each profile starts.
     """Run every profile of ``scenario`` and return the evaluated RunResult.
 
     Raises TargetUnreachable (exit 3) before any load when the target is down.
     An interrupted run returns a partial result (``partial=True``).
+    ``on_profile(profile, n_stages)`` is called before each profile starts, and
+    ``on_interval`` once a second, for a progress display.
     """
     started = time.time()
     with ExitStack() as stack:
