@@ -22,7 +22,6 @@ import numpy as np
 
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.model import GeneratorHealth
-from loadkit.results.recorder import record_bulk
 
 SAMPLE_S = 0.1
 # Bounds past which the generator, not the target, limited the run.
@@ -110,11 +109,11 @@ class HealthMonitor:
         if schedule_lag_ns:
             lags_us = np.asarray(schedule_lag_ns, dtype=np.int64) // 1000
             schedule_lag_ns.clear()
-            record_bulk(self._sched_lag, lags_us)
+            self._sched_lag.record_many(lags_us)
         if self._loop_lag_us:
             buf = list(self._loop_lag_us)
             self._loop_lag_us.clear()
-            record_bulk(self._loop_lag, buf)
+            self._loop_lag.record_many(buf)
 
     def open_stage(self, report: OpenStageReport) -> None:
         self._open.append(report)

@@ -58,24 +58,37 @@ class LatencyHistogram:
         self._h.record_value(v, count)
 
     def record_many(self, latencies_us: np.ndarray | Iterable[int]) -> None:
-        """Add many values at once: one numpy pass instead of a Python call per value."""
+        """Add many latencies exactly as ``record`` would, in one array pass.
+
+        The recorder calls this once a second with every latency of that second:
+        a Python call per value (or per *distinct* value: at microsecond
+        resolution a second can hold tens of thousands) would cost tens of ms on
+        the event loop. Instead HdrHistogram's own index arithmetic (bucket = bit
+        length of ``v | sub_bucket_mask`` ...) runs on the whole numpy array and
+        the counts land with one ``bincount``. Same clamping and overflow
+        counting as ``record``; proven equal to it by tests.
+        """
+        if not isinstance(latencies_us, (np.ndarray, list, tuple)):
+            latencies_us = list(latencies_us)          # a generator: numpy needs a sequence
         arr = np.asarray(latencies_us, dtype=np.int64)
         if arr.size == 0:
             return
-        over = int(np.count_nonzero(arr > HIGHEST_US))
-        self.overflow += over
+        self.overflow += int(np.count_nonzero(arr > HIGHEST_US))
         arr = np.clip(arr, LOWEST_US, HIGHEST_US)
-        values, counts = np.unique(arr, return_counts=True)
         h = self._h
-        idx = np.fromiter((h._counts_index_for(int(v)) for v in values), dtype=np.int64,
-                          count=values.size)
-        # Several distinct values can share an index (same equivalence range).
-        uidx, inverse = np.unique(idx, return_inverse=True)
-        summed = np.bincount(inverse, weights=counts).astype(np.uint64)
-        self._counts()[uidx] += summed
+        # bit_length(v | mask): frexp's exponent, exact for integers below 2**53.
+        bit_length = np.frexp((arr | h.sub_bucket_mask).astype(np.float64))[1].astype(np.int64)
+        bucket = bit_length - h.unit_magnitude - (h.sub_bucket_half_count_magnitude + 1)
+        sub_bucket = arr >> (bucket + h.unit_magnitude)
+        index = (((bucket + 1) << h.sub_bucket_half_count_magnitude) + sub_bucket
+                 - h.sub_bucket_half_count)
+        added = np.bincount(index, minlength=h.counts_len)
+        if added.size > h.counts_len:  # cannot happen for clamped values; never write past the end
+            raise ValueError("latency outside the histogram's range")
+        self._counts()[:] += added.astype(np.uint64)
         h.total_count += int(arr.size)
-        h.min_value = min(h.min_value, int(values[0]))
-        h.max_value = max(h.max_value, int(values[-1]))
+        h.min_value = min(h.min_value, int(arr.min()))
+        h.max_value = max(h.max_value, int(arr.max()))
 
     def add(self, other: LatencyHistogram) -> None:
         """Merge ``other`` into this histogram exactly."""

@@ -24,6 +24,40 @@ def test_bulk_recording_equals_one_by_one_recording(vals):
     assert bulk.max_us == hist_of(vals).max_us
 
 
+wide = st.lists(st.one_of(
+    st.integers(min_value=-10, max_value=2_000),
+    st.integers(min_value=0, max_value=10**7),
+    st.integers(min_value=HIGHEST_US - 5, max_value=HIGHEST_US * 3)), max_size=300)
+
+
+@settings(max_examples=150, deadline=None)
+@given(wide, wide)
+def test_two_bulk_adds_equal_recording_each_value_including_clamped_ones(first, second):
+    one_by_one, bulk = LatencyHistogram(), LatencyHistogram()
+    for v in first + second:
+        one_by_one.record(v)
+    bulk.record_many(first)                                   # a list...
+    bulk.record_many(np.asarray(second, dtype=np.int64))      # ...and an array
+    assert bulk == one_by_one
+    assert (bulk.count, bulk.min_us, bulk.max_us, bulk.overflow) == (
+        one_by_one.count, one_by_one.min_us, one_by_one.max_us, one_by_one.overflow)
+    assert bulk.encode() == one_by_one.encode()
+
+
+def test_a_wide_second_of_latencies_in_bulk_equals_recording_each_value():
+    values = np.random.default_rng(7).lognormal(9, 1.5, 50_000).astype(np.int64)
+    bulk = LatencyHistogram()
+    bulk.record_many(values)
+    assert bulk == hist_of(values.tolist())
+    assert bulk.percentile_us(99.9) == hist_of(values.tolist()).percentile_us(99.9)
+
+
+def test_bulk_recording_takes_any_iterable_of_ints():
+    h = LatencyHistogram()
+    h.record_many(v for v in (3, 1, 2))
+    assert (h.count, h.min_us, h.max_us) == (3, 1, 3)
+
+
 @given(values, values)
 @settings(max_examples=60, deadline=None)
 def test_merging_two_histograms_equals_recording_their_union(a, b):
