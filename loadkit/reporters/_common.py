@@ -8,10 +8,14 @@ the HTML report say the same thing about the same verdict.
 from __future__ import annotations
 
 import math
+import re
 import time
 from typing import Any, Literal
 
 from loadkit.results.model import ProfileResult, RunResult, StageResult, Verdict
+from loadkit.errors import SlaSyntaxError
+from loadkit.sla import observe, parse_rule
+from loadkit.sla.scope import scope_of
 
 VerdictState = Literal["pass", "fail", "inconclusive"]
 
@@ -80,8 +84,13 @@ def relation(observed: float, threshold: float) -> str:
     return "="
 
 
-def verdict_message(v: Verdict) -> str:
-    """``observed 212 ms > threshold 200 ms`` (what JUnit puts in its failure message)."""
+def verdict_message(v: Verdict, *, with_reason: bool = True) -> str:
+    """``observed 212 ms > threshold 200 ms`` (what JUnit puts in its failure message).
+
+    ``with_reason=False`` leaves out a pass/fail verdict's reason, for a table that
+    already shows where it was judged (``verdict_scope``); an inconclusive verdict
+    always says why.
+    """
     thr = fmt_metric(v.metric, v.threshold, v.unit)
     if v.observed is None:
         text = f"no data: no measured request to judge (threshold {thr})"
@@ -90,18 +99,29 @@ def verdict_message(v: Verdict) -> str:
         text = f"observed {obs} {relation(v.observed, v.threshold)} threshold {thr}"
     if v.inconclusive:
         text = f"inconclusive: {v.reason or 'the run cannot decide'} ({text})"
-    elif v.reason:
+    elif v.reason and with_reason:
         text = f"{text}; {v.reason}"
     return text
 
 
 def stage_load(stage: StageResult) -> str:
-    """How much load a stage offered: ``c=16`` (closed) or ``200 rps`` (open)."""
+    """How much load a stage offered: ``c=16``, ``c=16 batch=8`` (a batch-size sweep),
+    ``200 rps`` or ``recovery 100 rps``.
+
+    The stage's own label says it best when it names the load (the scenario compiler
+    writes ``c=16 batch=8``, ``spike 500 rps``); a warm-up's prefix is left to the
+    caller, which marks warm-up its own way.
+    """
     if stage.rate is not None:
-        return f"{fmt_num(stage.rate)} rps"
-    if stage.concurrency is not None:
-        return f"c={stage.concurrency}"
-    return stage.label or f"stage {stage.index}"
+        load = f"{fmt_num(stage.rate)} rps"
+    elif stage.concurrency is not None:
+        load = f"c={stage.concurrency}"
+    else:
+        return stage.label or f"stage {stage.index}"
+    label = stage.label.removeprefix("warm-up").strip()
+    if re.search(rf"(?<!\S){re.escape(load)}(?!\S)", label):
+        return label
+    return f"{load} batch={stage.batch_size}" if stage.batch_size != 1 else load
 
 
 def stage_of(profile: ProfileResult | None, index: int | None) -> StageResult | None:
@@ -113,15 +133,71 @@ def stage_of(profile: ProfileResult | None, index: int | None) -> StageResult | 
     return None
 
 
+def _profile_of(result: RunResult, v: Verdict) -> ProfileResult | None:
+    return next((p for p in result.profiles if p.name == v.profile), None)
+
+
+def _step(profile: ProfileResult | None, index: int | None) -> str:
+    stage = stage_of(profile, index)
+    return f"step {index}" + (f" ({stage_load(stage)})" if stage is not None else "")
+
+
+def _observed_at(profile: ProfileResult | None, v: Verdict, index: int) -> str:
+    """``: 41.3 ms``, the rule's metric on one stage ("" when it cannot be read)."""
+    stage = stage_of(profile, index)
+    try:
+        value = observe(parse_rule(v.expr), stage) if stage is not None else None
+    except SlaSyntaxError:
+        value = None
+    return f": {fmt_metric(v.metric, value, v.unit)}" if value is not None else ""
+
+
 def verdict_scope(result: RunResult, v: Verdict) -> str:
-    """The step a verdict is about (``step 2 (c=4)``), or "" for the whole profile."""
-    if v.stage is None:
-        return ""
-    profile = next((p for p in result.profiles if p.name == v.profile), None)
-    stage = stage_of(profile, v.stage)
-    if stage is None:
-        return f"step {v.stage}"
-    return f"step {v.stage} ({stage_load(stage)})"
+    """What a verdict was judged on, in words; "" for the profile's measured stages together.
+
+    ``in step 2 (c=4)`` (a rule scoped to a stage), ``judged on step 1 (c=1); first
+    broken at step 6 (c=32): 41.3 ms`` (a ramp/stress latency or error-rate rule: judged on
+    the lightest step; the step that broke it is where the service stopped meeting
+    it, not what was judged), ``judged at the operating point, step 4 (c=8)``
+    (a ramp/stress throughput rule). See ``loadkit.sla.evaluate`` for the policy.
+    """
+    profile = _profile_of(result, v)
+    scope = scope_of(profile, v)
+    if scope.kind == "stage":
+        return f"in {_step(profile, scope.judged)}"
+    if scope.kind == "steps":
+        text = f"judged on {_step(profile, scope.judged)}"
+        if scope.broken is not None and scope.broken != scope.judged:
+            text += (f"; first broken at {_step(profile, scope.broken)}"
+                     f"{_observed_at(profile, v, scope.broken)}")
+        elif scope.broken is None and v.passed:
+            text += "; held at every step"
+        return text
+    if scope.kind == "operating_point":
+        at = f", {_step(profile, scope.judged)}" if scope.judged is not None else ""
+        return f"judged at the operating point{at}"
+    return ""
+
+
+def verdict_rule(result: RunResult, v: Verdict) -> tuple[str, str]:
+    """(the rule, what follows it in a table): ``("p99 < 30ms", " @ step 2 (c=4)")`` for a
+    rule scoped to a stage, ``("p99 < 30ms", " (judged on step 1 (c=1); ...)")`` otherwise."""
+    scope = verdict_scope(result, v)
+    if not scope:
+        return v.expr, ""
+    if scope.startswith("in step "):
+        return v.expr, f" @ {scope.removeprefix('in ')}"
+    return v.expr, f" ({scope})"
+
+
+def rule_name(result: RunResult, v: Verdict) -> str:
+    """A verdict's stable name (a JUnit test name): the rule, plus the stage it is scoped to.
+
+    Where a stepped rule first broke changes from run to run, so it stays out of the
+    name (CI tools track a test's history by its name) and goes in the message.
+    """
+    expr, suffix = verdict_rule(result, v)
+    return expr + suffix if suffix.startswith(" @ ") else expr
 
 
 def iso_utc(ts: float) -> str:

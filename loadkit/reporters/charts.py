@@ -177,7 +177,7 @@ def error_chart(result: RunResult) -> Chart | None:
                 continue
             ax.barh(ypos, counts, left=left, color=color(i), height=0.6, label=short(p.name))
             left += counts
-        for y, total in zip(ypos, left):
+        for y, total in zip(ypos, left, strict=True):
             ax.text(float(total), float(y), f"  {int(total):,}", va="center", color=INK, fontsize=8)
         ax.set_yticks(ypos, [short(k, 24) for k in kinds])
         ax.invert_yaxis()
@@ -186,7 +186,7 @@ def error_chart(result: RunResult) -> Chart | None:
         ax.set_xlabel("errors (measured stages)")
         ax.set_title("Errors by kind", loc="left")
         ax.legend(loc="lower right")
-        alt = "Errors by kind: " + ", ".join(f"{k} {int(n)}" for k, n in zip(kinds, left))
+        alt = "Errors by kind: " + ", ".join(f"{k} {int(n)}" for k, n in zip(kinds, left, strict=True))
         return Chart("errors", "Errors by kind", to_uri(fig), alt)
 
 

@@ -3,7 +3,7 @@
 The shape is the common denominator that Jenkins (junit plugin), GitLab
 (``artifacts:reports:junit``) and the GitHub test-report actions all read:
 ``<testsuites>`` holding one ``<testsuite>`` per profile, ``classname`` =
-``loadkit.<profile>``, name = the rule (plus the step for ramp/stress), a
+``loadkit.<profile>``, name = the rule (plus the stage a rule is scoped to), a
 ``<failure>`` whose message says observed vs threshold. An inconclusive verdict is
 an ``<error>`` rather than ``<skipped>``: most gates count skipped tests as
 harmless, and an undecided SLA must never read as a pass.
@@ -18,8 +18,8 @@ from collections import OrderedDict
 from loadkit.reporters._common import (
     fmt_num,
     iso_utc,
+    rule_name,
     verdict_message,
-    verdict_scope,
     verdict_state,
 )
 from loadkit.results.model import RunResult, Verdict
@@ -37,8 +37,7 @@ def _iso(ts: float) -> str:
 
 
 def _testcase(result: RunResult, v: Verdict) -> ET.Element:
-    scope = verdict_scope(result, v)
-    name = v.expr + (f" @ {scope}" if scope else "")
+    name = rule_name(result, v)
     case = ET.Element("testcase", {"classname": _x(f"loadkit.{v.profile}"), "name": _x(name),
                                    "time": "0"})
     state = verdict_state(v)

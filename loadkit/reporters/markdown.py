@@ -19,7 +19,7 @@ from loadkit.reporters._common import (
     iso_utc,
     notes,
     verdict_counts,
-    verdict_scope,
+    verdict_rule,
     verdict_state,
 )
 from loadkit.reporters.text import INPUT_HEADER, input_groups
@@ -75,11 +75,12 @@ def _verdicts(result: RunResult) -> list[str]:
     rows = []
     for v in result.verdicts:
         state = verdict_state(v)
-        rule = _code(v.expr)
-        scope = verdict_scope(result, v)
-        note = v.reason or ("no data: a rule with no data fails" if v.observed is None else "")
+        expr, scope = verdict_rule(result, v)
+        # where a verdict was judged is in the rule column; the note keeps what else it says
+        note = v.reason if v.inconclusive or not scope else ""
+        note = note or ("no data: a rule with no data fails" if v.observed is None else "")
         rows.append([f"{_ICON[state]} {state}", esc(v.profile),
-                     rule + (f" at {esc(scope)}" if scope else ""),
+                     _code(expr) + (f" {esc(scope)}" if scope else ""),
                      fmt_metric(v.metric, v.observed, v.unit),
                      fmt_metric(v.metric, v.threshold, v.unit), esc(note)])
     return _table(["result", "profile", "rule", "observed", "threshold", "note"], rows, "llllll")

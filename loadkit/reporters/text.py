@@ -8,6 +8,7 @@ control characters replaced, so a scenario cannot scramble the log or the termin
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,13 +23,14 @@ from loadkit.reporters._common import (
     notes,
     stage_load,
     verdict_message,
-    verdict_scope,
+    verdict_rule,
     verdict_state,
 )
 from loadkit.results.model import ProfileResult, RunResult
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 NAME_WIDTH = 24
+LINE_WIDTH = 100      # sentences (headlines, warnings) wrap here rather than lose their end
 
 
 def clean(text: object, width: int | None = None) -> str:
@@ -39,13 +41,21 @@ def clean(text: object, width: int | None = None) -> str:
     return out
 
 
+def wrap(text: object, first: str, rest: str, width: int = LINE_WIDTH) -> list[str]:
+    """A sentence as printable lines of at most ``width``: ``first`` opens the first line,
+    ``rest`` indents the others. Nothing is cut: a headline's last clause (a stress
+    profile's recovery time) is often the one a reader came for."""
+    return textwrap.wrap(clean(text), width=width, initial_indent=first,
+                         subsequent_indent=rest, break_on_hyphens=False) or [first.rstrip()]
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str,
           indent: str = "") -> list[str]:
     """Fixed-width columns; ``align`` is one ``l``/``r`` per column."""
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
     lines = []
     for row in [header, *rows]:
-        cells = [c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(row, widths, align)]
+        cells = [c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(row, widths, align, strict=True)]
         lines.append((indent + "  ".join(cells)).rstrip())
     return lines
 
@@ -66,7 +76,7 @@ def _profiles(result: RunResult) -> list[str]:
 def _steps(p: ProfileResult) -> list[str]:
     rows = []
     for s in p.stages:
-        rows.append([str(s.index), clean(stage_load(s), 16) + (" (warm-up)" if s.warmup else ""),
+        rows.append([str(s.index), clean(stage_load(s), 24) + (" (warm-up)" if s.warmup else ""),
                      f"{s.requests:,}", fmt_num(s.throughput_rps), fmt_num(s.latency_ms.p50),
                      fmt_num(s.latency_ms.p99),
                      f"{s.errors:,} ({error_rate_pct(s.errors, s.requests)})"])
@@ -102,7 +112,7 @@ INPUT_HEADER = ("input", "requests", "errors", "p50 ms", "p99 ms")
 def _inputs(p: ProfileResult) -> list[str]:
     lines = []
     for g in input_groups(p):
-        lines.append(f"  by input: {clean(g['line'], 140)}")
+        lines += wrap(g["line"], "  by input: ", "    ")
         rows = [[clean(r[0], 40), *r[1:]] for r in g["rows"]]
         lines += table(list(INPUT_HEADER), rows, "lrrrr", indent="    ")
     return lines
@@ -111,10 +121,9 @@ def _inputs(p: ProfileResult) -> list[str]:
 def _verdicts(result: RunResult) -> list[str]:
     rows = []
     for v in result.verdicts:
-        scope = verdict_scope(result, v)
+        expr, scope = verdict_rule(result, v)
         rows.append([verdict_state(v).upper(), clean(v.profile, NAME_WIDTH),
-                     clean(v.expr + (f" @ {scope}" if scope else ""), 40),
-                     clean(verdict_message(v), 90)])
+                     clean(expr + scope, 90), clean(verdict_message(v, with_reason=not scope), 90)])
     return table(["result", "profile", "rule", "detail"], rows, "llll", indent="  ")
 
 
@@ -135,7 +144,7 @@ def render(result: RunResult) -> str:
         by_input = _inputs(p)
         if head or multi or by_input:
             name = clean(p.name, NAME_WIDTH)
-            lines.append(f"{name}: {clean(head, 100)}" if head else name)
+            lines += wrap(head, f"{name}: ", "  ") if head else [name]
         if multi:
             lines += _steps(p)
         lines += by_input
@@ -145,5 +154,8 @@ def render(result: RunResult) -> str:
         lines += ["SLA"] + _verdicts(result) + [""]
     warnings = notes(result)
     if warnings:
-        lines += ["warnings"] + [f"  ! {clean(w, 120)}" for w in warnings] + [""]
+        lines.append("warnings")
+        for w in warnings:
+            lines += wrap(w, "  ! ", "    ")
+        lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -26,6 +26,9 @@ Policy (the choices a user needs to know):
   - throughput and rows_per_s rules are judged at the operating point: the
     highest-load step where every latency/error-rate rule holds (the first step
     when none does), since a throughput floor is naturally missed at light load.
+
+  Reasons speak of "step N" here and of "stage N" for stage-scoped rules only:
+  ``loadkit.sla.scope`` relies on that to tell reports what a verdict was judged on.
 * ``status_of`` precedence: ``fail`` when any verdict failed on enough data (a
   clear failure is worth exit 1 even if something else was shaky); otherwise
   ``inconclusive`` when any verdict is inconclusive, the generator fell behind, or
@@ -102,7 +105,7 @@ def _verdict(profile: str, rule: Rule, observed: float | None, requests: int,
     return replace(base, passed=rule.holds(observed), reason=where)
 
 
-def _steps(profile: ProfileResult) -> list[StageResult]:
+def load_steps(profile: ProfileResult) -> list[StageResult]:
     """Measured load steps with data of a ramp/stress profile (recovery stages left out)."""
     return [s for s in split_steps(profile)[0] if s.requests > 0]
 
@@ -129,7 +132,7 @@ def operating_point(steps: Sequence[StageResult], rules: Sequence[Rule]) -> Stag
 
 def _stepped_verdict(profile: ProfileResult, rule: Rule, rules: Sequence[Rule],
                      min_requests: int) -> Verdict:
-    steps = _steps(profile)
+    steps = load_steps(profile)
     if not steps:
         return _verdict(profile.name, rule, None, 0, min_requests)
     if rule.metric in LOAD_BROKEN_METRICS:
@@ -138,7 +141,7 @@ def _stepped_verdict(profile: ProfileResult, rule: Rule, rules: Sequence[Rule],
         v = _verdict(profile.name, rule, observe(rule, judged), judged.requests, min_requests,
                      stage=broken.index if broken else None,
                      where=f"at {_step_name(profile, judged)}")
-        if broken is not None and v.reason and v.observed is not None:
+        if broken is not None and broken is not judged and v.reason and v.observed is not None:
             seen = observe(rule, broken)
             tail = f"; first broken at {_step_name(profile, broken)}"
             if seen is not None:

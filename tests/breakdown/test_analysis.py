@@ -115,7 +115,7 @@ def test_every_reporter_shows_the_sentence_and_the_table() -> None:
     result = _run_result()
     line = result.profiles[0].analysis["breakdown"]["line"]
     out = text.render(result)
-    assert f"by input: {line}" in out
+    assert f"by input: {line}" in " ".join(out.split())   # a long sentence wraps, whole
     assert "payload_bytes 301–685 B" in out and "input" in out
     md = markdown.render(result)
     assert "payload\\_bytes quartile (≥ 301 B)" in md

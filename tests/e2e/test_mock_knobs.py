@@ -111,9 +111,9 @@ def test_ready_is_503_for_the_configured_cold_start(run_scenario: RunScenario) -
     # The first request after readiness pays the warm-up (+100 ms decaying).
     assert cold["first_request_ms"] > 50, analysis
     assert "ready after" in analysis["headline"], analysis["headline"]
-    # ... and the user reads it in the terminal summary (which cuts long headlines).
+    # ... and the user reads it in the terminal summary (which wraps long headlines).
     summary = text.render(result)
-    assert f"ready after {format_duration(cold['ready_s'])}" in summary, summary
+    assert f"ready after {format_duration(cold['ready_s'])}" in " ".join(summary.split()), summary
     assert profile(result, "latency").summary.errors == 0, describe(result)
 
 

@@ -2,7 +2,8 @@
 
 Two profiles: ``throughput`` (a warm-up stage then one measured stage) and ``ramp``
 (three steps, c=1/2/4, with an analysis headline and saturation point). Verdicts
-cover pass, fail (at a ramp step) and inconclusive. Latencies come from a seeded
+cover pass, fail (of a rule scoped to a ramp step), a ramp rule that passed on its
+first step and broke at a later one, and inconclusive. Latencies come from a seeded
 generator recorded into real HDR histograms, so histogram-derived charts have
 real data and the output is the same on every run.
 """
@@ -112,17 +113,23 @@ def build_result() -> RunResult:
                   "first_breaking_step": {"step": 2, "concurrency": 4, "p99_ms": 212.0},
                   "max_concurrency_under_sla": 2, "no_knee": False,
                   "efficiency": [1.0, 0.95, 0.5], "recovery": None})
-    tp_sum, ramp_last = throughput.summary, ramp_stages[2]
+    tp_sum, ramp_first = throughput.summary, ramp_stages[0]
     verdicts = (
         Verdict("throughput", "p99 < 200ms", "p99", tp_sum.latency_ms.p99, 200.0, True, "ms"),
         Verdict("throughput", "error_rate < 1%", "error_rate", round(tp_sum.error_rate, 6),
                 0.01, True, "fraction"),
         Verdict("throughput", "throughput >= 1000rps", "throughput", tp_sum.throughput_rps,
                 1000.0, False, "rps"),
-        Verdict("ramp", "p99 < 200ms", "p99", 212.0, 200.0, False, "ms", stage=2),
-        Verdict("ramp", "error_rate < 1%", "error_rate", round(ramp_last.error_rate, 6), 0.01,
+        # A rule scoped to step 2 (judged there), and the same rule judged the ramp's
+        # way: on its lightest step, naming the step that first broke it.
+        Verdict("ramp", "p99 < 200ms", "p99", 212.0, 200.0, False, "ms", stage=2,
+                reason="in stage 2"),
+        Verdict("ramp", "p99 < 200ms", "p99", ramp_stages[0].latency_ms.p99, 200.0, True, "ms",
+                stage=2, reason="at step 0 (concurrency 1); first broken at step 2 "
+                                f"(concurrency 4): {ramp_stages[2].latency_ms.p99:.4g} ms"),
+        Verdict("ramp", "error_rate < 1%", "error_rate", round(ramp_first.error_rate, 6), 0.01,
                 False, "fraction", inconclusive=True,
-                reason="too few requests at step 2 to judge a 1% error rate"),
+                reason="too few requests at step 0 to judge a 1% error rate"),
     )
     return RunResult(
         scenario=ScenarioInfo(name="iris-staging", target="http://127.0.0.1:8080",

@@ -86,7 +86,9 @@ def test_report_shows_the_sla_table_warnings_and_metadata(page: Page) -> None:
                    "http://127.0.0.1:8080", "3.11.7", "uvloop", "Saturates at concurrency 2"):
         assert needle in text, needle
     rows = [a.get("class") for t, a in page.tags if t == "tr" and (a.get("class") or "").startswith("row-")]
-    assert rows[:5] == ["row-pass", "row-pass", "row-fail", "row-fail", "row-inconclusive"]
+    assert rows[:6] == ["row-pass", "row-pass", "row-fail", "row-fail", "row-pass",
+                        "row-inconclusive"]
+    assert "judged on step 0 (c=1); first broken at step 2 (c=4)" in text
 
 
 def test_text_from_the_scenario_and_the_server_is_escaped(result: RunResult) -> None:
