@@ -114,7 +114,7 @@ class _AbortWatch:
             self._t0 = interval.elapsed_s
         since = interval.elapsed_s - self._t0
         for rule in self.rules:
-            if since < rule.grace_s:
+            if since < rule.grace_s or rule.stage not in (None, stage.index):
                 continue
             observed = observe_interval(rule, interval)
             if observed is not None and not rule.holds(observed):
@@ -158,7 +158,7 @@ def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
         stages=run.stages,
         summary=summarize(run.stages),
         timeseries=run.timeseries,
-        sla=tuple(r.expr for r in profile.sla),
+        sla=tuple(r.text for r in profile.sla),   # "... @ stage N" keeps a scope for merge
         started_at=run.started_at,
         finished_at=run.finished_at,
         analysis={"cold_start": cold_start} if cold_start else {},

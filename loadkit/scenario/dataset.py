@@ -118,4 +118,4 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of JSON-able values, column by column (one conversion per cell)."""
     columns = [str(c) for c in frame.columns]
     converted = [[jsonable(v) for v in frame.iloc[:, i].tolist()] for i in range(frame.shape[1])]
-    return [dict(zip(columns, values)) for values in zip(*converted)]
+    return [dict(zip(columns, values, strict=True)) for values in zip(*converted, strict=True)]

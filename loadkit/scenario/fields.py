@@ -87,6 +87,8 @@ Fraction = Annotated[float, BeforeValidator(_unit(parse_fraction)), AfterValidat
 Millis = Annotated[float, BeforeValidator(_unit(lambda v: parse_latency_us(v) / 1e3))]
 Count = Annotated[int, BeforeValidator(_no_bool), Field(gt=0, le=MAX_COUNT)]
 Number = Annotated[float, BeforeValidator(_no_bool), AfterValidator(_positive)]
+# A stage index of a profile, as reports print it (0 upward); range checked against the profile.
+StageIndex = Annotated[int, BeforeValidator(_no_bool), Field(ge=0)]
 
 
 class Strict(BaseModel):

@@ -140,12 +140,13 @@ def merge_rules(base: Iterable[Rule], extra: Iterable[Rule]) -> tuple[Rule, ...]
 
     An ``abort: true`` rule is an early-stop guard, not the verdict rule, so it only
     replaces another abort rule (``error_rate < 5%`` with abort can sit beside the
-    verdict rule ``error_rate < 1%``).
+    verdict rule ``error_rate < 1%``). Likewise a rule scoped to a stage only replaces
+    a rule scoped to the same stage.
     """
     out = list(base)
     for rule in extra:
-        key = (rule.metric, rule.op, rule.abort)
-        same = [i for i, r in enumerate(out) if (r.metric, r.op, r.abort) == key]
+        key = (rule.metric, rule.op, rule.abort, rule.stage)
+        same = [i for i, r in enumerate(out) if (r.metric, r.op, r.abort, r.stage) == key]
         if same:
             out[same[0]] = rule
             for i in reversed(same[1:]):
@@ -158,7 +159,7 @@ def merge_rules(base: Iterable[Rule], extra: Iterable[Rule]) -> tuple[Rule, ...]
 def _rule(entry: str | s.SlaRuleModel) -> Rule:
     if isinstance(entry, str):
         return parse_rule(entry)
-    return parse_rule(entry.rule, abort=entry.abort, grace_s=entry.grace)
+    return parse_rule(entry.rule, abort=entry.abort, grace_s=entry.grace, stage=entry.stage)
 
 
 def _stability(m: s.StabilityModel | None, fallback_s: float | None) -> Stability | None:
@@ -223,6 +224,50 @@ def _check_profiles(profiles: tuple[ProfileSpec, ...]) -> None:
         seen.add(p.name)
 
 
+def _stage_field(where: str, entry: str | s.SlaRuleModel) -> str:
+    return where if isinstance(entry, str) else f"{where}.stage"
+
+
+def _span(indices: list[int]) -> str:
+    if len(indices) == 1:
+        return f"stage is {indices[0]}"
+    return f"stages are {indices[0]}-{indices[-1]}"
+
+
+def check_sla_stages(m: ScenarioModel, scenario: Scenario) -> None:
+    """A rule scoped to a stage must name a measured stage of its own profile.
+
+    Stage indices are the ones reports print (``compile_profile``'s: a warm-up stage,
+    when there is one, is 0). A global rule cannot be scoped: profiles differ.
+    """
+    from loadkit.scenario.profiles import compile_profile  # profiles imports this module
+
+    for j, entry in enumerate(m.sla):
+        if _rule(entry).stage is not None:
+            raise ScenarioError(_stage_field(f"sla[{j}]", entry),
+                                "a stage belongs to one profile: put this rule in that "
+                                "profile's sla")
+    for i, (pm, spec) in enumerate(zip(m.profiles, scenario.profiles, strict=True)):
+        scoped = [(j, e, _rule(e).stage) for j, e in enumerate(pm.sla)]
+        scoped = [(j, e, n) for j, e, n in scoped if n is not None]
+        if not scoped:
+            continue
+        stages = compile_profile(spec, scenario)
+        measured = [st.index for st in stages if not st.warmup]
+        warmup = [st.index for st in stages if st.warmup]
+        for j, entry, n in scoped:
+            if n in measured:
+                continue
+            if n in warmup:
+                what = f"stage {n} is the warm-up of profile {spec.name!r}, which no SLA judges"
+            else:
+                what = f"stage {n} is out of range for profile {spec.name!r}"
+            note = f" (stage {warmup[0]} is its warm-up)" if warmup and n not in warmup else ""
+            raise ScenarioError(_stage_field(f"profiles[{i}].sla[{j}]", entry),
+                                f"{what}: its measured {_span(measured)}{note}, numbered as "
+                                "in the report's step column")
+
+
 def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
                    source: Path | None = None) -> Scenario:
     """Frozen Scenario from a validated model; raises ScenarioError for cross-field problems."""
@@ -247,6 +292,7 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
         description=m.description, source=source, compare=dict(m.compare or {}),
         canary=dict(m.canary or {}))
     check_template(scenario)
+    check_sla_stages(m, scenario)
     return scenario
 
 

@@ -72,9 +72,13 @@ def _rules(exprs: Sequence[str]) -> list[Rule]:
     rules = []
     for expr in exprs:
         try:
-            rules.append(parse_rule(expr))
+            rule = parse_rule(expr)
         except SlaSyntaxError as exc:
             raise SlaSyntaxError(f"--sla: {exc}") from None
+        if rule.stage is not None:
+            raise SlaSyntaxError(f"--sla: {expr!r}: a stage belongs to one profile; scope the "
+                                 "rule in that profile's sla in the scenario file")
+        rules.append(rule)
     return rules
 
 

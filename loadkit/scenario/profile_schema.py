@@ -23,6 +23,7 @@ from loadkit.scenario.fields import (
     RpsSteps,
     Seconds,
     SecondsOrZero,
+    StageIndex,
     Strict,
     as_list,
     did_you_mean,
@@ -41,11 +42,26 @@ def _check_rule(expr: Any) -> Any:
 
 
 class SlaRuleModel(Strict):
-    """``{rule: "p99 < 200ms", abort: true, grace: 10s}``."""
+    """``{rule: "p99 < 200ms", abort: true, grace: 10s, stage: 2}``.
+
+    ``stage``: judge the rule on that one stage of its profile, the index reports
+    print in their step column (a warm-up stage, when there is one, is 0). Whether
+    the profile has such a measured stage is checked in ``model.py``, which knows
+    its stages.
+    """
 
     rule: Annotated[str, BeforeValidator(_check_rule)]
     abort: bool = False
     grace: SecondsOrZero = 0.0
+    stage: StageIndex | None = None
+
+    @model_validator(mode="after")
+    def _one_stage(self) -> SlaRuleModel:
+        try:
+            parse_rule(self.rule, stage=self.stage)
+        except SlaSyntaxError as exc:
+            raise PydanticCustomError("sla_syntax", "{problem}", {"problem": str(exc)}) from None
+        return self
 
 
 def _sla_shape(value: Any) -> str:

@@ -12,6 +12,9 @@
 
 Every rule carries a canonical ``expr`` (``"p99 < 200ms"``) that parses back to
 the same rule, so reports and verdicts show one spelling whatever the user typed.
+A rule scoped to one stage of a profile is written ``p99 < 200ms @ stage 2``
+(``Rule.text``): result.json keeps a profile's rules that way, so ``loadkit merge``
+judges the merged result by the same rules.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ _ALIASES = {"p99.9": "p999", "p50.0": "p50", "avg": "mean", "rps": "throughput"}
 _EXPR_RE = re.compile(
     r"^\s*(?P<metric>[A-Za-z_][A-Za-z0-9_.]*)\s*(?P<op><=|>=|==|!=|=<|=>|=|<|>)?\s*(?P<value>.*?)\s*$"
 )
+_STAGE_RE = re.compile(r"^(?P<expr>.*?)\s*@\s*stage\s*(?P<stage>\S*)\s*$", re.IGNORECASE)
 _ROWS_RE = re.compile(r"^\s*(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*"
                       r"(?:rows/s|rows_per_s|/s|rps)?\s*$")
 
@@ -54,6 +58,11 @@ class Rule:
     abort: bool = False
     grace_s: float = 0.0
     stage: int | None = None
+
+    @property
+    def text(self) -> str:
+        """``expr``, plus `` @ stage N`` for a rule scoped to a stage; parses back to the rule."""
+        return self.expr if self.stage is None else f"{self.expr} @ stage {self.stage}"
 
     def holds(self, observed: float) -> bool:
         """Whether an observed value (in ``unit``) satisfies the rule."""
@@ -149,6 +158,16 @@ _VALUE_PARSERS: dict[str, Callable[[str], float]] = {
 }
 
 
+def _stage_of(expr: str, written: str, given: int | None) -> int:
+    """The N of ``... @ stage N``; it must agree with a stage given beside the rule."""
+    if not written.isdigit():
+        what = f"{written!r} is not a stage index" if written else "a stage index is missing"
+        raise SlaSyntaxError(f"{expr!r}: {what} after '@ stage' (use e.g. '@ stage 2')")
+    if given is not None and int(written) != given:
+        raise SlaSyntaxError(f"{expr!r}: names stage {int(written)} but stage {given} is given")
+    return int(written)
+
+
 def parse_rule(expr: str, *, abort: bool = False, grace_s: float = 0.0,
                stage: int | None = None) -> Rule:
     """Parse ``METRIC OP VALUE[UNIT]``; raise ``SlaSyntaxError`` with one line naming the problem."""
@@ -156,6 +175,10 @@ def parse_rule(expr: str, *, abort: bool = False, grace_s: float = 0.0,
         raise SlaSyntaxError(f"{expr!r}: an SLA rule must be a string like 'p99 < 200ms'")
     if not expr.strip():
         raise SlaSyntaxError("empty SLA rule (use e.g. 'p99 < 200ms')")
+    scoped = _STAGE_RE.match(expr)
+    if scoped:
+        stage = _stage_of(expr, scoped.group("stage"), stage)
+        expr = scoped.group("expr")
     m = _EXPR_RE.match(expr)
     if not m:
         raise SlaSyntaxError(
@@ -180,6 +203,8 @@ def parse_rule(expr: str, *, abort: bool = False, grace_s: float = 0.0,
         raise SlaSyntaxError(f"{expr!r}: value {value!r} must not be negative")
     if grace_s < 0:
         raise SlaSyntaxError(f"{expr!r}: grace must not be negative")
+    if stage is not None and stage < 0:
+        raise SlaSyntaxError(f"{expr!r}: stage must not be negative")
     return Rule(expr=canonical(metric, op, threshold), metric=metric, op=op,
                 threshold=threshold, unit=UNITS[metric], abort=abort,
                 grace_s=float(grace_s), stage=stage)

@@ -205,3 +205,24 @@ def test_canary_refuses_a_non_http_candidate_before_sending(scenario):
                            "--candidate", "ftp://x"])
     assert code == 2
     assert "--candidate" in err
+
+
+def test_merge_judges_a_rule_scoped_to_a_stage_on_that_stage_again(tmp_path):
+    from dataclasses import replace
+
+    from loadkit.analysis.synthetic import latencies, profile, run, stage
+    from loadkit.results import dumps
+
+    # result.json keeps a scoped rule as "p99 < 50ms @ stage 2"; merge must not
+    # widen it to the whole ramp (whose first step is fast and would pass it)
+    ramp = profile("ramp", "ramp", [stage(1, latencies(10), concurrency=1),
+                                    stage(2, latencies(80), concurrency=2)])
+    ramp = replace(ramp, sla=("p99 < 50ms @ stage 2",))
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.json").write_text(dumps(replace(run(ramp), status="fail")))
+    code, _, err = invoke(["merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"),
+                           "--out", str(tmp_path / "m")])
+    assert code == 1, err
+    (v,) = read(str(tmp_path / "m" / "result.json")).verdicts
+    assert (v.expr, v.stage, v.passed) == ("p99 < 50ms", 2, False)
+    assert v.observed == pytest.approx(80, rel=0.01)      # HDR precision

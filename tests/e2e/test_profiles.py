@@ -20,7 +20,11 @@ EIGHT_SLOTS = """
 def test_ramp_saturates_where_concurrency_reaches_the_slot_count(run_scenario: RunScenario) -> None:
     result = run_scenario(EIGHT_SLOTS + """
     profiles:
-      - {name: ramp, kind: ramp, concurrency: [2, 4, 8, 16, 32], stage_duration: 1.5s}
+      - name: ramp
+        kind: ramp
+        concurrency: [2, 4, 8, 16, 32]
+        stage_duration: 1.5s
+        sla: [{rule: p99 < 30ms, stage: 5}]    # stage 0 is the warm-up: 5 is c=32
     sla: [p99 < 30ms]
     """)
     analysis = profile(result, "ramp").analysis
@@ -35,6 +39,10 @@ def test_ramp_saturates_where_concurrency_reaches_the_slot_count(run_scenario: R
     # At 32 workers the queue (24 waiting) pushes p99 far past 30 ms: the SLA's reach ends early.
     assert analysis["max_concurrency_under_sla"] in (2, 4, 8, 16), why
     assert analysis["first_breaking_step"]["concurrency"] > analysis["max_concurrency_under_sla"], why
+    # The same rule scoped to the c=32 step is judged there alone, where it fails.
+    scoped = next(v for v in result.verdicts if v.stage == 5 and "stage 5" in v.reason)
+    assert not scoped.passed and scoped.observed is not None and scoped.observed > 30, why
+    assert result.status == "fail", why
 
 
 def test_stress_finds_the_ceiling_and_the_recovery_after_overload(run_scenario: RunScenario) -> None:

@@ -123,3 +123,28 @@ def test_any_valid_rule_parses_and_its_canonical_text_round_trips(expr):
     assert again.expr == rule.expr
     assert (again.metric, again.op, again.unit) == (rule.metric, rule.op, rule.unit)
     assert math.isclose(again.threshold, rule.threshold, rel_tol=1e-9, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize("text, stage", [("p99 < 30ms @ stage 2", 2), ("p99<30ms@stage 0", 0),
+                                         ("error_rate < 1% @ Stage 12", 12)])
+def test_a_rule_scoped_to_a_stage_reads_and_writes_back(text: str, stage: int) -> None:
+    rule = parse_rule(text)
+    assert rule.stage == stage and "@" not in rule.expr     # verdicts show the plain rule
+    assert rule.text == f"{rule.expr} @ stage {stage}"
+    assert parse_rule(rule.text) == rule
+
+
+@pytest.mark.parametrize("text, words", [
+    ("p99 < 30ms @ stage", "a stage index is missing after '@ stage'"),
+    ("p99 < 30ms @ stage two", "'two' is not a stage index"),
+    ("p99 < 30ms @ stage -1", "'-1' is not a stage index"),
+])
+def test_a_bad_stage_suffix_is_one_clear_line(text: str, words: str) -> None:
+    with pytest.raises(SlaSyntaxError, match=words):
+        parse_rule(text)
+
+
+def test_an_unscoped_rule_is_written_as_its_expression() -> None:
+    assert parse_rule("p99<30ms").text == "p99 < 30ms"
+    with pytest.raises(SlaSyntaxError, match="stage must not be negative"):
+        parse_rule("p99 < 30ms", stage=-1)
