@@ -98,7 +98,7 @@ def build_result(scenario: Any, profile: ProfileResult, *, rules: Sequence[Any],
     """The judged RunResult of a Locust run."""
     from loadkit.sla import evaluate, status_of
 
-    profile = replace(profile, sla=tuple(getattr(r, "expr", str(r)) for r in rules))
+    profile = replace(profile, sla=tuple(getattr(r, "text", str(r)) for r in rules))
     from loadkit.analysis import analyze
 
     if profile.stages:
