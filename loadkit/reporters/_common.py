@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 import re
 import time
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from loadkit.results.model import ProfileResult, RunResult, StageResult, Verdict
+from loadkit.results.model import ProfileResult, RunResult, StageResult, Summary, Verdict
 from loadkit.errors import SlaSyntaxError
 from loadkit.sla import observe, parse_rule
 from loadkit.sla.scope import scope_of
@@ -224,11 +227,50 @@ def error_rate_pct(errors: int, requests: int) -> str:
     return f"{fmt_num(round(errors * 100 / requests, 2))}%"
 
 
+def errors_cell(errors: int, requests: int) -> str:
+    """``12 (0.5%)``: how a table shows a count of errors."""
+    return f"{errors:,} ({error_rate_pct(errors, requests)})"
+
+
+def summary_cells(s: Summary, *, with_max: bool = True) -> list[str]:
+    """A profile's summary row after its name and kind: requests, rps, p50/p95/p99 (max) ms,
+    errors; the same numbers in every table that lists profiles."""
+    lat = s.latency_ms
+    cells = [f"{s.requests:,}", fmt_num(s.throughput_rps), fmt_num(lat.p50), fmt_num(lat.p95),
+             fmt_num(lat.p99)]
+    return cells + ([fmt_num(lat.max)] if with_max else []) + [errors_cell(s.errors, s.requests)]
+
+
 def headline(profile: ProfileResult) -> str:
     """The analysis' one-line headline when it wrote one (analysis is plain data)."""
     analysis: Any = profile.analysis if isinstance(profile.analysis, dict) else {}
     text = analysis.get("headline")
     return str(text) if text else ""
+
+
+INPUT_HEADER = ("input", "requests", "errors", "p50 ms", "p99 ms")
+
+
+def input_groups(p: ProfileResult) -> list[dict[str, Any]]:
+    """The profile's latency-by-input groups (analysis is loose JSON data: read defensively).
+
+    Each: ``scope`` (e.g. "batch 8", or ""), ``line`` (the sentence) and
+    ``rows`` (label, requests, errors, p50 ms, p99 ms), shown by every reporter.
+    """
+    analysis: Any = p.analysis if isinstance(p.analysis, dict) else {}
+    found = analysis.get("breakdown")
+    if not isinstance(found, dict) or not isinstance(found.get("groups"), list):
+        return []
+    out = []
+    for g in found["groups"]:
+        if not isinstance(g, dict):
+            continue
+        rows = [(str(b.get("label", "")), f"{int(b.get('requests', 0)):,}",
+                 f"{int(b.get('errors', 0)):,}", fmt_num(b.get("p50_ms")), fmt_num(b.get("p99_ms")))
+                for b in g.get("buckets", []) if isinstance(b, dict)]
+        out.append({"scope": str(g.get("scope", "")), "line": str(g.get("line", "")),
+                    "rows": rows})
+    return out
 
 
 def verdict_counts(result: RunResult) -> dict[str, int]:
@@ -253,3 +295,57 @@ def notes(result: RunResult) -> list[str]:
     if overflow:
         out.append(f"{overflow:,} latencies above 1 h were clamped to 1 h")
     return list(dict.fromkeys(out))
+
+
+# -- the small reports of ``compare`` and ``canary`` -------------------------------------
+
+@dataclass(frozen=True)
+class JunitCase:
+    """One <testcase>: ``outcome`` "failure" or "error" carries ``kind`` (its type) and
+    ``message``; ``text`` is the element's body ("pass": a <system-out>)."""
+
+    classname: str
+    name: str
+    outcome: Literal["pass", "failure", "error"]
+    text: str = ""
+    kind: str = ""
+    message: str = ""
+
+
+def junit_suite(suite_name: str, cases: Sequence[JunitCase]) -> str:
+    """A <testsuites> holding one <testsuite> of ``cases``, with its counts (UTF-8 text)."""
+    suite = ET.Element("testsuite", {"name": suite_name})
+    counts = {"tests": len(cases), "failures": 0, "errors": 0}
+    for c in cases:
+        case = ET.SubElement(suite, "testcase", {"classname": c.classname, "name": c.name,
+                                                 "time": "0"})
+        if c.outcome == "pass":
+            ET.SubElement(case, "system-out").text = c.text
+            continue
+        counts["failures" if c.outcome == "failure" else "errors"] += 1
+        ET.SubElement(case, c.outcome, {"type": c.kind, "message": c.message}).text = c.text
+    for k, v in counts.items():
+        suite.set(k, str(v))
+    root = ET.Element("testsuites", {k: str(v) for k, v in counts.items()})
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+_SMALL_PAGE_HEAD = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body{{font:14px/1.45 system-ui,sans-serif;color:#111827;max-width:1100px;margin:24px auto;padding:0 16px}}
+table{{border-collapse:collapse;margin:8px 0 16px}}th,td{{padding:3px 9px;border-bottom:1px solid #e5e7eb;text-align:right}}
+{css}
+img{{max-width:100%}}.muted{{color:#6b7280}}
+</style></head><body>
+"""
+
+
+def small_page(title: str, css: str, body: str) -> str:
+    """The jinja2 source of compare.html or canary.html: one shared head and style, the
+    page's own ``css`` lines (its badges) and ``body`` (both may use jinja2 syntax)."""
+    return _SMALL_PAGE_HEAD.format(title=title, css=css.strip("\n")) + body

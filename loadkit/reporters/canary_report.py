@@ -8,12 +8,11 @@ neither the orchestration nor the analysis layer at run time.
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from jinja2 import Environment
 
-from loadkit.reporters._common import fmt_num, iso_utc
+from loadkit.reporters._common import JunitCase, fmt_num, iso_utc, junit_suite, small_page
 from loadkit.reporters.compare_report import window_chart
 from loadkit.reporters.text import clean, table
 from loadkit.results.codec import to_data
@@ -87,50 +86,26 @@ def render_canary_json(r: CanaryResult) -> str:
     return json.dumps(doc, indent=2, default=str) + "\n"
 
 
+_OUTCOME: dict[str, Literal["pass", "failure", "error"]] = {"rollback": "failure",
+                                                             "hold": "error"}
+
+
 def render_canary_junit(r: CanaryResult) -> str:
     """One <testcase> per stage and criterion: rollback is a failure, hold an error."""
-    suite = ET.Element("testsuite", {"name": "loadkit.canary"})
-    counts = {"tests": 0, "failures": 0, "errors": 0}
-    for s in r.stages:
-        for c in s.criteria:
-            counts["tests"] += 1
-            case = ET.SubElement(suite, "testcase", {
-                "classname": f"loadkit.canary.stage{s.index + 1}",
-                "name": clean(f"{c.name} @ {fmt_share(s.share)}"), "time": "0"})
-            msg = clean(c.detail)
-            if c.status == "rollback":
-                counts["failures"] += 1
-                ET.SubElement(case, "failure", {"type": "rollback", "message": msg}).text = msg
-            elif c.status == "hold":
-                counts["errors"] += 1
-                ET.SubElement(case, "error", {"type": "hold", "message": msg}).text = msg
-            else:
-                ET.SubElement(case, "system-out").text = msg
+    cases = [JunitCase(f"loadkit.canary.stage{s.index + 1}",
+                       clean(f"{c.name} @ {fmt_share(s.share)}"), _OUTCOME.get(c.status, "pass"),
+                       clean(c.detail), kind=c.status, message=clean(c.detail))
+             for s in r.stages for c in s.criteria]
     if not r.stages:
-        counts["tests"] = counts["errors"] = 1
-        case = ET.SubElement(suite, "testcase", {"classname": "loadkit.canary",
-                                                 "name": "rollout", "time": "0"})
-        ET.SubElement(case, "error", {"type": "hold", "message": clean(r.reason)})
-    for k, v in counts.items():
-        suite.set(k, str(v))
-    root = ET.Element("testsuites", {k: str(v) for k, v in counts.items()})
-    root.append(suite)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+        cases.append(JunitCase("loadkit.canary", "rollout", "error", kind="hold",
+                               message=clean(r.reason)))
+    return junit_suite("loadkit.canary", cases)
 
 
-_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>loadkit canary: {{ decision }}</title>
-<style>
-body{font:14px/1.45 system-ui,sans-serif;color:#111827;max-width:1100px;margin:24px auto;padding:0 16px}
-table{border-collapse:collapse;margin:8px 0 16px}th,td{padding:3px 9px;border-bottom:1px solid #e5e7eb;text-align:right}
+_HTML = small_page("loadkit canary: {{ decision }}", """
 td.l,th.l{text-align:left}.badge{padding:2px 10px;border-radius:10px;color:#fff;font-weight:600}
 .promote,.pass{background:#16a34a;color:#fff}.rollback{background:#dc2626;color:#fff}.hold{background:#d97706;color:#fff}
-img{max-width:100%}.muted{color:#6b7280}
-</style></head><body>
-<h1>loadkit canary <span class="badge {{ r.decision }}">{{ decision }}</span></h1>
+""", """<h1>loadkit canary <span class="badge {{ r.decision }}">{{ decision }}</span></h1>
 <p>{{ r.reason }}</p>
 <p class="muted">exit {{ r.exit_code }} · scenario {{ r.scenario }} · load {{ r.load }} ·
 {{ iso(r.started_at) }}{% if r.interrupted %} · interrupted{% endif %}<br>
@@ -150,7 +125,7 @@ baseline {{ r.baseline_url }}<br>candidate {{ r.candidate_url }}</p>
 {% endfor %}
 {% for w in r.warnings %}<p class="muted">warning: {{ w }}</p>{% endfor %}
 </body></html>
-"""
+""")
 
 
 def render_canary_html(r: CanaryResult) -> str:

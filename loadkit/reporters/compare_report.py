@@ -9,13 +9,13 @@ are sibling layers), so the type is imported for the checker alone.
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from jinja2 import Environment
 
-from loadkit.reporters._common import fmt_num, iso_utc
+from loadkit.reporters._common import JunitCase, fmt_num, iso_utc, junit_suite, small_page
 from loadkit.reporters.charts import Chart, figure, spectrum_chart, style, to_uri
 from loadkit.reporters.text import clean, table
 from loadkit.results.codec import to_data
@@ -125,39 +125,25 @@ def render_compare_json(c: Comparison) -> str:
 
 def render_compare_junit(c: Comparison) -> str:
     """One <testcase> per stage and gated metric; inconclusive is an <error>, not a skip."""
-    suite = ET.Element("testsuite", {"name": "loadkit.compare"})
-    counts = {"tests": 0, "failures": 0, "errors": 0}
+    cases = []
     for s in c.stages:
         for m in s.metrics:
             if m.threshold is None:
                 continue
-            counts["tests"] += 1
-            case = ET.SubElement(suite, "testcase", {
-                "classname": clean(f"loadkit.compare.{s.profile}"),
-                "name": clean(f"{m.metric} stage {s.stage}"), "time": "0"})
             msg = clean(f"{m.metric} {fmt_value(m, m.baseline)} -> {fmt_value(m, m.candidate)} "
                         f"({fmt_change(m)}, p={m.p_value:.3g}, threshold {fmt_threshold(m)})")
+            case = JunitCase(clean(f"loadkit.compare.{s.profile}"),
+                             clean(f"{m.metric} stage {s.stage}"), "pass", msg)
             if s.verdict == "inconclusive":
-                counts["errors"] += 1
-                ET.SubElement(case, "error", {"type": "inconclusive",
-                                              "message": clean("; ".join(s.reasons))}).text = msg
+                case = replace(case, outcome="error", kind="inconclusive",
+                               message=clean("; ".join(s.reasons)))
             elif m.regression:
-                counts["failures"] += 1
-                ET.SubElement(case, "failure", {"type": "regression", "message": msg}).text = msg
-            else:
-                ET.SubElement(case, "system-out").text = msg
+                case = replace(case, outcome="failure", kind="regression", message=msg)
+            cases.append(case)
     if not c.stages:
-        counts["tests"] = counts["errors"] = 1
-        case = ET.SubElement(suite, "testcase", {"classname": "loadkit.compare",
-                                                 "name": "comparison", "time": "0"})
-        ET.SubElement(case, "error", {"type": "inconclusive",
-                                      "message": clean("; ".join(c.reasons))})
-    for k, v in counts.items():
-        suite.set(k, str(v))
-    root = ET.Element("testsuites", {k: str(v) for k, v in counts.items()})
-    root.append(suite)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+        cases.append(JunitCase("loadkit.compare", "comparison", "error", kind="inconclusive",
+                               message=clean("; ".join(c.reasons))))
+    return junit_suite("loadkit.compare", cases)
 
 
 # -- html ------------------------------------------------------------------------------
@@ -199,18 +185,10 @@ def _charts(s: StageComparison, i: int) -> list[Chart]:
     return out
 
 
-_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>loadkit compare: {{ verdict_text }}</title>
-<style>
-body{font:14px/1.45 system-ui,sans-serif;color:#111827;max-width:1100px;margin:24px auto;padding:0 16px}
-table{border-collapse:collapse;margin:8px 0 16px}th,td{padding:3px 9px;border-bottom:1px solid #e5e7eb;text-align:right}
+_HTML = small_page("loadkit compare: {{ verdict_text }}", """
 th:first-child,td:first-child{text-align:left}.badge{padding:2px 10px;border-radius:10px;color:#fff;font-weight:600}
 .pass{background:#16a34a}.regression,.REGRESSION{background:#dc2626;color:#fff}.inconclusive{background:#d97706;color:#fff}
-img{max-width:100%}.muted{color:#6b7280}
-</style></head><body>
-<h1>loadkit compare <span class="badge {{ c.verdict }}">{{ verdict_text }}</span></h1>
+""", """<h1>loadkit compare <span class="badge {{ c.verdict }}">{{ verdict_text }}</span></h1>
 <p class="muted">exit {{ c.exit_code }} · one-sided tests at alpha {{ alpha }} on per-second windows;
 a difference is a regression only when it is significant and beyond its threshold.</p>
 <table><tr><th></th><th>scenario</th><th>target</th><th>started</th><th>status</th></tr>
@@ -228,7 +206,7 @@ a difference is a regression only when it is significant and beyond its threshol
 {% for ch in st.charts %}<figure><img src="{{ ch.uri }}" alt="{{ ch.alt }}"></figure>{% endfor %}
 {% endfor %}
 </body></html>
-"""
+""")
 
 
 def render_compare_html(c: Comparison) -> str:

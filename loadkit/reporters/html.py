@@ -21,14 +21,17 @@ from matplotlib.colors import to_hex
 
 from loadkit.reporters import charts, timecharts
 from loadkit.reporters._common import (
+    INPUT_HEADER,
     LATENCY_METRICS,
     STATUS_EXIT,
     STATUS_TEXT,
     error_rate_pct,
+    errors_cell,
     fmt_duration,
     fmt_metric,
     fmt_num,
     headline,
+    input_groups,
     iso_utc,
     notes,
     stage_load,
@@ -37,7 +40,6 @@ from loadkit.reporters._common import (
     verdict_scope,
     verdict_state,
 )
-from loadkit.reporters.text import INPUT_HEADER, input_groups
 from loadkit.results.aggregate import merged_histogram
 from loadkit.results.model import ProfileResult, RunResult, Verdict
 
@@ -171,7 +173,7 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
                   fmt_duration(st.duration_s), f"{st.requests:,}", fmt_num(st.throughput_rps),
                   fmt_num(st.latency_ms.p50), fmt_num(st.latency_ms.p95),
                   fmt_num(st.latency_ms.p99), fmt_num(st.latency_ms.max),
-                  f"{st.errors:,} ({error_rate_pct(st.errors, st.requests)})", f"{st.late:,}")
+                  errors_cell(st.errors, st.requests), f"{st.late:,}")
                  for st in p.stages)
     thresholds, p99_limit, floor = _limits(result, p.name)
     made = [timecharts.latency_chart(f"latency-{i}", p, thresholds),

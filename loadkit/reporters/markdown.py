@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from loadkit.reporters._common import (
     STATUS_EXIT,
+    INPUT_HEADER,
     STATUS_TEXT,
-    error_rate_pct,
     fmt_duration,
     fmt_metric,
-    fmt_num,
     headline,
+    input_groups,
     iso_utc,
     notes,
+    summary_cells,
     verdict_counts,
     verdict_rule,
     verdict_state,
 )
-from loadkit.reporters.text import INPUT_HEADER, input_groups
 from loadkit.results.model import ProfileResult, RunResult
 
 _ICON = {"pass": "✅", "fail": "❌", "inconclusive": "⚠️", "error": "❌", "interrupted": "⏹️"}
@@ -50,13 +50,8 @@ def _table(header: list[str], rows: list[list[str]], align: str) -> list[str]:
 
 
 def _summary(result: RunResult) -> list[str]:
-    rows = []
-    for p in result.profiles:
-        s = p.summary
-        lat = s.latency_ms
-        rows.append([esc(p.name), esc(p.kind), f"{s.requests:,}", fmt_num(s.throughput_rps),
-                     fmt_num(lat.p50), fmt_num(lat.p95), fmt_num(lat.p99),
-                     f"{s.errors:,} ({error_rate_pct(s.errors, s.requests)})"])
+    rows = [[esc(p.name), esc(p.kind), *summary_cells(p.summary, with_max=False)]
+            for p in result.profiles]
     header = ["profile", "kind", "requests", "rps", "p50 ms", "p95 ms", "p99 ms", "errors"]
     return _table(header, rows, "llrrrrrr")
 

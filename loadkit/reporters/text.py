@@ -10,18 +10,20 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Sequence
-from typing import Any
 
 from loadkit.reporters._common import (
     STATUS_EXIT,
+    INPUT_HEADER,
     STATUS_TEXT,
-    error_rate_pct,
+    errors_cell,
     fmt_duration,
     fmt_num,
     headline,
+    input_groups,
     iso_utc,
     notes,
     stage_load,
+    summary_cells,
     verdict_message,
     verdict_rule,
     verdict_state,
@@ -61,13 +63,8 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str,
 
 
 def _profiles(result: RunResult) -> list[str]:
-    rows = []
-    for p in result.profiles:
-        s, lat = p.summary, p.summary.latency_ms
-        rows.append([clean(p.name, NAME_WIDTH), clean(p.kind, 14), f"{s.requests:,}",
-                     fmt_num(s.throughput_rps), fmt_num(lat.p50), fmt_num(lat.p95),
-                     fmt_num(lat.p99), fmt_num(lat.max),
-                     f"{s.errors:,} ({error_rate_pct(s.errors, s.requests)})"])
+    rows = [[clean(p.name, NAME_WIDTH), clean(p.kind, 14), *summary_cells(p.summary)]
+            for p in result.profiles]
     header = ["profile", "kind", "requests", "rps", "p50 ms", "p95 ms", "p99 ms", "max ms",
               "errors"]
     return table(header, rows, "llrrrrrrr")
@@ -79,34 +76,9 @@ def _steps(p: ProfileResult) -> list[str]:
         rows.append([str(s.index), clean(stage_load(s), 24) + (" (warm-up)" if s.warmup else ""),
                      f"{s.requests:,}", fmt_num(s.throughput_rps), fmt_num(s.latency_ms.p50),
                      fmt_num(s.latency_ms.p99),
-                     f"{s.errors:,} ({error_rate_pct(s.errors, s.requests)})"])
+                     errors_cell(s.errors, s.requests)])
     header = ["step", "load", "requests", "rps", "p50 ms", "p99 ms", "errors"]
     return table(header, rows, "llrrrrr", indent="  ")
-
-
-def input_groups(p: ProfileResult) -> list[dict[str, Any]]:
-    """The profile's latency-by-input groups (analysis is loose JSON data: read defensively).
-
-    Each: ``scope`` (e.g. "batch 8", or ""), ``line`` (the sentence) and
-    ``rows`` (label, requests, errors, p50 ms, p99 ms), shown by every reporter.
-    """
-    analysis: Any = p.analysis if isinstance(p.analysis, dict) else {}
-    found = analysis.get("breakdown")
-    if not isinstance(found, dict) or not isinstance(found.get("groups"), list):
-        return []
-    out = []
-    for g in found["groups"]:
-        if not isinstance(g, dict):
-            continue
-        rows = [(str(b.get("label", "")), f"{int(b.get('requests', 0)):,}",
-                 f"{int(b.get('errors', 0)):,}", fmt_num(b.get("p50_ms")), fmt_num(b.get("p99_ms")))
-                for b in g.get("buckets", []) if isinstance(b, dict)]
-        out.append({"scope": str(g.get("scope", "")), "line": str(g.get("line", "")),
-                    "rows": rows})
-    return out
-
-
-INPUT_HEADER = ("input", "requests", "errors", "p50 ms", "p99 ms")
 
 
 def _inputs(p: ProfileResult) -> list[str]:
