@@ -20,24 +20,36 @@ raises ``ValueError`` naming it, when the factory is called.
     server must not share the test's GIL (measurement tests) or must be
     signalled or killed. Terminated (then killed) at teardown.
 
-Both bind 127.0.0.1 only.
+Both bind 127.0.0.1 only. ``metrics(url)`` reads a mock server's /metrics.
+
+``write_scenario(content, filename="scenario.yaml") -> Path``
+    Writes a scenario (a mapping, dumped as YAML, or YAML text, dedented) into
+    ``tmp_path`` beside a copy of the iris data at ``data/iris.csv``.
+
+``closed_port``: a loopback port nobody listens on.
 """
 
 from __future__ import annotations
 
 import os
 import select
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Self
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+IRIS_CSV = ROOT / "scenarios" / "data" / "iris.csv"
 START_TIMEOUT_S = 30.0  # a loaded 2-core CI machine may take a while to import numpy
 
 
@@ -122,6 +134,44 @@ def mock_server_proc() -> Iterator[Callable[..., MockProcess]]:
             proc.stdout.close()
     for f in stderr_files:
         f.close()
+
+
+def metrics(url: str) -> dict[str, float]:
+    """A mock server's /metrics samples by name (labels kept in the name)."""
+    with urllib.request.urlopen(url + "/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+@pytest.fixture
+def write_scenario(tmp_path: Path) -> Callable[..., Path]:
+    """``path = write_scenario(mapping_or_yaml_text)``: the file, beside ``data/iris.csv``."""
+
+    def write(content: dict[str, Any] | str, filename: str = "scenario.yaml") -> Path:
+        data = tmp_path / "data"
+        if not data.exists():
+            data.mkdir()
+            shutil.copy(IRIS_CSV, data / "iris.csv")
+        text = (textwrap.dedent(content) if isinstance(content, str)
+                else yaml.safe_dump(content, sort_keys=False))
+        path = tmp_path / filename
+        path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _env_with_root_on_path() -> dict[str, str]:

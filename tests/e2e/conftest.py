@@ -1,6 +1,7 @@
 """End-to-end fixtures: a scenario written to tmp_path, run through loadkit against the mock.
 
-Every test here goes the user's way: YAML -> ``load_scenario`` -> ``loadkit.run`` (or
+Every test here goes the user's way (the scenario written by ``tests/conftest.py``'s
+``write_scenario``, beside ``data/iris.csv``): YAML -> ``load_scenario`` -> ``loadkit.run`` (or
 the CLI) with ``target: mock``, so the runner starts the bundled mock server in
 its own process (as ``loadkit run`` does). A server in a thread of the test
 process would share the GIL with the generator and put its own scheduling delay
@@ -12,8 +13,6 @@ right in kind and size, not that a figure is precise to the last percent.
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from pathlib import Path
 from collections.abc import Callable
 
@@ -24,25 +23,9 @@ from loadkit.runner import RunOptions, run
 from loadkit.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
-IRIS_CSV = ROOT / "scenarios" / "data" / "iris.csv"
 
-WriteScenario = Callable[[str], Path]
+WriteScenario = Callable[[str], Path]     # tests/conftest.py's write_scenario, given YAML text
 RunScenario = Callable[..., RunResult]
-
-
-@pytest.fixture
-def write_scenario(tmp_path: Path) -> WriteScenario:
-    """Write YAML (dedented) to tmp_path/scenario.yaml beside a copy of data/iris.csv."""
-
-    def write(text: str) -> Path:
-        data = tmp_path / "data"
-        data.mkdir(exist_ok=True)
-        shutil.copy(IRIS_CSV, data / "iris.csv")
-        path = tmp_path / "scenario.yaml"
-        path.write_text(textwrap.dedent(text))
-        return path
-
-    return write
 
 
 @pytest.fixture

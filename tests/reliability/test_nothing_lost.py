@@ -9,14 +9,16 @@ counted (give or take the requests loadkit abandoned in flight at the end).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 import pytest
 
 from loadkit.results import read
-from tests.reliability.conftest import Mock, scenario
+from tests.conftest import metrics
+from tests.reliability.conftest import scenario
 
 TRANSPORTS = ["fast", "aiohttp"]
 
@@ -32,10 +34,23 @@ FAULTS: dict[str, tuple[dict[str, Any], dict[str, Any], str | None]] = {
 }
 
 
-def run_against(mock: Mock, request: dict[str, Any], transport: str,
+def settled(url: str, timeout_s: float = 5.0) -> tuple[int, int]:
+    """(/predict requests the server finished, those still in its hands), read once
+    nothing is in flight on the server (or the timeout passed)."""
+    end = time.monotonic() + timeout_s
+    while True:
+        m = metrics(url)
+        done = int(sum(v for k, v in m.items() if k.startswith("mock_requests_total{")))
+        in_flight = int(m["mock_in_flight_requests"])
+        if in_flight == 0 or time.monotonic() > end:
+            return done, in_flight
+        time.sleep(0.05)
+
+
+def run_against(url: str, request: dict[str, Any], transport: str,
                 run_cli: Callable[..., Any], write_scenario: Callable[..., Path],
                 tmp_path: Path) -> Any:
-    sc = scenario(mock.url, rate=100, duration="600ms", timeout="1s")
+    sc = scenario(url, rate=100, duration="600ms", timeout="1s")
     sc["request"].update(request)
     out = tmp_path / "out"
     res = run_cli("run", write_scenario(sc), "--transport", transport, "--out", out, "--quiet")
@@ -73,11 +88,11 @@ def _cases() -> list[Any]:
 
 @pytest.mark.parametrize(("fault", "transport"), _cases())
 def test_every_request_is_counted_once_and_the_server_agrees(
-        fault: str, transport: str, mock_server: Callable[..., Mock],
+        fault: str, transport: str, mock_server: Callable[..., str],
         run_cli: Callable[..., Any], write_scenario: Callable[..., Path], tmp_path: Path) -> None:
     options, request, kind = FAULTS[fault]
-    mock = mock_server(seed=3, **options)
-    result = run_against(mock, request, transport, run_cli, write_scenario, tmp_path)
+    url = mock_server(seed=3, **options)
+    result = run_against(url, request, transport, run_cli, write_scenario, tmp_path)
 
     requests, abandoned = assert_accounted(result)
     assert requests >= 40                                   # the run really ran
@@ -93,6 +108,6 @@ def test_every_request_is_counted_once_and_the_server_agrees(
         assert stage.latency_ms.max >= 300.0, stage.latency_ms
     if fault == "too-large":
         assert 0 < stage.ok < stage.requests       # the capped ones are not successes
-    received, still_busy = mock.settled()
+    received, still_busy = settled(url)
     assert still_busy == 0
     assert requests <= received <= requests + abandoned, (requests, received, abandoned)
