@@ -10,14 +10,18 @@ Targets are the bundled mock server on loopback (``tests/conftest.py``'s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import ssl
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 import pytest
 
@@ -43,6 +47,42 @@ def scenario(target: str = "http://127.0.0.1:9", *, rate: float = 100, duration:
     }
     sc.update(top)
     return sc
+
+
+@contextmanager
+def serve_app(app: Any, ssl_context: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve an aiohttp ``web.Application`` on a free loopback port, on its own event loop
+    in a thread; yields the base URL (``https://`` with ``ssl_context``), stops at exit."""
+    from aiohttp import web
+
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    box: dict[str, Any] = {}
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+
+        async def main() -> None:
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context).start()
+            scheme = "https" if ssl_context is not None else "http"
+            box["url"] = f"{scheme}://127.0.0.1:{runner.addresses[0][1]}"
+            box["stop"] = asyncio.Event()
+            ready.set()
+            await box["stop"].wait()
+            await runner.cleanup()
+
+        loop.run_until_complete(main())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield box["url"]
+    finally:
+        loop.call_soon_threadsafe(box["stop"].set)
+        thread.join(10)
 
 
 @dataclass

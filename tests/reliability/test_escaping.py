@@ -9,8 +9,6 @@ input table).
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.reliability.conftest import SCRIPT, read_result, scenario
+from tests.reliability.conftest import SCRIPT, read_result, scenario, serve_app
 
 EVIL = "<script>alert(1)</script>"
 
@@ -36,34 +34,10 @@ def evil_server() -> Iterator[str]:
         return web.Response(status=500, reason="<script>x</script>", text=EVIL * 3,
                             content_type="text/html", headers={"X-Detail": EVIL})
 
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    stop = asyncio.Event()
-    box: dict[str, Any] = {}
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-
-        async def main() -> None:
-            app = web.Application()
-            app.router.add_route("*", "/{tail:.*}", handler)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            box["url"] = f"http://127.0.0.1:{runner.addresses[0][1]}"
-            ready.set()
-            await stop.wait()
-            await runner.cleanup()
-
-        loop.run_until_complete(main())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield box["url"]
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(10)
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    with serve_app(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize("transport", ["fast", "aiohttp"])

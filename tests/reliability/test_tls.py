@@ -8,11 +8,9 @@ works, and result.json and the HTML report record that verification was off.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import ssl
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.reliability.conftest import one_line_error, read_result, scenario
+from tests.reliability.conftest import one_line_error, read_result, scenario, serve_app
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
@@ -41,33 +39,10 @@ def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         await request.read()
         return web.json_response({"predictions": ["setosa"]})
 
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    box: dict[str, Any] = {}
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-
-        async def main() -> None:
-            app = web.Application()
-            app.router.add_post("/predict", predict)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ctx).start()
-            box["url"] = f"https://127.0.0.1:{runner.addresses[0][1]}"
-            box["stop"] = asyncio.Event()
-            ready.set()
-            await box["stop"].wait()
-            await runner.cleanup()
-
-        loop.run_until_complete(main())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield box["url"]
-    loop.call_soon_threadsafe(box["stop"].set)
-    thread.join(10)
+    app = web.Application()
+    app.router.add_post("/predict", predict)
+    with serve_app(app, ssl_context=ctx) as url:
+        yield url
 
 
 @pytest.mark.parametrize("transport", ["fast", "aiohttp"])
