@@ -5,10 +5,16 @@ requests and keep ``in_flight`` exact: it goes up before a send and down when a
 request is recorded, so whatever is still counted when the stage cancels its
 stragglers is the stage's ``in_flight_at_end`` (abandoned, not an error).
 
-``record_ok`` / ``record_error`` are the recorder's methods the senders call
-(``(latency_us, status, payload)`` / ``(kind, latency_us, status, payload)``):
-chosen once per stage, so a stage recorded by input (``Recorder.ok_by_input``)
-costs a plain stage nothing.
+Stages overlap at a handover: the next stage issues while the previous one's
+last requests complete. ``InFlight`` is the run-wide count the open model's
+``max_in_flight`` bounds (every request the generator has out, whichever stage
+issued it), and where a pacer waiting for a free slot parks its future.
+
+``record_ok`` / ``record_error`` are the methods of the stage's own
+``StageRecording`` the senders call (``(latency_us, status, payload)`` /
+``(kind, latency_us, status, payload)``): chosen once per stage, so a stage
+recorded by input (``ok_by_input``) costs a plain stage nothing, and a request
+completing after the next stage began is still recorded in its own stage.
 """
 
 from __future__ import annotations
@@ -20,11 +26,28 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from loadkit.engine.transport import Transport
-    from loadkit.results.recorder import Recorder
+    from loadkit.results.recorder import StageRecording
     from loadkit.scenario.plan import Checks
 
 # Why a stage stopped issuing requests.
 DEADLINE, DONE, STABLE, INTERRUPT, ABORT = "deadline", "done", "stable", "interrupt", "abort"
+
+
+class InFlight:
+    """Requests out across every stage of a run; one pacer may wait here for a slot."""
+
+    __slots__ = ("count", "waiter")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.waiter: asyncio.Future[None] | None = None
+
+    def wake(self) -> None:
+        w = self.waiter
+        if w is not None:
+            self.waiter = None
+            if not w.done():
+                w.set_result(None)
 
 
 @dataclass(eq=False)
@@ -32,27 +55,27 @@ class StageControl:
     """Mutable per-stage state; lives on the event loop only (no locking)."""
 
     transport: Transport
-    recorder: Recorder
+    sink: StageRecording
     checks: Checks
     offset: int                     # first index of this stage's batch in the combined payloads
     count: int                      # how many payloads that batch has (>= 1)
+    slots: InFlight = field(default_factory=InFlight)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     stopping: bool = False
     reason: str = ""
-    in_flight: int = 0
+    in_flight: int = 0              # this stage's requests out
     issued: int = 0
-    slot_waiter: asyncio.Future[None] | None = None
-    record_ok: Callable[..., Any] = field(init=False)     # recorder.ok unless recorded by input
-    record_error: Callable[..., Any] = field(init=False)  # recorder.error, likewise
+    record_ok: Callable[..., Any] = field(init=False)     # sink.ok unless recorded by input
+    record_error: Callable[..., Any] = field(init=False)  # sink.error, likewise
 
     def __post_init__(self) -> None:
-        self.record_ok = self.recorder.ok
-        self.record_error = self.recorder.error
+        self.record_ok = self.sink.ok
+        self.record_error = self.sink.error
 
     def record_by_input(self) -> None:
         """Record this stage's requests by input (after ``Recorder.begin_breakdown``)."""
-        self.record_ok = self.recorder.ok_by_input
-        self.record_error = self.recorder.error_by_input
+        self.record_ok = self.sink.ok_by_input
+        self.record_error = self.sink.error_by_input
 
     def request_stop(self, reason: str) -> None:
         """Stop issuing; the first reason given wins."""
@@ -60,18 +83,26 @@ class StageControl:
             self.stopping = True
             self.reason = reason
             self.stop.set()
-            self.wake()
+            self.slots.wake()
+
+    def acquire(self) -> None:
+        """One request is about to be sent."""
+        self.in_flight += 1
+        self.slots.count += 1
+        self.issued += 1
 
     def release(self) -> None:
-        """One request finished and was recorded: free its slot."""
+        """One request finished (and is being recorded): free its slot."""
         self.in_flight -= 1
-        w = self.slot_waiter
-        if w is not None:
-            self.slot_waiter = None
-            if not w.done():
-                w.set_result(None)
+        slots = self.slots
+        slots.count -= 1
+        if slots.waiter is not None:
+            slots.wake()
 
-    def wake(self) -> None:
-        w = self.slot_waiter
-        if w is not None and not w.done():
-            w.set_result(None)
+    def abandon(self) -> int:
+        """Forget this stage's requests still out (their tasks were cancelled); how many."""
+        n = self.in_flight
+        self.in_flight = 0
+        self.slots.count -= n
+        self.slots.wake()
+        return n

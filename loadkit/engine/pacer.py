@@ -48,8 +48,8 @@ def default_max_in_flight(rate: float, timeout_s: float) -> int:
 class PacerStats:
     """What the pacer saw of its own timing (read by the conductor and health)."""
 
-    __slots__ = ("far_behind", "lag_ns", "late_behind", "late_blocked", "slot_waits", "stopped_ns",
-                 "t0_ns")
+    __slots__ = ("end_ns", "far_behind", "lag_ns", "late_behind", "late_blocked", "slot_waits",
+                 "stopped_ns", "t0_ns")
 
     def __init__(self) -> None:
         self.late_blocked = 0        # late because max_in_flight was full
@@ -59,6 +59,7 @@ class PacerStats:
         self.lag_ns: list[int] = []  # actual start - scheduled start, per request (drained each second)
         self.t0_ns = 0
         self.stopped_ns = 0          # when issuing ended (0 while running)
+        self.end_ns = 0              # the schedule's end, once it ran to its end (else 0)
 
     @property
     def late(self) -> int:
@@ -67,13 +68,21 @@ class PacerStats:
 
 async def pace(ctl: StageControl, rate: float, requests: int | None, duration_s: float | None,
                max_in_flight: int, stats: PacerStats,
-               tasks: set[asyncio.Task[None]]) -> None:
-    """Issue the stage's requests on schedule until the duration or count is reached."""
+               tasks: set[asyncio.Task[None]], t0_ns: int | None = None) -> None:
+    """Issue the stage's requests on schedule until the duration or count is reached.
+
+    The schedule starts at ``t0_ns`` (``perf_counter_ns``; default now): where
+    the previous stage's schedule ended, so consecutive stages hand over without
+    a gap. Having issued its last request the pacer waits out the rest of its
+    schedule (up to one period) and records the schedule's end in
+    ``stats.end_ns`` for the next stage to start from.
+    """
     loop = asyncio.get_running_loop()
     clock = perf_counter_ns
     period_ns = 1e9 / rate
-    t0 = stats.t0_ns = clock()
+    t0 = stats.t0_ns = clock() if t0_ns is None else t0_ns
     deadline = t0 + int(duration_s * 1e9) if duration_s is not None else None
+    slots = ctl.slots
     limit = requests
     offset, count = ctl.offset, ctl.count
     lags = stats.lag_ns
@@ -82,10 +91,15 @@ async def pace(ctl: StageControl, rate: float, requests: int | None, duration_s:
     i = 0
     try:
         while not ctl.stopping:
-            if limit is not None and i >= limit:
-                break
             sched = t0 + int(i * period_ns)
+            if limit is not None and i >= limit:
+                end = sched if deadline is None else min(sched, deadline)
+                if await _wait_until(end, ctl):
+                    stats.end_ns = end
+                break
             if deadline is not None and sched >= deadline:
+                if await _wait_until(deadline, ctl):
+                    stats.end_ns = deadline
                 break
             now = clock()
             if sched - now > EARLY_NS:
@@ -97,11 +111,11 @@ async def pace(ctl: StageControl, rate: float, requests: int | None, duration_s:
                 burst = 0
                 await asyncio.sleep(0)
                 continue
-            if ctl.in_flight >= max_in_flight:
+            if slots.count >= max_in_flight:    # every stage's requests out count
                 blocked = True
                 burst = 0
                 stats.slot_waits += 1
-                waiter = ctl.slot_waiter = loop.create_future()
+                waiter = slots.waiter = loop.create_future()
                 await waiter
                 continue
             start = clock()
@@ -116,8 +130,7 @@ async def pace(ctl: StageControl, rate: float, requests: int | None, duration_s:
                         stats.far_behind += 1
             else:
                 blocked = False
-            ctl.in_flight += 1
-            ctl.issued += 1
+            ctl.acquire()
             task = loop.create_task(_one(ctl, min(start, sched),
                                          offset + i % count))
             tasks.add(task)
@@ -126,7 +139,15 @@ async def pace(ctl: StageControl, rate: float, requests: int | None, duration_s:
             burst += 1
     finally:
         stats.stopped_ns = clock()
-    ctl.request_stop(DONE)
+        ctl.request_stop(DONE)      # also when the pacer died: its stage must not hang
+
+
+async def _wait_until(when_ns: int, ctl: StageControl) -> bool:
+    """Sleep until ``when_ns`` (the end of the schedule); False if the stage was stopped first."""
+    left = when_ns - perf_counter_ns()
+    if left > EARLY_NS:
+        await asyncio.sleep(left / 1e9)
+    return not ctl.stopping
 
 
 async def _one(ctl: StageControl, origin_ns: int, payload: int) -> None:

@@ -6,7 +6,13 @@ concurrency, rate, request count and in-flight bound (the remainder going to the
 first children) and its own payload slice ``bodies[i::N]``, and runs the
 single-process engine one stage at a time on the parent's word. Stages therefore
 start together in every process, a stop condition (``continue_after``) is judged
-on the *merged* stage, and per-second intervals line up by stage and ordinal.
+on the *merged*, complete stage, and per-second intervals line up by stage and
+ordinal. The price of lock-step: unlike one process (where the next stage starts
+exactly where the previous schedule ended, see ``stages.py``), each process lets
+a stage's last requests complete before the next stage, so stages are separated
+by that drain (``loadkit.analysis.recovery.overload_end_t`` allows for it). A
+seamless handover would need each child to wait on the parent's verdict with its
+loop blocked, which would add that wait to the latency of every request out.
 
 Histograms and counters merge exactly (``loadkit.results.aggregate.merge_stages``).
 Children ignore SIGINT and SIGTERM; the parent turns Ctrl-C / SIGTERM into a shared Event

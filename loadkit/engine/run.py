@@ -20,7 +20,17 @@ from loadkit.engine.factory import make_transport, resolve_transport
 from loadkit.engine.health import HealthMonitor
 from loadkit.engine.loop import new_event_loop, raise_open_files_limit
 from loadkit.engine.signals import SignalGuard
-from loadkit.engine.stages import IntervalHook, RunState, max_in_flight_of, run_stage
+from loadkit.engine.stages import (
+    IntervalHook,
+    RunState,
+    StageRun,
+    close_ticker,
+    finish_stage,
+    max_in_flight_of,
+    snapshot,
+    start_stage,
+    stop_issuing,
+)
 from loadkit.errors import UsageError
 from loadkit.results.model import GeneratorHealth, Interval, StageResult
 from loadkit.results.recorder import Recorder
@@ -102,6 +112,18 @@ def validate_stages(stages: Sequence[Stage], batches: Mapping[int, object]) -> N
             raise UsageError(f"{name}: no payloads were built for batch_size {s.batch_size}")
 
 
+def pool_size(stages: Sequence[Stage], request: RequestSpec) -> int:
+    """Connections the run may need at once.
+
+    An open stage's ``max_in_flight`` bounds every request out, the previous
+    stage's last ones included; a closed stage's workers start while the previous
+    stage's last requests complete, so they may need that many more at a handover.
+    """
+    bounds = [max_in_flight_of(s, request) for s in stages]
+    closed_after_first = [s.concurrency for s in stages[1:] if s.concurrency is not None]
+    return max(bounds, default=1) + max(closed_after_first, default=0)
+
+
 def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[int, PayloadSet],
                *, transport: str = "auto", on_interval: IntervalHook | None = None,
                continue_after: ContinueHook | None = None, handle_signals: bool = True,
@@ -109,8 +131,13 @@ def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[
     """Run ``stages`` in order against ``request`` and return what was measured.
 
     ``on_interval`` is called once a second (False aborts the run);
-    ``continue_after`` after each stage (False skips the remaining stages except
-    those with ``always_run``). With ``handle_signals`` the first SIGINT/SIGTERM
+    ``continue_after`` after each stage, with the stage as of its end time
+    (requests completed by then; ``in_flight_at_end`` counts those still out),
+    so that it decides before the next stage starts (False skips the remaining
+    stages except those with ``always_run``); the returned ``EngineRun.stages``
+    hold every stage complete. Consecutive stages hand over without a gap: an
+    open stage's schedule starts where the previous one's ended, and a request
+    is recorded in the stage it was issued in, whenever it completes. With ``handle_signals`` the first SIGINT/SIGTERM
     ends the run gracefully (``interrupted=True``, the current stage partial) and
     a second raises KeyboardInterrupt. ``processes`` > 1 (or "auto" on a
     multi-core host) hands the run to ``loadkit.engine.processes`` (one loop per
@@ -128,7 +155,7 @@ def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[
     combined, batches = combine_payloads(payloads)
     validate_stages(stages, batches)
     name = resolve_transport(transport, request)
-    pool = max((max_in_flight_of(s, request) for s in stages), default=1)
+    pool = pool_size(stages, request)
     raise_open_files_limit(pool + 256)
 
     loop = new_event_loop()
@@ -173,9 +200,18 @@ def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[
 
 async def _run(stages: Sequence[Stage], state: RunState,
                continue_after: ContinueHook | None) -> EngineRun:
+    """Run the stages back to back: each starts where the previous one's schedule ended.
+
+    A stage's result is finalised (``finish_stage``, a task) once its last
+    request completed, while the next stage already issues; ``continue_after``
+    judges each stage as of its end time (``snapshot``) so it can decide before
+    the next stage starts.
+    """
     started = time.time()
     await state.transport.start()
     state.health.start()
+    current: StageRun | None = None
+    completed = False
     try:
         skipping = False
         for stage in stages:
@@ -183,13 +219,32 @@ async def _run(stages: Sequence[Stage], state: RunState,
                 break
             if skipping and not stage.always_run:
                 continue
-            result = await run_stage(stage, state)
+            t0_ns: int | None = None
+            previous: asyncio.Task[StageResult] | None = None
+            if current is not None:
+                t0_ns, previous = current.end_ns, current.finisher
+                close_ticker(current, state)
+            current = await start_stage(stage, state, t0_ns)
+            try:
+                await stop_issuing(current, state)
+            finally:
+                current.finisher = asyncio.ensure_future(finish_stage(current, state, previous))
             if (continue_after is not None and not state.interrupted and not state.aborted
-                    and not continue_after(result, stage)):
+                    and not continue_after(snapshot(current, state), stage)):
                 skipping = True
+        completed = True
     finally:
-        await state.health.stop()
-        await state.transport.close()
+        try:
+            if current is not None and current.finisher is not None:
+                if completed:
+                    await current.finisher          # and, through it, every earlier stage's
+                else:                               # a hard stop or a bug: wait for nothing
+                    current.finisher.cancel()
+        finally:
+            if current is not None:
+                close_ticker(current, state)
+            await state.health.stop()
+            await state.transport.close()
     return EngineRun(
         stages=tuple(state.results),
         timeseries=tuple(state.recorder.intervals),

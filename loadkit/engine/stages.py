@@ -1,12 +1,23 @@
-"""The stage conductor: runs one Stage from start to StageResult.
+"""The stage conductor: runs one Stage from its start to its StageResult.
 
-Called by ``run.py`` once per stage, on the run's loop. It starts the senders
-(workers for a closed stage, the pacer for an open one) and a once-a-second
-ticker (recorder tick -> Interval -> ``on_interval``, stability check), waits
-until the stage stops issuing (deadline, request count, stability, signal or
-abort), drains in-flight requests, and freezes the stage in the Recorder.
+Called by ``run.py`` for each stage, on the run's loop, in three steps so that
+consecutive stages hand over without a gap:
 
-Draining: after a normal end, in-flight requests get the request timeout plus a
+1. ``start_stage`` begins the stage's recording and starts its senders (workers
+   for a closed stage, the pacer for an open one) and a once-a-second ticker
+   (recorder tick -> Interval -> ``on_interval``, stability check), at ``t0_ns``:
+   where the previous stage's schedule ended.
+2. ``stop_issuing`` returns when the stage stops issuing (its schedule's end,
+   request count, stability, signal or abort). The next stage starts right then;
+   this stage's requests still out keep completing and are recorded in *this*
+   stage (each sender records into its own stage's ``StageRecording``).
+3. ``finish_stage`` (a task beside the next stage) waits for them and freezes the
+   stage's StageResult, in stage order. ``close_ticker`` ends the stage's
+   per-second ticks when the next stage takes over (the series stays one
+   continuous series; seconds after a handover carry the previous stage's last
+   completions too: an overload's backlog shows in the seconds that follow it).
+
+Draining: after a normal end, requests still out get the request timeout plus a
 second (the transport's own timeout ends them first, so every issued request is
 recorded); after a signal or abort they get at most ``SHORT_GRACE_S`` and the
 rest are cancelled and counted as ``in_flight_at_end`` (abandoned, not errors).
@@ -15,25 +26,28 @@ rest are cancelled and counted as ``in_flight_at_end`` (abandoned, not errors).
 from __future__ import annotations
 
 import asyncio
-
-import numpy as np
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from time import perf_counter_ns
 from typing import TYPE_CHECKING
 
-from loadkit.engine.control import ABORT, DEADLINE, INTERRUPT, STABLE, StageControl
+import numpy as np
+
+from loadkit.engine.control import ABORT, DEADLINE, INTERRUPT, STABLE, InFlight, StageControl
 from loadkit.engine.health import HealthMonitor, OpenStageReport
 from loadkit.engine.pacer import PacerStats, default_max_in_flight, pace
 from loadkit.engine.stability import is_stable, min_duration_s
 from loadkit.engine.workers import start_workers
 from loadkit.results.model import Interval, StageResult
-from loadkit.results.recorder import Recorder, StageMeta
+from loadkit.results.recorder import Recorder, StageMeta, StageRecording
 from loadkit.scenario.plan import InputBreakdown, RequestSpec, Stage
 
 if TYPE_CHECKING:
     from loadkit.engine.transport import Transport
 
 SHORT_GRACE_S = 2.0
+DEADLINE_SLACK_S = 0.05      # an open stage's deadline timer backs up its pacer's own end
 
 IntervalHook = Callable[[Interval, Stage], bool]
 
@@ -56,6 +70,7 @@ class RunState:
     hook_error: BaseException | None = None
     late: int = 0
     results: list[StageResult] = field(default_factory=list)
+    slots: InFlight = field(default_factory=InFlight)  # requests out, every stage's
     hurry_at: float | None = None                # loop time of the first signal / abort
 
     def _hurry(self) -> None:
@@ -103,23 +118,47 @@ def _ending(stage: Stage) -> _Ending:
     return _Ending(False, min_s, max(rule.max_duration_s, min_s))
 
 
-async def run_stage(stage: Stage, run: RunState) -> StageResult:
-    """Run ``stage`` to its end and return its StageResult (partial when interrupted)."""
+@dataclass(eq=False)
+class StageRun:
+    """One stage between ``start_stage`` and ``finish_stage``."""
+
+    stage: Stage
+    ctl: StageControl
+    sink: StageRecording
+    t0_ns: int                                   # perf_counter_ns at the schedule's start
+    ending: _Ending
+    stats: PacerStats | None
+    senders: list[asyncio.Task[None]]
+    in_flight_tasks: set[asyncio.Task[None]]
+    intervals: list[Interval] = field(default_factory=list)
+    ticker: asyncio.Task[None] | None = None
+    deadline: asyncio.TimerHandle | None = None
+    end_ns: int = 0                              # where its schedule ended (issuing stopped)
+    pending: list[asyncio.Task[None]] = field(default_factory=list)
+    finisher: asyncio.Task[StageResult] | None = None
+
+    def elapsed_s(self) -> float:
+        return max(0, perf_counter_ns() - self.t0_ns) / 1e9
+
+
+async def start_stage(stage: Stage, run: RunState, t0_ns: int | None = None) -> StageRun:
+    """Begin ``stage`` at ``t0_ns`` (``perf_counter_ns``; default now) and start its senders."""
     loop = asyncio.get_running_loop()
+    if t0_ns is None:
+        t0_ns = perf_counter_ns()
+    elif t0_ns - perf_counter_ns() > 1_000_000:
+        await asyncio.sleep((t0_ns - perf_counter_ns()) / 1e9)
+    started_at = time.time() - (perf_counter_ns() - t0_ns) / 1e9
     offset, count = run.batches[stage.batch_size]
-    ctl = StageControl(run.transport, run.recorder, run.request.checks, offset, count)
+    sink = run.recorder.begin_stage(StageMeta(index=stage.index, label=stage.label,
+                                              concurrency=stage.concurrency, rate=stage.rate,
+                                              warmup=stage.warmup, batch_size=stage.batch_size),
+                                    started_at=started_at)
+    ctl = StageControl(run.transport, sink, run.request.checks, offset, count, slots=run.slots)
     run.current = ctl
-    rec = run.recorder
-    rec.begin_stage(StageMeta(index=stage.index, label=stage.label,
-                              concurrency=stage.concurrency, rate=stage.rate,
-                              warmup=stage.warmup, batch_size=stage.batch_size))
     if stage.breakdown is not None:
         _record_by_input(stage, run, ctl)
     ending = _ending(stage)
-    started = loop.time()
-    deadline = (loop.call_later(ending.duration_s, ctl.request_stop, DEADLINE)
-                if ending.duration_s is not None else None)
-
     stats: PacerStats | None = None
     in_flight_tasks: set[asyncio.Task[None]] = set()
     if stage.is_open:
@@ -127,50 +166,97 @@ async def run_stage(stage: Stage, run: RunState) -> StageResult:
         stats = PacerStats()
         senders = [asyncio.ensure_future(pace(ctl, stage.rate, stage.requests, ending.duration_s,
                                               max_in_flight_of(stage, run.request), stats,
-                                              in_flight_tasks))]
+                                              in_flight_tasks, t0_ns=t0_ns))]
     else:
         assert stage.concurrency is not None
         senders = start_workers(ctl, stage.concurrency, stage.requests)
+    sr = StageRun(stage, ctl, sink, t0_ns, ending, stats, senders, in_flight_tasks)
+    if ending.duration_s is not None:
+        # The pacer ends its own schedule on time; this is its backstop (and the
+        # closed model's end).
+        slack_s = DEADLINE_SLACK_S if stage.is_open else 0.0
+        sr.deadline = loop.call_later(max(0.0, ending.duration_s + slack_s - sr.elapsed_s()),
+                                      ctl.request_stop, DEADLINE)
     run.health.between_stages()
-    intervals: list[Interval] = []
-    ticker = asyncio.ensure_future(_tick(stage, run, ctl, stats, started, intervals, ending))
+    sr.ticker = asyncio.ensure_future(_tick(sr, run))
     if run.interrupted:
         ctl.request_stop(INTERRUPT)
     elif run.aborted:
         ctl.request_stop(ABORT)
+    return sr
+
+
+async def stop_issuing(sr: StageRun, run: RunState) -> None:
+    """Return once ``sr`` stops issuing; its requests still out are left to complete."""
+    ctl, stats = sr.ctl, sr.stats
     try:
         await ctl.stop.wait()
-        if stats is not None:
-            await _cancel(senders)
-            pending: list[asyncio.Task[None]] = list(in_flight_tasks)
-        else:
-            pending = senders
-        not_done = await _drain(pending, run)
-        in_flight_at_end = ctl.in_flight if not_done else 0
-        await _cancel(list(not_done))
     finally:
-        if deadline is not None:
-            deadline.cancel()
-        await _cancel([ticker, *senders])
-        run.current = None
-    _raise_bug(senders)
-    elapsed = loop.time() - started
-
+        if sr.deadline is not None:
+            sr.deadline.cancel()
     if stats is not None:
+        await _cancel(sr.senders)              # the pacer (its requests are tasks of their own)
+        sr.pending = list(sr.in_flight_tasks)
+        if stats.end_ns:
+            sr.end_ns = stats.end_ns          # the schedule ran to its end
+        elif ctl.reason == DEADLINE and sr.ending.duration_s is not None:
+            sr.end_ns = sr.t0_ns + int(sr.ending.duration_s * 1e9)
+        else:
+            sr.end_ns = perf_counter_ns()     # stopped early: stable, signal or abort
         run.health.flush(stats.lag_ns)
-        rec.late(stats.late)
+        sr.sink.late(stats.late)
         run.late += stats.late
         run.health.add_late(stats.late)
-        run.health.open_stage(_open_report(stage, stats, ctl.issued))
-    last = rec.tick()
-    if last is not None:
-        _hook(run, last, stage)
-    if ending.stable is not None and not ending.stable and ctl.reason == STABLE:
-        ending.stable = True
-    result = rec.end_stage(elapsed, stable=ending.stable, in_flight=in_flight_at_end)
+        run.health.open_stage(_open_report(sr.stage, stats, ctl.issued))
+    else:
+        sr.pending = list(sr.senders)          # each worker finishes its request, then exits
+        sr.end_ns = perf_counter_ns()
+    if sr.ending.stable is False and ctl.reason == STABLE:
+        sr.ending.stable = True
+    if run.current is ctl:
+        run.current = None
+
+
+def snapshot(sr: StageRun, run: RunState) -> StageResult:
+    """The stage as of its end time: requests completed so far (``in_flight_at_end``: still out).
+
+    What ``continue_after`` judges: deciding on the complete stage would mean
+    waiting for its slowest requests before the next stage starts.
+    """
+    return run.recorder.snapshot(sr.sink, sr.elapsed_s(), in_flight=sr.ctl.in_flight)
+
+
+async def finish_stage(sr: StageRun, run: RunState,
+                       previous: asyncio.Task[StageResult] | None) -> StageResult:
+    """Wait for the stage's last requests, then freeze its StageResult (after ``previous``)."""
+    not_done = await _drain(sr.pending, run)
+    await _cancel(list(not_done))
+    in_flight_at_end = sr.ctl.abandon()
+    elapsed = sr.elapsed_s()
+    _raise_bug(sr.senders)
+    if previous is not None:
+        await previous                          # results (and the recorder's stages) in order
+    result = run.recorder.finish(sr.sink, elapsed, stable=sr.ending.stable,
+                                 in_flight=in_flight_at_end)
     run.health.between_stages()
     run.results.append(result)
     return result
+
+
+def close_ticker(sr: StageRun, run: RunState) -> None:
+    """End the stage's per-second ticks with one last (partial) interval.
+
+    Synchronous, so a handover does not yield to the loop between one stage's
+    end and the next one's start (the ticker is asleep: cancelling it is enough).
+    """
+    if sr.ticker is not None:
+        sr.ticker.cancel()
+        sr.ticker = None
+    if sr.stats is not None:
+        run.health.flush(sr.stats.lag_ns)
+    last = run.recorder.tick()
+    if last is not None:
+        _hook(run, last, sr.stage)
 
 
 def _record_by_input(stage: Stage, run: RunState, ctl: StageControl) -> None:
@@ -199,24 +285,28 @@ def _open_report(stage: Stage, stats: PacerStats, issued: int) -> OpenStageRepor
                            slot_waits=stats.slot_waits)
 
 
-async def _tick(stage: Stage, run: RunState, ctl: StageControl, stats: PacerStats | None,
-                started: float, intervals: list[Interval], ending: _Ending) -> None:
-    """Once a second: close the recorder's interval, tell the hook, check stability."""
-    loop = asyncio.get_running_loop()
-    rule = stage.stability
+async def _tick(sr: StageRun, run: RunState) -> None:
+    """Once a second from the stage's start: close the recorder's interval, tell the hook,
+    check stability."""
+    rule = sr.stage.stability
+    duration_s = sr.ending.duration_s
     k = 1
     while True:
-        await asyncio.sleep(max(0.0, started + k - loop.time()))
+        await asyncio.sleep(max(0.0, (sr.t0_ns + k * 1_000_000_000 - perf_counter_ns()) / 1e9))
+        if duration_s is not None and k >= duration_s - 0.001 and not sr.ctl.stopping:
+            # The stage's end is due now: its handover closes this second (one tick,
+            # not two a few ms apart, and not work for the loop at the handover).
+            await sr.ctl.stop.wait()
         k += 1
-        run.health.flush(stats.lag_ns if stats is not None else [])
+        run.health.flush(sr.stats.lag_ns if sr.stats is not None else [])
         iv = run.recorder.tick()
         if iv is None:
             continue
-        intervals.append(iv)
-        _hook(run, iv, stage)
-        if (rule is not None and loop.time() - started >= ending.min_s - 0.5
-                and is_stable(intervals, rule)):
-            ctl.request_stop(STABLE)
+        sr.intervals.append(iv)
+        _hook(run, iv, sr.stage)
+        if (rule is not None and sr.elapsed_s() >= sr.ending.min_s - 0.5
+                and is_stable(sr.intervals, rule)):
+            sr.ctl.request_stop(STABLE)
 
 
 def _hook(run: RunState, iv: Interval, stage: Stage) -> None:

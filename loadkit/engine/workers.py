@@ -2,8 +2,10 @@
 
 Started by the stage conductor (``stages.py``) for a ``concurrency`` stage. Each
 worker walks the stage's payload batch round-robin from its own offset, times
-send -> last byte with ``perf_counter_ns`` and records to the Recorder. A
-request-count stage hands out exactly ``requests`` tickets across all workers.
+send -> last byte with ``perf_counter_ns`` and records to the stage's
+``StageRecording``. A request-count stage hands out exactly ``requests`` tickets
+across all workers; taking the last one ends the stage's issuing, so the next
+stage starts while the stage's last requests complete (recorded in this stage).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
     # The recording pair was chosen for the stage (plain, or by input): no per-request test.
     ok, error = ctl.record_ok, ctl.record_error
     clock = perf_counter_ns
+    acquire, release = ctl.acquire, ctl.release
     offset, count = ctl.offset, ctl.count
     i = start
     try:
@@ -55,27 +58,28 @@ async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
                 if tickets.remaining <= 0:
                     break
                 tickets.remaining -= 1
-            ctl.in_flight += 1
-            ctl.issued += 1
+                if tickets.remaining == 0:
+                    ctl.request_stop(DONE)      # this is the stage's last request
+            acquire()
             payload = offset + i
             t0 = clock()
             try:
                 status, body = await send(payload)
             except TransportError as exc:
                 latency_us = (clock() - t0) // 1000
-                ctl.in_flight -= 1
+                release()
                 error(exc.kind, latency_us, exc.status, payload)
                 # A failure can come back without the send ever suspending; yield
                 # so the deadline, the ticker and signals still get to run.
                 await asyncio.sleep(0)
             except Exception:  # noqa: BLE001 -- a transport bug must not lose the request
                 latency_us = (clock() - t0) // 1000
-                ctl.in_flight -= 1
+                release()
                 error("other", latency_us, None, payload)
                 await asyncio.sleep(0)
             else:
                 latency_us = (clock() - t0) // 1000
-                ctl.in_flight -= 1
+                release()
                 kind = failure(status, body)
                 if kind is None:
                     ok(latency_us, status, payload)

@@ -1,10 +1,13 @@
 """Recorder: Samples in, StageResults and per-second Intervals out.
 
-The engine calls ``ok``/``error`` once per request; those only append an integer
-to a buffer and bump counters. Once a second (``tick``) the buffer is added to the
-stage's HDR histogram in one numpy pass and summarised into an Interval, so the
-hot path makes no Python-level HDR call and memory stays flat in run length:
-one histogram per stage plus one small Interval per second.
+The engine calls ``ok``/``error`` of the request's stage (its ``StageRecording``)
+once per request; those only append an integer to a buffer and bump counters.
+Once a second (``tick``) every open stage's buffer is added to that stage's HDR
+histogram in one numpy pass and the second is summarised into one Interval, so
+the hot path makes no Python-level HDR call and memory stays flat in run length:
+one histogram per stage plus one small Interval per second. Consecutive stages
+may overlap (a request is recorded in the stage that issued it, while the next
+stage is already issuing); the Interval series stays one continuous series.
 
 Every request's latency is recorded, errors included (time until the error),
 so a stage's histogram count always equals its request count.
@@ -91,90 +94,179 @@ def _warm_up() -> None:
         _warm = True
 
 
+class StageRecording:
+    """One stage's counters, buffer and histogram; the engine's senders call its methods.
+
+    Stages overlap at a handover (the next one issues while the last requests of
+    the previous one complete), so each stage records into its own
+    ``StageRecording``: a request is counted in the stage it was issued in,
+    whenever it completes. Not thread-safe (one event loop).
+    """
+
+    def __init__(self, meta: StageMeta, started_at: float) -> None:
+        self.meta = meta
+        self.started_at = started_at
+        self.buf: list[int] = []          # latencies since the last tick
+        self.marks: list[int] = []        # by input: payload index (~index: error), with buf
+        self.hist = LatencyHistogram()
+        self.ok_n = 0                     # flushed into hist
+        self.errors_n = 0
+        self.iv_ok = 0                    # since the last tick
+        self.iv_err = 0
+        self.kinds: dict[str, int] = {}
+        self.codes: dict[int, int] = {}
+        self.late_n = 0
+        self.inputs: InputBuckets | None = None
+
+    # -- hot path ----------------------------------------------------------------
+    # Each call is a list append and a couple of integer bumps (~70 ns); the HDR
+    # work happens once a second in ``Recorder.tick``. Status codes are counted
+    # under int keys here and turned into strings only when the stage is frozen.
+    # ``payload`` (the body's index) is taken and ignored so the engine calls both
+    # these and the by-input pair the same way, bound once before its loop.
+    def ok(self, latency_us: int, status: int | None = None, payload: int = 0) -> None:
+        self.buf.append(latency_us)
+        self.iv_ok += 1
+        if status is not None:
+            codes = self.codes
+            codes[status] = codes.get(status, 0) + 1
+
+    def error(self, kind: str, latency_us: int, status: int | None = None,
+              payload: int = 0) -> None:
+        self.buf.append(latency_us)
+        self.iv_err += 1
+        kinds = self.kinds
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if status is not None:
+            codes = self.codes
+            codes[status] = codes.get(status, 0) + 1
+
+    # The by-input pair: the same, plus the payload index in step with ``buf``
+    # (``~payload`` for an error, so one list carries both).
+    def ok_by_input(self, latency_us: int, status: int | None = None, payload: int = 0) -> None:
+        self.buf.append(latency_us)
+        self.marks.append(payload)
+        self.iv_ok += 1
+        if status is not None:
+            codes = self.codes
+            codes[status] = codes.get(status, 0) + 1
+
+    def error_by_input(self, kind: str, latency_us: int, status: int | None = None,
+                       payload: int = 0) -> None:
+        self.buf.append(latency_us)
+        self.marks.append(~payload)
+        self.iv_err += 1
+        kinds = self.kinds
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if status is not None:
+            codes = self.codes
+            codes[status] = codes.get(status, 0) + 1
+
+    def late(self, n: int = 1) -> None:
+        self.late_n += n
+
+    # -- bookkeeping -----------------------------------------------------------------
+    @property
+    def requests(self) -> int:
+        """Requests completed so far (flushed or not)."""
+        return self.ok_n + self.errors_n + self.iv_ok + self.iv_err
+
+    def flush(self) -> tuple[list[int], int, int]:
+        """Move the buffer into the stage's histogram; returns it (and its ok/error counts)."""
+        buf, self.buf = self.buf, []
+        if self.inputs is not None:
+            marks, self.marks = self.marks, []
+            if len(marks) != len(buf):  # a plain ok()/error() during a by-input stage: a bug
+                raise RuntimeError("recorder: a by-input stage recorded a request without its input")
+            self.inputs.add(buf, marks)
+        self.hist.record_many(buf)
+        ok, err = self.iv_ok, self.iv_err
+        self.ok_n += ok
+        self.errors_n += err
+        self.iv_ok = self.iv_err = 0
+        return buf, ok, err
+
+    def result(self, duration_s: float, *, stable: bool | None = None, in_flight: int = 0,
+               hist: LatencyHistogram | None = None, ok: int | None = None,
+               errors: int | None = None) -> StageResult:
+        """The stage as a StageResult (``hist``/``ok``/``errors`` override: a snapshot)."""
+        meta = self.meta
+        hist = self.hist if hist is None else hist
+        ok = self.ok_n if ok is None else ok
+        errors = self.errors_n if errors is None else errors
+        requests = ok + errors
+        duration = max(duration_s, 1e-9)
+        return StageResult(
+            index=meta.index,
+            label=meta.label,
+            concurrency=meta.concurrency,
+            rate=meta.rate,
+            warmup=meta.warmup,
+            duration_s=round(duration_s, 3),
+            requests=requests,
+            ok=ok,
+            errors=errors,
+            error_kinds=dict(sorted(self.kinds.items())),
+            late=self.late_n,
+            throughput_rps=round(requests / duration, 3),
+            rows_per_s=round(ok * meta.batch_size / duration, 3),
+            latency_ms=LatencySummary.of(hist),
+            histogram=hist.encode(),
+            batch_size=meta.batch_size,
+            started_at=round(self.started_at, 3),
+            status_codes={str(k): v for k, v in sorted(self.codes.items())},
+            overflow=hist.overflow,
+            stable=stable,
+            in_flight_at_end=in_flight,
+            breakdown=self.inputs.results() if self.inputs is not None else (),
+        )
+
+
 class Recorder:
-    """Aggregates one profile's requests; not thread-safe (one per event loop)."""
+    """Aggregates one profile's requests; not thread-safe (one per event loop).
+
+    Stages are begun in order; several may be open at once (the engine begins the
+    next stage while the previous one's last requests complete). ``tick`` makes
+    one Interval per call from every open stage, so the per-second series stays
+    one continuous series across stage boundaries; an Interval is labelled with
+    the stage issuing at the time (the one begun last). ``ok``/``error``/... on
+    the Recorder itself record into that stage; the engine binds a stage's own
+    ``StageRecording`` methods instead.
+    """
 
     def __init__(self, wall_clock: Callable[[], float] = time.time) -> None:
         _warm_up()
         self._wall = wall_clock
         self.intervals: list[Interval] = []
         self.stages: list[StageResult] = []
-        self._meta: StageMeta | None = None
+        self._open: list[StageRecording] = []     # begun, not finished, oldest first
+        self._current: StageRecording | None = None
+        self._label_index = 0                     # Interval.stage: the stage begun last
         self._profile_t0: float | None = None
-        self._reset_stage()
-
-    def _reset_stage(self) -> None:
-        self._buf: list[int] = []
-        self._hist = LatencyHistogram()
-        self._ok = 0
-        self._errors = 0
-        self._kinds: dict[str, int] = {}
-        self._codes: dict[int, int] = {}
-        self._late = 0
-        self._iv_ok = 0
-        self._iv_err = 0
         self._iv_start = self._wall()
-        self._stage_started = self._iv_start
-        self._marks: list[int] = []
-        self._inputs: InputBuckets | None = None
+        # Latencies of stages finished since the last tick: already in their stage's
+        # histogram, still owed to the next Interval.
+        self._carry: list[int] = []
+        self._carry_ok = 0
+        self._carry_err = 0
 
-    # -- hot path ----------------------------------------------------------------
-    # Each call is a list append and a couple of integer bumps (~70 ns); the HDR
-    # work happens once a second in ``tick``. Status codes are counted under int
-    # keys here and turned into strings only when the stage is frozen.
-    # ``payload`` (the body's index) is taken and ignored so the engine calls both
-    # these and the by-input pair the same way, bound once before its loop.
-    def ok(self, latency_us: int, status: int | None = None, payload: int = 0) -> None:
-        self._buf.append(latency_us)
-        self._iv_ok += 1
-        if status is not None:
-            codes = self._codes
-            codes[status] = codes.get(status, 0) + 1
+    # -- stage lifecycle -------------------------------------------------------------
+    def begin_stage(self, meta: StageMeta, started_at: float | None = None) -> StageRecording:
+        """Start recording a stage (``started_at``: its unix start, default now).
 
-    def error(self, kind: str, latency_us: int, status: int | None = None,
-              payload: int = 0) -> None:
-        self._buf.append(latency_us)
-        self._iv_err += 1
-        kinds = self._kinds
-        kinds[kind] = kinds.get(kind, 0) + 1
-        if status is not None:
-            codes = self._codes
-            codes[status] = codes.get(status, 0) + 1
-
-    # The by-input pair: the same, plus the payload index in step with ``_buf``
-    # (``~payload`` for an error, so one list carries both).
-    def ok_by_input(self, latency_us: int, status: int | None = None, payload: int = 0) -> None:
-        self._buf.append(latency_us)
-        self._marks.append(payload)
-        self._iv_ok += 1
-        if status is not None:
-            codes = self._codes
-            codes[status] = codes.get(status, 0) + 1
-
-    def error_by_input(self, kind: str, latency_us: int, status: int | None = None,
-                       payload: int = 0) -> None:
-        self._buf.append(latency_us)
-        self._marks.append(~payload)
-        self._iv_err += 1
-        kinds = self._kinds
-        kinds[kind] = kinds.get(kind, 0) + 1
-        if status is not None:
-            codes = self._codes
-            codes[status] = codes.get(status, 0) + 1
-
-    def status(self, status: int) -> None:
-        """Count a response status without recording a request (rarely needed)."""
-        self._codes[status] = self._codes.get(status, 0) + 1
-
-    def late(self, n: int = 1) -> None:
-        self._late += n
-
-    # -- once a second -------------------------------------------------------------
-    def begin_stage(self, meta: StageMeta) -> None:
-        self._meta = meta
-        self._reset_stage()
+        With no stage open the interval clock restarts here (time between stages is
+        nobody's); while an earlier stage is still open it runs on, continuously.
+        """
+        now = self._wall() if started_at is None else started_at
+        if not self._open:
+            self._iv_start = now
+        rec = StageRecording(meta, now)
+        self._open.append(rec)
+        self._current = rec
+        self._label_index = meta.index
         if self._profile_t0 is None:
-            self._profile_t0 = self._stage_started
+            self._profile_t0 = now
+        return rec
 
     def begin_breakdown(self, key: str, labels: Sequence[str],
                         ranges: Sequence[tuple[float, float]],
@@ -184,40 +276,108 @@ class Recorder:
         ``bucket_of_payload[i]`` is payload i's bucket (-1: none); the engine must
         then record through ``ok_by_input`` / ``error_by_input`` only.
         """
-        self._inputs = InputBuckets(key, labels, ranges, np.asarray(bucket_of_payload), unit)
-        self._marks = []
+        rec = self._cur()
+        rec.inputs = InputBuckets(key, labels, ranges, np.asarray(bucket_of_payload), unit)
+        rec.marks = []
+
+    def finish(self, rec: StageRecording, duration_s: float, *, stable: bool | None = None,
+               in_flight: int = 0) -> StageResult:
+        """Freeze ``rec`` into a StageResult; its unticked latencies go to the next Interval."""
+        buf, ok, err = rec.flush()
+        self._carry.extend(buf)
+        self._carry_ok += ok
+        self._carry_err += err
+        result = rec.result(duration_s, stable=stable, in_flight=in_flight)
+        if rec in self._open:
+            self._open.remove(rec)
+        if rec is self._current:
+            self._current = None
+        self.stages.append(result)
+        return result
+
+    def end_stage(self, duration_s: float, *, stable: bool | None = None,
+                  in_flight: int = 0) -> StageResult:
+        """Tick, then freeze the current stage into a StageResult."""
+        self.tick()
+        rec = self._current or self.begin_stage(StageMeta(index=len(self.stages), label=""))
+        return self.finish(rec, duration_s, stable=stable, in_flight=in_flight)
+
+    @staticmethod
+    def snapshot(rec: StageRecording, duration_s: float, in_flight: int = 0) -> StageResult:
+        """``rec`` as a StageResult of what completed so far, without flushing anything.
+
+        ``in_flight`` (requests still out) goes in ``in_flight_at_end``. Used to
+        judge a stage at its end time while its last requests are still completing.
+        """
+        hist = rec.hist.copy()
+        hist.record_many(rec.buf)
+        return rec.result(duration_s, in_flight=in_flight, hist=hist,
+                          ok=rec.ok_n + rec.iv_ok, errors=rec.errors_n + rec.iv_err)
+
+    def _cur(self) -> StageRecording:
+        if self._current is None:
+            raise RuntimeError("recorder: no stage begun")
+        return self._current
+
+    # -- the current stage, for callers that record one stage at a time --------------
+    def ok(self, latency_us: int, status: int | None = None, payload: int = 0) -> None:
+        self._cur().ok(latency_us, status, payload)
+
+    def error(self, kind: str, latency_us: int, status: int | None = None,
+              payload: int = 0) -> None:
+        self._cur().error(kind, latency_us, status, payload)
+
+    def ok_by_input(self, latency_us: int, status: int | None = None, payload: int = 0) -> None:
+        self._cur().ok_by_input(latency_us, status, payload)
+
+    def error_by_input(self, kind: str, latency_us: int, status: int | None = None,
+                       payload: int = 0) -> None:
+        self._cur().error_by_input(kind, latency_us, status, payload)
+
+    def status(self, status: int) -> None:
+        """Count a response status without recording a request (rarely needed)."""
+        codes = self._cur().codes
+        codes[status] = codes.get(status, 0) + 1
+
+    def late(self, n: int = 1) -> None:
+        self._cur().late(n)
 
     @property
     def stage_requests(self) -> int:
         """Requests completed so far in the current stage (flushed or not)."""
-        return self._ok + self._errors + self._iv_ok + self._iv_err
+        return self._current.requests if self._current is not None else 0
 
+    @property
+    def stage_histogram(self) -> LatencyHistogram:
+        """The current stage's histogram as of the last tick."""
+        return self._current.hist if self._current is not None else LatencyHistogram()
+
+    # -- once a second -------------------------------------------------------------
     def tick(self) -> Interval | None:
-        """Close the current second: flush the buffer into the histogram, summarise it."""
+        """Close the current second: flush every open stage, summarise them in one Interval."""
         now = self._wall()
-        buf, self._buf = self._buf, []
-        if self._inputs is not None:
-            marks, self._marks = self._marks, []
-            if len(marks) != len(buf):  # a plain ok()/error() during a by-input stage: a bug
-                raise RuntimeError("recorder: a by-input stage recorded a request without its input")
-            self._inputs.add(buf, marks)
         iv_hist = LatencyHistogram()
-        iv_hist.record_many(buf)
-        self._hist.add(iv_hist)
-        ok, err = self._iv_ok, self._iv_err
-        self._ok += ok
-        self._errors += err
-        self._iv_ok = self._iv_err = 0
+        iv_hist.record_many(self._carry)
+        ok, err = self._carry_ok, self._carry_err
+        empty = not self._carry
+        self._carry, self._carry_ok, self._carry_err = [], 0, 0
+        for rec in self._open:
+            buf, rec_ok, rec_err = rec.flush()
+            if buf:
+                empty = False
+                iv_hist.record_many(buf)
+            ok += rec_ok
+            err += rec_err
         span = max(now - self._iv_start, 1e-9)
         t0 = self._profile_t0 if self._profile_t0 is not None else self._iv_start
         start = self._iv_start
         self._iv_start = now
-        if span < 0.05 and not buf:
+        if span < 0.05 and empty:
             return None
         iv = Interval(
             t=round(start, 3),
             elapsed_s=round(start - t0, 3),
-            stage=self._meta.index if self._meta else 0,
+            stage=self._label_index,
             requests=ok + err,
             ok=ok,
             errors=err,
@@ -230,44 +390,3 @@ class Recorder:
         )
         self.intervals.append(iv)
         return iv
-
-    def end_stage(self, duration_s: float, *, stable: bool | None = None,
-                  in_flight: int = 0) -> StageResult:
-        """Flush and freeze the current stage into a StageResult."""
-        self.tick()
-        meta = self._meta or StageMeta(index=len(self.stages), label="")
-        requests = self._ok + self._errors
-        duration = max(duration_s, 1e-9)
-        result = StageResult(
-            index=meta.index,
-            label=meta.label,
-            concurrency=meta.concurrency,
-            rate=meta.rate,
-            warmup=meta.warmup,
-            duration_s=round(duration_s, 3),
-            requests=requests,
-            ok=self._ok,
-            errors=self._errors,
-            error_kinds=dict(sorted(self._kinds.items())),
-            late=self._late,
-            throughput_rps=round(requests / duration, 3),
-            rows_per_s=round(self._ok * meta.batch_size / duration, 3),
-            latency_ms=LatencySummary.of(self._hist),
-            histogram=self._hist.encode(),
-            batch_size=meta.batch_size,
-            started_at=round(self._stage_started, 3),
-            status_codes={str(k): v for k, v in sorted(self._codes.items())},
-            overflow=self._hist.overflow,
-            stable=stable,
-            in_flight_at_end=in_flight,
-            breakdown=self._inputs.results() if self._inputs is not None else (),
-        )
-        self.stages.append(result)
-        self._meta = None
-        self._inputs = None
-        return result
-
-    @property
-    def stage_histogram(self) -> LatencyHistogram:
-        """The current stage's histogram as of the last tick."""
-        return self._hist

@@ -80,19 +80,21 @@ def test_requests_still_in_flight_after_the_grace_are_abandoned_not_errors(
     assert out["in_flight_at_end"] == 4
 
 
-def test_a_signal_during_the_end_of_stage_drain_cuts_the_drain_short(
+def test_a_signal_cuts_short_the_wait_for_a_finished_stages_last_requests(
         tiny: Callable[..., TinyServer]) -> None:
-    # The stage ends at 0.5 s with 4 requests hanging for 6 s (timeout 20 s): the
-    # drain would wait for them. A signal during that drain allows only the
-    # short grace, so they are abandoned instead of completing.
+    # The first stage ends at 0.5 s with 4 requests hanging for 6 s (timeout 20 s);
+    # the second stage starts at once and sends 4 more. Without a signal the first
+    # stage's result would wait for its 4 requests; the signal allows only the
+    # short grace, so all 8 are abandoned instead of completing.
     srv = tiny()
     proc = _child(srv.url, "/sleep/6000", "aiohttp", stage_s=0.5)
     _wait_for_tick(proc)
     proc.send_signal(signal.SIGINT)
     out = _last_json(proc)
     assert out["interrupted"] is True
-    assert out["stages"] == ["first"]
-    assert out["requests"] == 0 and out["in_flight_at_end"] == 4
+    assert out["stages"] == ["first", "second"]
+    assert out["requests"] == 0 and out["in_flight_at_end"] == 8
+    assert out["accounted"] is True
 
 
 def test_a_second_sigint_aborts_at_once_with_keyboard_interrupt(

@@ -7,18 +7,22 @@ body over the cap, a chosen status) without depending on its options.
 Routes (POST or GET):
   /ok                 200 {"predictions": [1]} after ``latency_s``
   /sleep/{ms}         200 after ms milliseconds
+  /sleep-body         200 after the body's ``{"ms": N}`` milliseconds (a stage's payload
+                      says how slow its requests are)
   /status/{code}      that status, body {"error": "x"}
   /nojson             200 with a body that is not JSON
   /big/{n}            200 with n bytes (chunked when ?chunked=1)
   /reset              closes the connection without answering
   /ready              503 until ``ready_after_s`` has passed since start, then 200
 Every request waits out a stall window when ``stall`` = (start_s, length_s),
-counted from the first request.
+counted from the first request. ``busy`` / ``max_busy`` count requests being
+handled now / at most at once (``/sleep`` and ``/sleep-body`` only).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,6 +36,8 @@ class TinyServer:
     stall: tuple[float, float] | None = None
     ready_after_s: float = 0.0
     received: int = 0
+    busy: int = 0
+    max_busy: int = 0
     url: str = ""
     _first: float | None = None
     _started: float = field(default_factory=time.monotonic)
@@ -59,8 +65,20 @@ class TinyServer:
 
     async def sleep(self, request: web.Request) -> web.Response:
         await request.read()
+        return await self._busy_for(int(request.match_info["ms"]))
+
+    async def sleep_body(self, request: web.Request) -> web.Response:
+        ms = int(json.loads(await request.read())["ms"])
+        return await self._busy_for(ms)
+
+    async def _busy_for(self, ms: int) -> web.Response:
         await self._wait()
-        await asyncio.sleep(int(request.match_info["ms"]) / 1000)
+        self.busy += 1
+        self.max_busy = max(self.max_busy, self.busy)
+        try:
+            await asyncio.sleep(ms / 1000)
+        finally:
+            self.busy -= 1
         return web.json_response({"predictions": [1]})
 
     async def status(self, request: web.Request) -> web.Response:
@@ -104,6 +122,7 @@ class TinyServer:
         for method in ("POST", "GET"):
             app.router.add_route(method, "/ok", self.ok)
             app.router.add_route(method, "/sleep/{ms}", self.sleep)
+            app.router.add_route(method, "/sleep-body", self.sleep_body)
             app.router.add_route(method, "/status/{code}", self.status)
             app.router.add_route(method, "/nojson", self.nojson)
             app.router.add_route(method, "/big/{n}", self.big)
