@@ -18,8 +18,10 @@ Timing rules, chosen for an event loop whose timers fire with ~1 ms granularity
   counts from the scheduled time. Late starts are split by cause: the in-flight
   bound was full (the target is slow; the measurement stays honest) or the loop
   itself was behind (the generator is the limit). Starts more than ``BEHIND_NS``
-  (10 ms) late with a free slot are counted apart: when more than 1% of a stage's
-  requests are, its p99 carries the generator's own delay (see ``health.py``).
+  (10 ms) late with a free slot are counted apart, with the 100 ms windows of
+  the schedule they fell in and how late they were: ``health.py`` judges whether
+  that delay recurred and mattered (a lone pause of the machine is not a
+  generator that cannot keep the rate).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from loadkit.engine.transport import TransportError
 EARLY_NS = 1_000_000
 LATE_NS = 2_000_000
 BEHIND_NS = 10_000_000
+BEHIND_WINDOW_NS = 100_000_000       # far-behind starts are placed in 100 ms windows of the schedule
 MAX_BURST = 64                       # requests issued in a row before the pacer yields
 # Default in-flight bound: enough for rate x timeout (every request of a full
 # timeout window outstanding), at least 64, at most 1000 sockets.
@@ -48,13 +51,15 @@ def default_max_in_flight(rate: float, timeout_s: float) -> int:
 class PacerStats:
     """What the pacer saw of its own timing (read by the conductor and health)."""
 
-    __slots__ = ("end_ns", "far_behind", "lag_ns", "late_behind", "late_blocked", "slot_waits",
-                 "stopped_ns", "t0_ns")
+    __slots__ = ("behind_lag_ns", "behind_windows", "end_ns", "far_behind", "lag_ns",
+                 "late_behind", "late_blocked", "slot_waits", "stopped_ns", "t0_ns")
 
     def __init__(self) -> None:
         self.late_blocked = 0        # late because max_in_flight was full
         self.late_behind = 0         # late although a slot was free: the loop was behind
         self.far_behind = 0          # of those, more than BEHIND_NS late
+        self.behind_windows: set[int] = set()  # ...in these 100 ms windows of the schedule
+        self.behind_lag_ns = 0       # ...this late in total
         self.slot_waits = 0          # times issuing waited for a free in-flight slot
         self.lag_ns: list[int] = []  # actual start - scheduled start, per request (drained each second)
         self.t0_ns = 0
@@ -128,6 +133,8 @@ async def pace(ctl: StageControl, rate: float, requests: int | None, duration_s:
                     stats.late_behind += 1
                     if lag > BEHIND_NS:
                         stats.far_behind += 1
+                        stats.behind_lag_ns += lag
+                        stats.behind_windows.add((sched - t0) // BEHIND_WINDOW_NS)
             else:
                 blocked = False
             ctl.acquire()

@@ -26,9 +26,10 @@ rest are cancelled and counted as ``in_flight_at_end`` (abandoned, not errors).
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter_ns
 from typing import TYPE_CHECKING
 
@@ -136,6 +137,7 @@ class StageRun:
     end_ns: int = 0                              # where its schedule ended (issuing stopped)
     pending: list[asyncio.Task[None]] = field(default_factory=list)
     finisher: asyncio.Task[StageResult] | None = None
+    report: OpenStageReport | None = None        # what its pacer managed (open stages)
 
     def elapsed_s(self) -> float:
         return max(0, perf_counter_ns() - self.t0_ns) / 1e9
@@ -207,7 +209,7 @@ async def stop_issuing(sr: StageRun, run: RunState) -> None:
         sr.sink.late(stats.late)
         run.late += stats.late
         run.health.add_late(stats.late)
-        run.health.open_stage(_open_report(sr.stage, stats, ctl.issued))
+        sr.report = _open_report(sr.stage, stats, ctl.issued)
     else:
         sr.pending = list(sr.senders)          # each worker finishes its request, then exits
         sr.end_ns = perf_counter_ns()
@@ -238,6 +240,8 @@ async def finish_stage(sr: StageRun, run: RunState,
         await previous                          # results (and the recorder's stages) in order
     result = run.recorder.finish(sr.sink, elapsed, stable=sr.ending.stable,
                                  in_flight=in_flight_at_end)
+    if sr.report is not None:               # judged once the stage's p99 is known
+        run.health.open_stage(replace(sr.report, p99_ms=result.latency_ms.p99))
     run.health.between_stages()
     run.results.append(result)
     return result
@@ -282,7 +286,11 @@ def _open_report(stage: Stage, stats: PacerStats, issued: int) -> OpenStageRepor
     return OpenStageReport(label=stage.label or str(stage.index), rate=stage.rate,
                            scheduled=max(scheduled, issued), issued=issued,
                            far_behind=stats.far_behind, warmup=stage.warmup,
-                           slot_waits=stats.slot_waits)
+                           slot_waits=stats.slot_waits,
+                           behind_windows=len(stats.behind_windows),
+                           windows=max(1, math.ceil(issuing_s / 0.1 - 1e-9)),
+                           behind_lag_ms=round(stats.behind_lag_ns / max(1, stats.far_behind)
+                                               / 1e6, 3))
 
 
 async def _tick(sr: StageRun, run: RunState) -> None:

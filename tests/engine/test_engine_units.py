@@ -80,9 +80,34 @@ def test_warmup_and_tiny_stages_are_not_judged_for_rate() -> None:
     assert fell_behind_reasons(reports) == []
 
 
-def test_many_late_starts_with_free_slots_mean_the_loop_was_behind() -> None:
-    reasons = fell_behind_reasons([OpenStageReport("s", 100, 100, 100, 2, False)])
+def _behind(far_behind: int, behind_windows: int, windows: int = 40, lag_ms: float = 20.0,
+            p99_ms: float | None = 12.0) -> OpenStageReport:
+    return OpenStageReport("s", rate=250, scheduled=1000, issued=1000, far_behind=far_behind,
+                           warmup=False, behind_windows=behind_windows, windows=windows,
+                           behind_lag_ms=lag_ms, p99_ms=p99_ms)
+
+
+def test_late_starts_recurring_across_the_stage_mean_the_loop_was_behind() -> None:
+    reasons = fell_behind_reasons([_behind(far_behind=300, behind_windows=30)])
     assert any("event loop was behind" in r for r in reasons)
+
+
+def test_one_pause_making_a_burst_of_late_starts_is_not_a_generator_that_fell_behind() -> None:
+    # 38 ms at 250 rps: ~7 starts > 10 ms late, all in one or two 100 ms windows.
+    assert fell_behind_reasons([_behind(far_behind=7, behind_windows=2, windows=10)]) == []
+
+
+def test_late_starts_in_few_windows_of_a_long_stage_are_tolerated() -> None:
+    assert fell_behind_reasons([_behind(far_behind=30, behind_windows=3, windows=600)]) == []
+
+
+def test_late_starts_small_next_to_the_stages_p99_do_not_decide_it() -> None:
+    report = _behind(far_behind=300, behind_windows=30, lag_ms=18.0, p99_ms=260.0)
+    assert fell_behind_reasons([report]) == []
+
+
+def test_a_stage_with_under_one_percent_late_starts_is_not_judged_behind() -> None:
+    assert fell_behind_reasons([_behind(far_behind=9, behind_windows=9)]) == []
 
 
 def test_repeated_loop_stalls_mean_the_generator_fell_behind() -> None:

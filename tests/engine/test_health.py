@@ -1,0 +1,82 @@
+"""Generator health judged end to end, on a dummy transport (no network, no server).
+
+The transport answers after a short sleep; it can block the loop once (a GC or
+scheduler pause of a shared box) or start a task that hogs the loop with
+busy-waits for most of the stage (a generator that cannot keep the rate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from loadkit.engine import run_stages
+from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
+from tests.engine.conftest import assert_accounted
+
+PAYLOADS = {1: PayloadSet(1, (b"{}",))}
+
+
+class DummyTransport:
+    """Answers 200 after ``latency_s``; optionally stalls or starves the loop."""
+
+    name = "dummy"
+
+    def __init__(self, latency_s: float = 0.002, pause_at: int | None = None,
+                 pause_s: float = 0.0, hog_s: float = 0.0, hog_block_s: float = 0.03) -> None:
+        self.latency_s = latency_s
+        self.pause_at, self.pause_s = pause_at, pause_s
+        self.hog_s, self.hog_block_s = hog_s, hog_block_s
+        self.sent = 0
+        self._hog: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        pass
+
+    async def send(self, payload: int) -> tuple[int, bytes]:
+        self.sent += 1
+        if self.sent == 1 and self.hog_s:
+            self._hog = asyncio.ensure_future(self._starve())
+        if self.sent == self.pause_at:
+            time.sleep(self.pause_s)                  # the whole loop stops, once
+        await asyncio.sleep(self.latency_s)
+        return 200, b'{"predictions": [1]}'
+
+    async def _starve(self) -> None:
+        ends = time.perf_counter() + self.hog_s
+        while time.perf_counter() < ends:
+            time.sleep(self.hog_block_s)              # blocks the loop...
+            await asyncio.sleep(0)                    # ...lets it run one round, blocks again
+
+    async def close(self) -> None:
+        if self._hog is not None:
+            self._hog.cancel()
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, transport: DummyTransport, stage: Stage):
+    monkeypatch.setattr("loadkit.engine.run.make_transport", lambda *a, **k: transport)
+    monkeypatch.setattr("loadkit.engine.run.resolve_transport", lambda *a, **k: "dummy")
+    run = run_stages([stage], RequestSpec(target="http://127.0.0.1:9"), PAYLOADS,
+                     handle_signals=False)
+    assert_accounted(run)
+    return run
+
+
+def test_one_38ms_pause_at_250rps_leaves_the_run_conclusive(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    transport = DummyTransport(pause_at=200, pause_s=0.038)
+    run = _run(monkeypatch, transport, Stage(0, "steady", rate=250, duration_s=2.0))
+    s = run.stages[0]
+    assert s.requests == 500
+    assert run.health.schedule_lag_max_ms >= 25          # the pause did delay starts...
+    assert not any("late" in r for r in run.health.reasons), run.health.reasons
+
+
+def test_a_loop_starved_for_most_of_the_stage_makes_the_run_inconclusive(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    transport = DummyTransport(hog_s=1.6, hog_block_s=0.03)
+    run = _run(monkeypatch, transport, Stage(0, "starved", rate=250, duration_s=2.0))
+    assert run.health.fell_behind
+    assert any("started over 10 ms late" in r for r in run.health.reasons), run.health.reasons
