@@ -132,7 +132,9 @@ class HealthMonitor:
         self._late += n
 
     # -- the verdict ---------------------------------------------------------------
-    def result(self) -> GeneratorHealth:
+    def result(self, transport: object = None) -> GeneratorHealth:
+        """The verdict; ``transport``'s connection counters (``opened``, ``reconnects``,
+        ``stale_retries``, where it keeps them) go in as connection churn."""
         wall = max(time.perf_counter() - self._wall0, 1e-9)
         cpu = time.process_time() - self._cpu0
         loop_p99_ms = self._loop_lag.percentile_us(99) / 1000.0
@@ -147,6 +149,9 @@ class HealthMonitor:
             max_rss_mb=round(max_rss_mb(), 1),
             fell_behind=bool(reasons),
             reasons=tuple(reasons),
+            connections_opened=int(getattr(transport, "opened", 0)),
+            reconnects=int(getattr(transport, "reconnects", 0)),
+            stale_retries=int(getattr(transport, "stale_retries", 0)),
         )
 
 

@@ -181,7 +181,8 @@ def stage_timeseries(runs: Sequence[Any]) -> list[list[Interval]]:
 
 
 def _merge_health(parts: Sequence[GeneratorHealth], summed_cpu: bool) -> GeneratorHealth:
-    """Worst lag, summed lateness; CPU share summed across processes, averaged over stages."""
+    """Worst lag, summed lateness and connection churn; CPU share summed across processes,
+    averaged over stages."""
     if not parts:
         return GeneratorHealth()
     cpu = [h.cpu_share for h in parts]
@@ -196,6 +197,9 @@ def _merge_health(parts: Sequence[GeneratorHealth], summed_cpu: bool) -> Generat
         max_rss_mb=max(h.max_rss_mb for h in parts),
         fell_behind=any(h.fell_behind for h in parts),
         reasons=reasons,
+        connections_opened=sum(h.connections_opened for h in parts),
+        reconnects=sum(h.reconnects for h in parts),
+        stale_retries=sum(h.stale_retries for h in parts),
     )
 
 

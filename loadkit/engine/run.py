@@ -248,7 +248,7 @@ async def _run(stages: Sequence[Stage], state: RunState,
     return EngineRun(
         stages=tuple(state.results),
         timeseries=tuple(state.recorder.intervals),
-        health=state.health.result(),
+        health=state.health.result(state.transport),
         interrupted=state.interrupted,
         aborted=state.aborted,
         transport=state.transport.name,

@@ -220,6 +220,9 @@ def merge_results(results: Sequence[RunResult]) -> RunResult:
         max_rss_mb=max(r.health.max_rss_mb for r in results),
         fell_behind=any(r.health.fell_behind for r in results),
         reasons=health_reasons,
+        connections_opened=sum(r.health.connections_opened for r in results),
+        reconnects=sum(r.health.reconnects for r in results),
+        stale_retries=sum(r.health.stale_retries for r in results),
     )
     env = replace(first.environment, processes=sum(r.environment.processes for r in results))
     return replace(

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
 
 from loadkit.engine import run_stages
 from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
 from tests.engine.conftest import assert_accounted
+from tests.engine.tiny_server import TinyServer
 
 PAYLOADS = {1: PayloadSet(1, (b"{}",))}
 
@@ -80,3 +82,35 @@ def test_a_loop_starved_for_most_of_the_stage_makes_the_run_inconclusive(
     run = _run(monkeypatch, transport, Stage(0, "starved", rate=250, duration_s=2.0))
     assert run.health.fell_behind
     assert any("started over 10 ms late" in r for r in run.health.reasons), run.health.reasons
+
+
+# -- connection churn -------------------------------------------------------------
+def test_connection_churn_is_counted_in_the_runs_health(
+        tiny: Callable[..., TinyServer]) -> None:
+    from loadkit.engine import run_stages as real_run_stages
+
+    srv = tiny()
+    kept = real_run_stages([Stage(0, "keep-alive", concurrency=2, requests=20)],
+                           RequestSpec(target=srv.url, path="/ok"), PAYLOADS, transport="fast",
+                           handle_signals=False)
+    closing = real_run_stages([Stage(0, "close", concurrency=1, requests=5)],
+                              RequestSpec(target=srv.url, path="/close"), PAYLOADS,
+                              transport="fast", handle_signals=False)
+    assert 1 <= kept.health.connections_opened <= 2 and kept.health.reconnects == 0
+    assert (closing.health.connections_opened, closing.health.reconnects) == (5, 4)
+    assert closing.stages[0].ok == 5
+
+
+def test_merging_results_sums_their_connection_churn() -> None:
+    from dataclasses import replace
+
+    from loadkit.analysis import synthetic
+    from loadkit.results.aggregate import merge_results
+    from loadkit.results.model import GeneratorHealth
+
+    base = synthetic.run(synthetic.profile("p", "throughput", [
+        synthetic.stage(0, synthetic.latencies(10.0), concurrency=1)]))
+    parts = [replace(base, health=GeneratorHealth(
+        connections_opened=4 + i, reconnects=i, stale_retries=2 * i)) for i in (1, 2)]
+    health = merge_results(parts).health
+    assert (health.connections_opened, health.reconnects, health.stale_retries) == (11, 3, 6)

@@ -139,6 +139,8 @@ def test_two_processes_merge_counts_histograms_and_intervals_exactly(target, tra
     assert sum(iv.requests for iv in run.timeseries) == 41 + 301
     assert run.transport == transport
     assert not run.interrupted and not run.aborted
+    if transport == "fast":                     # each process opened its own connections
+        assert run.health.connections_opened >= 2 and run.health.reconnects == 0
 
 
 def test_continue_after_judges_the_merged_stage_and_keeps_always_run_stages(target):

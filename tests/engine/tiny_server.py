@@ -13,6 +13,7 @@ Routes (POST or GET):
   /nojson             200 with a body that is not JSON
   /big/{n}            200 with n bytes (chunked when ?chunked=1)
   /reset              closes the connection without answering
+  /close              200, then closes the connection (``Connection: close``)
   /ready              503 until ``ready_after_s`` has passed since start, then 200
 Every request waits out a stall window when ``stall`` = (start_s, length_s),
 counted from the first request. ``busy`` / ``max_busy`` count requests being
@@ -113,6 +114,13 @@ class TinyServer:
         await asyncio.sleep(0.05)
         return web.Response(text="never")
 
+    async def close(self, request: web.Request) -> web.Response:
+        await request.read()
+        await self._wait()
+        resp = web.json_response({"predictions": [1]})
+        resp.force_close()
+        return resp
+
     async def ready(self, request: web.Request) -> web.Response:
         ok = time.monotonic() - self._started >= self.ready_after_s
         return web.Response(status=200 if ok else 503, text="ok" if ok else "warming")
@@ -127,6 +135,7 @@ class TinyServer:
             app.router.add_route(method, "/nojson", self.nojson)
             app.router.add_route(method, "/big/{n}", self.big)
             app.router.add_route(method, "/reset", self.reset)
+            app.router.add_route(method, "/close", self.close)
         app.router.add_get("/ready", self.ready)
         return app
 
