@@ -1,8 +1,11 @@
-"""Fixtures for the engine's integration tests: targets on loopback, transports, helpers."""
+"""Fixtures for the engine's integration tests: targets on loopback, transports, helpers.
+
+The mock server (``mock_server``, ``mock_server_proc``) and ``closed_port`` come from
+the shared ``tests/conftest.py``; ``tiny`` is the engine's own exact little target.
+"""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -37,14 +40,6 @@ def tiny() -> Iterator[Callable[..., TinyServer]]:
     yield start
     for srv in servers:
         srv.stop()
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A loopback port nobody listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def assert_accounted(run: EngineRun) -> None:
