@@ -148,20 +148,27 @@ def metrics(url: str) -> dict[str, float]:
     return out
 
 
+def scenario_file(folder: Path, content: dict[str, Any] | str,
+                  filename: str = "scenario.yaml") -> Path:
+    """Write a scenario (a mapping, dumped as YAML, or YAML text, dedented) into ``folder``
+    beside a copy of the iris data at ``data/iris.csv``; returns its path."""
+    data = folder / "data"
+    if not (data / "iris.csv").exists():
+        data.mkdir(exist_ok=True)
+        shutil.copy(IRIS_CSV, data / "iris.csv")
+    text = (textwrap.dedent(content) if isinstance(content, str)
+            else yaml.safe_dump(content, sort_keys=False))
+    path = folder / filename
+    path.write_text(text)
+    return path
+
+
 @pytest.fixture
 def write_scenario(tmp_path: Path) -> Callable[..., Path]:
-    """``path = write_scenario(mapping_or_yaml_text)``: the file, beside ``data/iris.csv``."""
+    """``path = write_scenario(mapping_or_yaml_text)``: ``scenario_file`` in tmp_path."""
 
     def write(content: dict[str, Any] | str, filename: str = "scenario.yaml") -> Path:
-        data = tmp_path / "data"
-        if not data.exists():
-            data.mkdir()
-            shutil.copy(IRIS_CSV, data / "iris.csv")
-        text = (textwrap.dedent(content) if isinstance(content, str)
-                else yaml.safe_dump(content, sort_keys=False))
-        path = tmp_path / filename
-        path.write_text(text)
-        return path
+        return scenario_file(tmp_path, content, filename)
 
     return write
 

@@ -1,4 +1,4 @@
-"""run_canary against two mock servers on loopback (short stages: ~1.5 s each)."""
+"""run_canary against two mock servers on loopback (short stages: ~1.3 s each)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ profiles:
 
 def config(min_requests: int = 12) -> CanaryConfig:
     return CanaryConfig.from_dict({
-        "stages": [{"share": s, "duration": "1.2s", "min_requests": min_requests}
+        "stages": [{"share": s, "duration": "1s", "min_requests": min_requests}
                    for s in ("1%", "5%", "25%", "100%")],
         "warmup_s": 0.3, "min_side_rps": 15, "agreement_sample": 40})
 

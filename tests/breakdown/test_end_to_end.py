@@ -50,9 +50,9 @@ def _check_slow_top(stage: StageResult) -> None:
 
 def test_closed_and_open_profiles_find_the_big_inputs_slow(tmp_path: Path) -> None:
     scenario = _scenario(tmp_path, (
-        "  - {name: closed, kind: throughput, concurrency: 4, duration: 1.5s,"
+        "  - {name: closed, kind: throughput, concurrency: 4, duration: 1s,"
         " breakdown: payload_bytes}\n"
-        "  - {name: open, kind: constant-rate, rate: 60rps, duration: 1.5s, breakdown: n_rows}\n"))
+        "  - {name: open, kind: constant-rate, rate: 60rps, duration: 1s, breakdown: n_rows}\n"))
     result = run(scenario)
     closed, open_ = result.profiles
     _check_slow_top(closed.stages[0])
@@ -66,7 +66,7 @@ def test_closed_and_open_profiles_find_the_big_inputs_slow(tmp_path: Path) -> No
 
 
 def test_two_generator_processes_bucket_their_slices_and_merge_exactly(tmp_path: Path) -> None:
-    scenario = _scenario(tmp_path, "  - {kind: throughput, concurrency: 4, duration: 1.5s,"
+    scenario = _scenario(tmp_path, "  - {kind: throughput, concurrency: 4, duration: 1s,"
                                    " breakdown: n_rows}\n")
     result = run(scenario, RunOptions(processes=2))
     assert result.environment.processes == 2

@@ -13,19 +13,39 @@ right in kind and size, not that a figure is precise to the last percent.
 
 from __future__ import annotations
 
-from pathlib import Path
+import textwrap
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from loadkit.results.model import ProfileResult, RunResult
 from loadkit.runner import RunOptions, run
 from loadkit.scenario import Scenario, load_scenario
+from tests.conftest import scenario_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
 WriteScenario = Callable[[str], Path]     # tests/conftest.py's write_scenario, given YAML text
 RunScenario = Callable[..., RunResult]
+
+
+def run_yaml(text: str, folder: Path, **options: object) -> RunResult:
+    """Write ``text`` into ``folder`` (``scenario_file``) and run it: for module-scoped
+    fixtures, which cannot use the function-scoped ``write_scenario``."""
+    return run(load_scenario(scenario_file(folder, text)), RunOptions(**options))  # type: ignore[arg-type]
+
+
+def on_mock(mock: str, rest: str, *, checks: str = "{status: [200]}",
+            warmup: str | None = None) -> str:
+    """A scenario against the bundled mock with ``mock`` options, the iris rows as the
+    body, and ``rest`` (profiles, sla; dedented) after it."""
+    head = (f"target: mock\nmock: {mock}\n"
+            'request: {path: /predict, timeout: 5s, body: {instances: "{{ rows }}"}}\n'
+            "dataset: {path: data/iris.csv, seed: 1}\n"
+            + (f"checks: {checks}\n" if checks else "")
+            + (f"warmup: {warmup}\n" if warmup else ""))
+    return head + textwrap.dedent(rest)
 
 
 @pytest.fixture

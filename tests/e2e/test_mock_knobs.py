@@ -16,21 +16,15 @@ from loadkit.mock_target import MockServer
 from loadkit.reporters import text
 from loadkit.scenario import build_payloads, load_scenario
 from loadkit.units import format_duration
-from tests.e2e.conftest import RunScenario, WriteScenario, describe, profile
+from tests.e2e.conftest import RunScenario, WriteScenario, describe, on_mock, profile
 
 
 def test_throughput_plateaus_near_capacity_over_service_time(run_scenario: RunScenario) -> None:
     # 4 slots x 10 ms: about 400 rps however many workers wait for a slot.
-    result = run_scenario("""
-        target: mock
-        mock: {latency: "fixed:10ms", capacity: 4}
-        request: {path: /predict, timeout: 5s, body: {instances: "{{ rows }}"}}
-        dataset: {path: data/iris.csv, seed: 1}
-        checks: {status: [200]}
-        warmup: 0.5s
+    result = run_scenario(on_mock('{latency: "fixed:10ms", capacity: 4}', """
         profiles:
-          - {name: ramp, kind: ramp, concurrency: [2, 4, 8, 16], stage_duration: 1.5s}
-        """)
+          - {name: ramp, kind: ramp, concurrency: [2, 4, 8, 16], stage_duration: 1s}
+        """, warmup="0.5s"))
     steps = {s.concurrency: s for s in profile(result, "ramp").measured_stages()}
     why = describe(result)
     assert all(s.errors == 0 for s in steps.values()), why
@@ -44,14 +38,10 @@ def test_throughput_plateaus_near_capacity_over_service_time(run_scenario: RunSc
 
 
 def test_ten_percent_http_500_is_counted_as_ten_percent_http_5xx(run_scenario: RunScenario) -> None:
-    result = run_scenario("""
-        target: mock
-        mock: {latency: "fixed:1ms", error_rate: 10%, seed: 3}
-        request: {path: /predict, timeout: 5s, body: {instances: "{{ rows }}"}}
-        dataset: {path: data/iris.csv, seed: 1}
+    result = run_scenario(on_mock('{latency: "fixed:1ms", error_rate: 10%, seed: 3}', """
         profiles:
           - {name: errors, kind: latency, concurrency: 8, requests: 2000}
-        """)
+        """, checks=""))
     s = profile(result, "errors").summary
     assert s.requests >= 1500, describe(result)   # ~1 pp standard error at 10%: +-3 pp is 4 sigma
     assert set(s.error_kinds) == {"http_5xx"}, describe(result)
@@ -59,33 +49,30 @@ def test_ten_percent_http_500_is_counted_as_ten_percent_http_5xx(run_scenario: R
     assert s.ok + s.errors == s.requests
 
 
-STALL_SCENARIO = """
-    target: mock
-    mock: {{latency: "fixed:10ms", stall: "1s@at:1s"}}
-    request: {{path: /predict, timeout: 5s, body: {{instances: "{{{{ rows }}}}"}}}}
-    dataset: {{path: data/iris.csv, seed: 1}}
-    checks: {{status: [200]}}
-    profiles:
-      - {profile}
-    """
+def _stall_scenario(profile_line: str) -> str:
+    return on_mock('{latency: "fixed:10ms", stall: "1s@at:1s"}', f"""
+        profiles:
+          - {profile_line}
+        """)
 
 
 def test_a_one_second_stall_shows_in_the_open_model_p99_and_hides_in_the_closed_one(
         run_scenario: RunScenario) -> None:
     # The stall starts 1 s after the first /predict and lasts 1 s. Open model:
     # requests keep being scheduled at 100/s through the stall and their latency
-    # counts from the scheduled start, so ~100 of ~300 requests wait up to 1 s.
-    open_run = run_scenario(STALL_SCENARIO.format(
-        profile="{name: open, kind: constant-rate, rate: 100rps, duration: 3s, max_in_flight: 256}"))
+    # counts from the scheduled start, so ~100 of ~250 requests wait up to 1 s.
+    open_run = run_scenario(_stall_scenario(
+        "{name: open, kind: constant-rate, rate: 100rps, duration: 2.5s, max_in_flight: 256}"))
     open_lat = profile(open_run, "open").summary.latency_ms
     assert open_lat.p99 > 700, describe(open_run)
     assert open_lat.p95 > 300, describe(open_run)
 
     # Closed model at about the same load (1 worker x ~10 ms ~ 100 rps): the worker
     # waits out the stall in ONE request, so the stall is a single slow sample
-    # (max) and the percentiles look healthy: coordinated omission.
-    closed_run = run_scenario(STALL_SCENARIO.format(
-        profile="{name: closed, kind: throughput, concurrency: 1, duration: 3s}"))
+    # (max; one of ~140, more than the 100 that p99 needs to leave it out) and the
+    # percentiles look healthy: coordinated omission.
+    closed_run = run_scenario(_stall_scenario(
+        "{name: closed, kind: throughput, concurrency: 1, duration: 2.5s}"))
     closed = profile(closed_run, "closed").summary
     assert closed.latency_ms.max > 700, describe(closed_run)   # the stall did happen
     assert closed.latency_ms.p99 < 100, describe(closed_run)
@@ -93,21 +80,17 @@ def test_a_one_second_stall_shows_in_the_open_model_p99_and_hides_in_the_closed_
 
 
 def test_ready_is_503_for_the_configured_cold_start(run_scenario: RunScenario) -> None:
-    result = run_scenario("""
-        target: mock
-        mock: {latency: "fixed:2ms", cold_start: 2s, warmup_requests: 20, warmup_extra: 100ms}
-        request: {path: /predict, timeout: 5s, body: {instances: "{{ rows }}"}}
-        dataset: {path: data/iris.csv, seed: 1}
-        checks: {status: [200]}
+    result = run_scenario(on_mock(
+        "{latency: \"fixed:2ms\", cold_start: 1s, warmup_requests: 20, warmup_extra: 100ms}", """
         readiness: {path: /ready, timeout: 10s}
         profiles:
           - {name: latency, kind: latency, requests: 100}
-        """)
+        """))
     analysis = profile(result, "latency").analysis
     cold = analysis["cold_start"]
     # Measured from when loadkit had the server's URL (the server was already a few
-    # ms into its 2 s), so slightly under 2 s, never much over it.
-    assert 1.5 <= cold["ready_s"] <= 2.6, analysis
+    # ms into its 1 s), so slightly under 1 s, never much over it.
+    assert 0.6 <= cold["ready_s"] <= 1.6, analysis
     # The first request after readiness pays the warm-up (+100 ms decaying).
     assert cold["first_request_ms"] > 50, analysis
     assert "ready after" in analysis["headline"], analysis["headline"]

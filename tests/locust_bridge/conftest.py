@@ -29,7 +29,7 @@ def free_port() -> int:
 
 def write_scenario(tmp_path: Path, *, name: str = "bridge-test", sla: tuple[str, ...] = ("p99 < 2s",
                    "error_rate < 1%"), latency: str = "fixed:2ms",
-                   profiles: str = "  - {name: quick, kind: throughput, concurrency: 4, duration: 2s}",
+                   profiles: str = "  - {name: quick, kind: throughput, concurrency: 4, duration: 1s}",
                    warmup: str = "0s") -> Path:
     rules = "\n".join(f"  - {r}" for r in sla)
     text = textwrap.dedent(f"""\

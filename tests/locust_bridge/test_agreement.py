@@ -25,7 +25,7 @@ KEYS = ("p50", "p90", "p95")
 def _measure(scenario: Path, out: Path) -> tuple[dict, dict]:
     engine = subprocess.run(
         [sys.executable, "-c", "from loadkit.cli import main; main()", "run", str(scenario),
-         "--out", str(out / "engine"), "--quiet"],
+         "--out", str(out / "engine"), "--quiet", "--format", "json"],
         capture_output=True, text=True, timeout=60, cwd=str(ROOT), check=False)
     if engine.returncode not in (0, 1, 4):
         pytest.fail(f"loadkit run failed ({engine.returncode}): {engine.stderr[-1500:]}")

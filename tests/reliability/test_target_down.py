@@ -23,7 +23,7 @@ def test_a_server_killed_mid_run_turns_into_connect_errors_and_a_failed_sla(
         transport: str, mock_server_proc: Callable[..., Any], run_cli: Callable[..., Any],
         write_scenario: Callable[..., Path], tmp_path: Path) -> None:
     mock = mock_server_proc()
-    path = write_scenario(scenario(mock.url, rate=100, duration="3s", timeout="500ms",
+    path = write_scenario(scenario(mock.url, rate=100, duration="2.5s", timeout="500ms",
                                    sla=["error_rate < 1%"]))
     killer = threading.Timer(1.5, mock.kill)
     killer.start()
@@ -89,7 +89,8 @@ def test_wait_ready_waits_out_a_cold_start_and_the_run_is_clean(
     mock = mock_server_proc(cold_start="1s")   # /ready and /predict answer 503 for 1 s
     path = write_scenario(scenario(mock.url, rate=50, duration="1s",
                                    readiness={"path": "/ready"}, sla=["error_rate < 1%"]))
-    res = run_cli("run", path, "--wait-ready", "5s", "--out", tmp_path / "out", "--quiet")
+    res = run_cli("run", path, "--wait-ready", "5s", "--out", tmp_path / "out", "--quiet",
+                  "--format", "json")
     assert res.code == 0, res.out + res.err
     stage = read_result(tmp_path / "out")["profiles"][0]["stages"][-1]
     assert stage["errors"] == 0 and stage["ok"] > 0
