@@ -24,13 +24,17 @@ MAX_NODES = 100_000  # a scenario is a few hundred nodes; anchors can multiply t
 
 
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    """``('profiles', 2, 'rate')`` -> ``profiles[2].rate``."""
+    """``('profiles', 2, 'rate')`` -> ``profiles[2].rate``; a key that is not one plain
+    printable word (``"\\n"``, ``"a b"``) is quoted, so the message stays one line."""
     out = ""
     for part in loc:
         if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part)
+            if not text.isprintable() or not text or any(c.isspace() for c in text):
+                text = repr(text)
+            out += ("." if out else "") + text
     return out
 
 

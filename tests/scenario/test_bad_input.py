@@ -27,6 +27,8 @@ SCENARIO_ERRORS = [
     ("unknown-profile-field", T + "profiles:\n  - {kind: throughput, concurency: 8, duration: 5s}\n",
      "profiles[0].concurency", "did you mean 'concurrency'?"),
     ("unknown-field-no-match", T + LAT + "zzz: 1\n", "zzz", "unknown field (fields: name"),
+    ("unknown-field-with-a-line-break", T + LAT + 'dataset: {path: data.csv, "\\n": 1}\n',
+     "dataset.'\\n'", "unknown field (fields: path"),
     ("unknown-request-field", T + LAT + "request: {methd: GET}\n", "request.methd",
      "did you mean 'method'?"),
     ("unknown-kind", T + "profiles:\n  - {kind: stres, rate: 10, stage_duration: 1s}\n",
