@@ -21,10 +21,9 @@ from loadkit.analysis import analyze
 from loadkit.engine import EngineRun, check_reachable, measure_cold_start, run_stages
 from loadkit.mock_target import MockServer
 from loadkit.redact import redact_path, redact_url
-from loadkit.results.aggregate import summarize
+from loadkit.results.aggregate import merge_health, summarize
 from loadkit.results.model import (
     Environment,
-    GeneratorHealth,
     Interval,
     ProfileResult,
     RunResult,
@@ -168,23 +167,6 @@ def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
     return replace(measured, analysis=analysis), run, watch.reason
 
 
-def _merge_health(runs: Sequence[EngineRun]) -> GeneratorHealth:
-    if not runs:
-        return GeneratorHealth()
-    healths = [r.health for r in runs]
-    return GeneratorHealth(
-        loop_lag_p99_ms=max(h.loop_lag_p99_ms for h in healths),
-        loop_lag_max_ms=max(h.loop_lag_max_ms for h in healths),
-        schedule_lag_p99_ms=max(h.schedule_lag_p99_ms for h in healths),
-        schedule_lag_max_ms=max(h.schedule_lag_max_ms for h in healths),
-        late=sum(h.late for h in healths),
-        cpu_share=max(h.cpu_share for h in healths),
-        max_rss_mb=max(h.max_rss_mb for h in healths),
-        fell_behind=any(h.fell_behind for h in healths),
-        reasons=tuple(dict.fromkeys(r for h in healths for r in h.reasons)),
-    )
-
-
 def run(scenario: Scenario, options: RunOptions = RunOptions(),
         on_interval: IntervalHook | None = None,
         on_profile: Callable[[Any, int], None] | None = None) -> RunResult:
@@ -232,7 +214,7 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
                 break
         transport = runs[0].transport if runs else options.transport
 
-    health = _merge_health(runs)
+    health = merge_health([r.health for r in runs], concurrent=False)
     if health.fell_behind:
         # One line; the reasons themselves are in health.reasons, which every report
         # lists beside the warnings (repeating them here printed each one twice).

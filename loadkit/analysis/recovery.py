@@ -5,8 +5,8 @@ Used by the stress analysis (after the last overload step) and the spike analysi
 1-second p99 is back under the threshold *and stays there* to the end of the
 observed window. "Stays" needs evidence: at least ``hold_s`` good seconds at the
 end; a shorter window is reported as unknown rather than guessed. The end of
-overload is the end of the overload stage's arrival schedule, not the next
-stage's start (see ``overload_end_t``: the engine drains between stages).
+overload is the end of the overload stage's arrival schedule (see
+``overload_end_t``).
 """
 
 from __future__ import annotations
@@ -100,12 +100,12 @@ def overload_end_t(profile: ProfileResult, overload: StageResult,
                    following: StageResult) -> float | None:
     """When the overload ended: the last arrival its open-model schedule asked for.
 
-    The engine lets a stage's in-flight requests finish before the next stage
-    starts, with no new arrivals meanwhile; after an overload that drain is the
-    backlog, so the next stage starts late on an already emptied queue. Counting
-    recovery from the next stage's start would hide the backlog ("recovered in
-    0 s" after every overload); counting from the end of the schedule keeps the
-    drained seconds (recorded under the overload stage) in the recovery time.
+    In a single-process run open stages hand over on schedule, so this equals
+    the next stage's start and the backlog shows in the recovery stage's own
+    seconds. Under ``--processes`` the generators still drain in-flight requests
+    between stages (lock-step), so the next stage starts late on an emptied
+    queue; counting from the end of the schedule keeps those drained seconds
+    (recorded under the overload stage) in the recovery time either way.
     The schedule's length is issued requests / rate; it is used only when the
     stage's recorded span reaches the next stage (real engine data), else the
     next stage's start is the end.

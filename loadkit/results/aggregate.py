@@ -16,6 +16,7 @@ from dataclasses import replace
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.model import (
     BreakdownBucket,
+    GeneratorHealth,
     Interval,
     LatencySummary,
     ProfileResult,
@@ -184,6 +185,29 @@ def merge_profiles(parts: Sequence[ProfileResult]) -> ProfileResult:
     )
 
 
+def merge_health(healths: Sequence[GeneratorHealth], *, concurrent: bool) -> GeneratorHealth:
+    """One health from several: of generators that ran side by side (``concurrent``,
+    CPU shares add up) or of profiles that ran one after another (the busiest counts).
+    Lags take the worst, counts add up, any fell-behind makes the whole fall behind."""
+    if not healths:
+        return GeneratorHealth()
+    cpu = [h.cpu_share for h in healths]
+    return GeneratorHealth(
+        loop_lag_p99_ms=max(h.loop_lag_p99_ms for h in healths),
+        loop_lag_max_ms=max(h.loop_lag_max_ms for h in healths),
+        schedule_lag_p99_ms=max(h.schedule_lag_p99_ms for h in healths),
+        schedule_lag_max_ms=max(h.schedule_lag_max_ms for h in healths),
+        late=sum(h.late for h in healths),
+        cpu_share=round(sum(cpu), 3) if concurrent else max(cpu),
+        max_rss_mb=max(h.max_rss_mb for h in healths),
+        fell_behind=any(h.fell_behind for h in healths),
+        reasons=tuple(dict.fromkeys(r for h in healths for r in h.reasons)),
+        connections_opened=sum(h.connections_opened for h in healths),
+        reconnects=sum(h.reconnects for h in healths),
+        stale_retries=sum(h.stale_retries for h in healths),
+    )
+
+
 def merge_results(results: Sequence[RunResult]) -> RunResult:
     """One RunResult from several generators' results of the same scenario.
 
@@ -208,22 +232,7 @@ def merge_results(results: Sequence[RunResult]) -> RunResult:
                     "(other input keys or edges); the merged stage keeps none"
                     for i in range(max(len(p.stages) for p in parts))
                     if breakdown_conflict([p.stages[i] for p in parts if i < len(p.stages)])]
-    health_reasons = tuple(dict.fromkeys(x for r in results for x in r.health.reasons))
-    health = replace(
-        first.health,
-        loop_lag_p99_ms=max(r.health.loop_lag_p99_ms for r in results),
-        loop_lag_max_ms=max(r.health.loop_lag_max_ms for r in results),
-        schedule_lag_p99_ms=max(r.health.schedule_lag_p99_ms for r in results),
-        schedule_lag_max_ms=max(r.health.schedule_lag_max_ms for r in results),
-        late=sum(r.health.late for r in results),
-        cpu_share=round(sum(r.health.cpu_share for r in results), 3),
-        max_rss_mb=max(r.health.max_rss_mb for r in results),
-        fell_behind=any(r.health.fell_behind for r in results),
-        reasons=health_reasons,
-        connections_opened=sum(r.health.connections_opened for r in results),
-        reconnects=sum(r.health.reconnects for r in results),
-        stale_retries=sum(r.health.stale_retries for r in results),
-    )
+    health = merge_health([r.health for r in results], concurrent=True)
     env = replace(first.environment, processes=sum(r.environment.processes for r in results))
     return replace(
         first,

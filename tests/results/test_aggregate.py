@@ -37,3 +37,19 @@ def test_merged_timeseries_adds_counts_second_by_second():
     assert [iv.requests for iv in ts] == [10, 50, 5]
     assert [iv.elapsed_s for iv in ts] == [0.0, 1.0, 2.0]
     assert ts[1].max_ms == 12.0
+
+
+def test_health_of_side_by_side_generators_adds_cpu_and_of_sequential_profiles_takes_the_busiest():
+    from loadkit.results.aggregate import merge_health
+    from loadkit.results.model import GeneratorHealth
+
+    a = GeneratorHealth(cpu_share=0.5, loop_lag_p99_ms=3.0, connections_opened=64, reconnects=2,
+                        reasons=("x",))
+    b = GeneratorHealth(cpu_share=0.25, loop_lag_p99_ms=9.0, connections_opened=64,
+                        fell_behind=True, reasons=("x", "y"))
+    side = merge_health([a, b], concurrent=True)
+    seq = merge_health([a, b], concurrent=False)
+    assert (side.cpu_share, seq.cpu_share) == (0.75, 0.5)
+    for h in (side, seq):
+        assert h.connections_opened == 128 and h.reconnects == 2
+        assert h.loop_lag_p99_ms == 9.0 and h.fell_behind and h.reasons == ("x", "y")
