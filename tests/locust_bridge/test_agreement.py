@@ -43,7 +43,7 @@ def _agree(ours: dict, theirs: dict) -> bool:
 
 def test_locust_percentiles_agree_with_the_engine_within_10_percent(scenario_factory, tmp_path):
     scenario = scenario_factory(name="bridge-agree", latency="uniform:5ms:25ms",
-                                profiles=PROFILE, warmup="1s")
+                                profiles=PROFILE, warmup="0.5s")
     attempts = []
     for n in range(2):
         ours, theirs = _measure(scenario, tmp_path / f"attempt{n}")
