@@ -72,7 +72,7 @@ class Metrics:
             "# TYPE mock_request_latency_seconds histogram",
         ]
         cumulative = 0
-        for edge, count in zip(BUCKETS_S, self._bucket_counts):
+        for edge, count in zip(BUCKETS_S, self._bucket_counts, strict=False):
             cumulative += count
             lines.append(f'mock_request_latency_seconds_bucket{{le="{edge:g}"}} {cumulative}')
         cumulative += self._bucket_counts[-1]

@@ -187,7 +187,7 @@ def _close(a: Any, b: Any, tol: float) -> bool:
     if _number(a) and _number(b):
         return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_close(x, y, tol) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_close(x, y, tol) for x, y in zip(a, b, strict=False))
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         return a.keys() == b.keys() and all(_close(a[k], b[k], tol) for k in a)
     return bool(a == b)
@@ -208,7 +208,7 @@ def predictions_match(a: Any, b: Any, mode: AgreementMode = "auto",
     if mode == "top_label":
         if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b) \
                 and not all(_number(v) for v in a):
-            return all(_top_label(x) == _top_label(y) for x, y in zip(a, b))
+            return all(_top_label(x) == _top_label(y) for x, y in zip(a, b, strict=False))
         return bool(_top_label(a) == _top_label(b))
     return _close(a, b, tolerance)
 

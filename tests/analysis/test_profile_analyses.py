@@ -59,7 +59,7 @@ def test_constant_rate_compares_offered_and_achieved():
 
 def _soak(p99s, errors=None):
     errors = errors or [0] * len(p99s)
-    ts = [interval(100 + i, 1, p, errors=e, t0=100) for i, (p, e) in enumerate(zip(p99s, errors))]
+    ts = [interval(100 + i, 1, p, errors=e, t0=100) for i, (p, e) in enumerate(zip(p99s, errors, strict=False))]
     stages = [stage(0, latencies(5), rate=100, warmup=True),
               stage(1, latencies(5, 12), rate=100, duration_s=len(p99s))]
     warm = [interval(90 + i, 0, 500) for i in range(5)]

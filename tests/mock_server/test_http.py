@@ -66,7 +66,7 @@ MockServer = Callable[..., str]
 def test_predict_answers_labels_probabilities_and_version(mock_server: MockServer) -> None:
     url = mock_server(model_version="v7")
     row = dict(zip(["sepal_length", "sepal_width", "petal_length", "petal_width"],
-                   [6.7, 3.0, 5.2, 2.3]))
+                   [6.7, 3.0, 5.2, 2.3], strict=False))
 
     async def go() -> None:
         async with aiohttp.ClientSession(timeout=TIMEOUT) as s:
@@ -330,6 +330,6 @@ def test_a_shifted_version_differs_on_the_configured_fraction(mock_server: MockS
     v1, v2, v2_again, version = run(go())
     assert version == "v2"
     assert v2 == v2_again  # by input, not by order
-    unique = {tuple(r): (p, q) for r, p, q in zip(rows, v1, v2)}
+    unique = {tuple(r): (p, q) for r, p, q in zip(rows, v1, v2, strict=False)}
     differ = sum(p != q for p, q in unique.values()) / len(unique)
     assert differ == pytest.approx(0.2, abs=0.04)

@@ -85,7 +85,7 @@ def test_a_shifted_answer_keeps_its_probabilities_consistent() -> None:
 
 
 def test_rows_may_be_lists_or_objects_with_extra_keys() -> None:
-    as_dict = {f: v for f, v in zip(FEATURES, [5.1, 3.5, 1.4, 0.2])} | {"species": "setosa"}
+    as_dict = {f: v for f, v in zip(FEATURES, [5.1, 3.5, 1.4, 0.2], strict=False)} | {"species": "setosa"}
     x = rows_to_matrix([[5.1, 3.5, 1.4, 0.2], as_dict, [6, 3, 5, 2]])
     assert x.shape == (3, 4)
     assert np.array_equal(x[0], x[1])
