@@ -1,0 +1,152 @@
+"""The click group, shared option parsing, report writing and the one exit point.
+
+Every command module registers on ``cli``; ``main`` is the only ``sys.exit`` in loadkit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from loadkit import __version__
+from loadkit.errors import (
+    EXIT_FAIL,
+    EXIT_INCONCLUSIVE,
+    EXIT_INTERRUPTED,
+    EXIT_PASS,
+    EXIT_USAGE,
+    LoadkitError,
+    UsageError,
+)
+from loadkit.redact import redact_text
+
+STATUS_EXIT = {
+    "pass": EXIT_PASS,
+    "fail": EXIT_FAIL,
+    "inconclusive": EXIT_INCONCLUSIVE,
+    "interrupted": EXIT_INTERRUPTED,
+    "error": EXIT_FAIL,
+}
+FORMAT_NAMES = ("json", "html", "junit", "markdown", "csv")
+
+
+def parse_processes(value: str) -> int:
+    if value == "auto":
+        return os.cpu_count() or 1
+    try:
+        n = int(value)
+    except ValueError:
+        raise UsageError(f"--processes: {value!r} is not a number or 'auto'") from None
+    if n < 1:
+        raise UsageError("--processes: must be at least 1")
+    return n
+
+
+def parse_formats(values: Sequence[str]) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    names: list[str] = []
+    for v in values:
+        for name in v.split(","):
+            name = name.strip().lower()
+            if name == "md":
+                name = "markdown"
+            if name not in FORMAT_NAMES:
+                raise UsageError(f"--format: unknown format {name!r} "
+                                 f"(choose from {', '.join(FORMAT_NAMES)})")
+            names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
+def parse_option(name: str, parse: Callable[[str], float], value: str | None) -> float | None:
+    """Parse a unit option; a bad value is one line naming the option."""
+    if value is None or value == "":
+        return None
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM outside the engine's stages (mock start-up, readiness wait, between profiles)
+    acts as Ctrl-C: the mock server child is stopped and the exit is 130, not a bare kill.
+    The engine installs its own graceful handlers while a stage runs and restores this one."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def default_out(name: str) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name) or "run"
+    return Path("reports") / f"{safe}-{stamp}"
+
+
+def write_reports(result: Any, out: Path, formats: Sequence[str] | None = None) -> list[Path]:
+    """Render every report of ``result`` into ``out``; append the summary to GitHub's."""
+    from loadkit.reporters import render_all
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, text in render_all(result, formats).items():
+        path = out / filename
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file and (formats is None or "markdown" in formats):
+        from loadkit.reporters import markdown
+
+        with open(summary_file, "a", encoding="utf-8") as fh:
+            fh.write(markdown.render(result) + "\n")
+    return written
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="loadkit")
+def cli() -> None:
+    """Load tests and performance SLAs for ML model HTTP endpoints."""
+
+
+
+def _run(args: Sequence[str] | None = None) -> int:
+    try:
+        rv = cli.main(args=args, prog_name="loadkit", standalone_mode=False)
+    except LoadkitError as exc:
+        click.echo(f"loadkit: error: {redact_text(str(exc))}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("loadkit: aborted; no reports written", err=True)
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE if exc.exit_code == 2 else exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("loadkit: aborted; no reports written", err=True)
+        return EXIT_INTERRUPTED
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return rv if isinstance(rv, int) else EXIT_PASS
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """Console entry point: the only ``sys.exit`` in loadkit."""
+    sys.exit(_run(args))
