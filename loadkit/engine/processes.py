@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from loadkit.results.aggregate import merge_stages, merge_timeseries
+from loadkit.results.aggregate import merge_health, merge_stages, merge_timeseries
 from loadkit.results.model import GeneratorHealth, Interval, StageResult
 from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
 
@@ -180,29 +180,6 @@ def stage_timeseries(runs: Sequence[Any]) -> list[list[Interval]]:
     return [[r.timeseries[k] for r in runs if k < len(r.timeseries)] for k in range(longest)]
 
 
-def _merge_health(parts: Sequence[GeneratorHealth], summed_cpu: bool) -> GeneratorHealth:
-    """Worst lag, summed lateness and connection churn; CPU share summed across processes,
-    averaged over stages."""
-    if not parts:
-        return GeneratorHealth()
-    cpu = [h.cpu_share for h in parts]
-    reasons = tuple(dict.fromkeys(r for h in parts for r in h.reasons))
-    return GeneratorHealth(
-        loop_lag_p99_ms=max(h.loop_lag_p99_ms for h in parts),
-        loop_lag_max_ms=max(h.loop_lag_max_ms for h in parts),
-        schedule_lag_p99_ms=max(h.schedule_lag_p99_ms for h in parts),
-        schedule_lag_max_ms=max(h.schedule_lag_max_ms for h in parts),
-        late=sum(h.late for h in parts),
-        cpu_share=round(sum(cpu) if summed_cpu else sum(cpu) / len(cpu), 3),
-        max_rss_mb=max(h.max_rss_mb for h in parts),
-        fell_behind=any(h.fell_behind for h in parts),
-        reasons=reasons,
-        connections_opened=sum(h.connections_opened for h in parts),
-        reconnects=sum(h.reconnects for h in parts),
-        stale_retries=sum(h.stale_retries for h in parts),
-    )
-
-
 def run_stages_parallel(processes: int | str, stages: Sequence[Stage], request: RequestSpec,
                         payloads: Mapping[int, PayloadSet], *, transport: str = "auto",
                         on_interval: IntervalHook | None = None,
@@ -263,7 +240,7 @@ def run_stages_parallel(processes: int | str, stages: Sequence[Stage], request: 
     return EngineRun(
         stages=tuple(merged_stages),
         timeseries=ivs,
-        health=_merge_health(healths, summed_cpu=True),
+        health=merge_health(healths, concurrent=True),
         interrupted=interrupted,
         aborted=aborted and not interrupted,
         transport=transports[0] if transports else concrete,
@@ -364,5 +341,5 @@ def _drive(stages: Sequence[Stage], n: int, procs: Sequence[Any], commands: Sequ
             break
         if continue_after is not None and not continue_after(result, stage):
             skipping = True
-    per_process = [_merge_health(h, summed_cpu=False) for h in healths if h]
+    per_process = [merge_health(h, concurrent=False) for h in healths if h]
     return merged, per_process, transports, align(groups), aborted, interrupted_child
