@@ -22,6 +22,8 @@ from aiohttp import web
 from mock_server.capacity import Slots
 from mock_server.faults import FaultPicker, StallClock
 from mock_server.latency import ServiceTime
+from mock_server import llm_api
+from mock_server.llm_model import ServingModel
 from mock_server.metrics import Metrics
 from mock_server.model import IrisModel, default_model, rows_to_matrix
 from mock_server.options import MockOptions
@@ -43,6 +45,7 @@ class ServerState:
     slots: Slots
     started_at: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    llm: ServingModel | None = None  # the LLM mode's serving model (set by make_app)
     _padding: bytes = b""
 
     def cold_remaining_s(self, now: float) -> float:
@@ -75,6 +78,7 @@ def make_app(options: MockOptions) -> web.Application:
         slots=Slots(options.capacity, options.queue),
         headers={"X-Model-Version": options.model_version},
     )
+    state.llm = llm_api.make_model(state)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
 
@@ -86,6 +90,13 @@ def make_app(options: MockOptions) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
     app.router.add_get("/metrics", metrics)
+    llm_api.add_routes(app)
+
+    async def on_cleanup(app: web.Application) -> None:
+        if state.llm is not None:
+            state.llm.close()
+
+    app.on_cleanup.append(on_cleanup)
     return app
 
 
@@ -121,8 +132,11 @@ async def metrics(request: web.Request) -> web.Response:
     state = request.app[STATE]
     state.metrics.ready = state.cold_remaining_s(asyncio.get_running_loop().time()) <= 0
     state.metrics.queue_depth, state.metrics.busy_slots = state.slots.waiting, state.slots.busy
+    text = state.metrics.render()
+    if state.llm is not None:
+        text += llm_api.render_metrics(state.llm, state.options.llm_model)
     return web.Response(
-        text=state.metrics.render(),
+        text=text,
         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
     )
 

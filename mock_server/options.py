@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 from mock_server.faults import FaultRates, Stall
 from mock_server.latency import LatencyModel
+from mock_server.llm_model import LlmSpec, Schedule
 from mock_server.units import parse_bytes, parse_count, parse_duration_s, parse_fraction
 
 
@@ -44,6 +45,10 @@ class MockOptions:
     warmup_extra_s: float = 0.1
     model_version: str = "v1"
     predictions_shift: float = 0.0
+    # LLM mode (/v1/chat/completions, /v1/completions): see llm_model.py
+    llm: LlmSpec = field(default_factory=LlmSpec)
+    llm_schedule: Schedule | None = None
+    llm_model: str = "mock-llm"
 
 
 def _host(value: Any) -> str:
@@ -76,6 +81,24 @@ def _preset(value: Any) -> str:
     if value not in PRESETS:
         raise ValueError(f"unknown preset {value!r} (choose from {', '.join(PRESETS)})")
     return str(value)
+
+
+def _step(value: Any) -> tuple[float, float]:
+    """"8ms..16ms" (decode step at batch 1 .. at a full batch) or one duration for both."""
+    text = str(value)
+    lo, sep, hi = text.partition("..")
+    a = parse_duration_s(lo.strip() if sep else value)
+    b = parse_duration_s(hi.strip()) if sep else a
+    if a <= 0 or b < a:
+        raise ValueError(f"{text!r}: need 0 < step at batch 1 <= step at a full batch")
+    return (a, b)
+
+
+def _model_name(value: Any) -> str:
+    text = str(value).strip()
+    if not text or not text.isprintable() or '"' in text or len(text) > 128:
+        raise ValueError(f"expected a short printable model name, got {value!r}")
+    return text
 
 
 @dataclass(frozen=True)
@@ -120,6 +143,23 @@ OPTIONS: dict[str, _Opt] = {
     "model-version": _Opt("model_version", _version, "LABEL", "X-Model-Version (default v1)"),
     "predictions-shift": _Opt("predictions_shift", parse_fraction, "F",
                               "fraction of inputs whose prediction differs from the true model"),
+    "llm-slots": _Opt("llm.slots", lambda v: parse_count(v, 1), "K",
+                      "LLM mode: sequences decoded together (continuous batching; default 16)"),
+    "llm-prefill": _Opt("llm.prefill_base_s", parse_duration_s, "DUR",
+                        "LLM mode: prefill time of a prompt, before its tokens (default 10ms)"),
+    "llm-prefill-per-token": _Opt("llm.prefill_per_token_s", parse_duration_s, "DUR",
+                                  "LLM mode: extra prefill time per prompt token (default 100us)"),
+    "llm-step": _Opt("llm.step_s", _step, "A..B",
+                     "LLM mode: decode step at batch 1 .. at a full batch (default 8ms..16ms)"),
+    "llm-output-tokens": _Opt("llm.output_tokens", lambda v: parse_count(v, 1), "N",
+                              "LLM mode: tokens generated when max_tokens is absent (default 64)"),
+    "llm-queue": _Opt("llm.queue", _queue, "Q",
+                      "LLM mode: sequences that may wait for a slot; beyond -> 503 (unbounded)"),
+    "llm-kv-tokens": _Opt("llm.kv_tokens", lambda v: parse_count(v, 1), "N",
+                          "LLM mode: KV-cache capacity in tokens, for the usage gauge"),
+    "llm-schedule": _Opt("llm_schedule", Schedule.parse, "SPEC",
+                         "LLM mode, deterministic: ttft=80ms*90,600ms*10;gap=8ms;tokens=20"),
+    "llm-model": _Opt("llm_model", _model_name, "NAME", "LLM mode: the model name (mock-llm)"),
 }
 
 # Named bundles, written as a user would write a mock: block.
@@ -179,14 +219,18 @@ def _build(values: Mapping[str, Any]) -> MockOptions:
     merged.update(values)
     top: dict[str, Any] = {}
     rates: dict[str, float] = {}
+    llm: dict[str, Any] = {}
     for name, raw in merged.items():
         parsed = _checked(name, raw)
         target = OPTIONS[name].target
         if target.startswith("faults."):
             rates[target.removeprefix("faults.")] = parsed
+        elif target.startswith("llm."):
+            llm[target.removeprefix("llm.")] = parsed
         else:
             top[target] = parsed
     top["faults"] = FaultRates(**rates)  # ValueError when the rates add up to more than 1
+    top["llm"] = LlmSpec(**llm)
     return replace(MockOptions(), **top)
 
 
@@ -247,9 +291,9 @@ def describe(options: MockOptions) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields(options):
         value = getattr(options, f.name)
-        if isinstance(value, LatencyModel | Stall):
+        if isinstance(value, LatencyModel | Stall | Schedule):
             value = value.spec
-        elif isinstance(value, FaultRates):
+        elif isinstance(value, FaultRates | LlmSpec):
             value = {k.name: getattr(value, k.name) for k in fields(value)}
         out[f.name] = value
     return out

@@ -29,6 +29,8 @@ MOCK_OPTIONS = (
     "error_rate", "unavailable_rate", "reset_rate", "hang_rate", "hang", "malformed_rate",
     "slow_body_rate", "trickle", "large_body_rate", "large_body_bytes", "stall",
     "cold_start", "warmup_requests", "warmup_extra", "model_version", "predictions_shift",
+    "llm_slots", "llm_prefill", "llm_prefill_per_token", "llm_step", "llm_output_tokens",
+    "llm_queue", "llm_kv_tokens", "llm_schedule", "llm_model",
 )
 MOCK_PRESETS = ("fast", "slow-tail", "flaky", "overloaded", "cold-start")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
