@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 _RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
 _CONNECT_ERRNOS = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH,
                              errno.EADDRNOTAVAIL, errno.ETIMEDOUT})
+# aiohttp refuses a header line over 8190 bytes by default; the fast transport's parser
+# has no such limit, and a real server may send a big cookie or a long Link header.
+MAX_HEADER_LINE = 64 * 1024
 
 
 def classify(exc: BaseException) -> str:
@@ -87,6 +90,8 @@ class AiohttpTransport:
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=self._request.timeout_s),
             auto_decompress=True,
+            max_line_size=MAX_HEADER_LINE,
+            max_field_size=MAX_HEADER_LINE,
         )
 
     async def send(self, payload: int) -> tuple[int, bytes]:

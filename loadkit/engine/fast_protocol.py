@@ -11,7 +11,10 @@ periodic sweep checks (no timer handle per request).
 Only ``on_body`` and ``on_message_complete`` are given to the parser: a header
 callback would cost a Python call per header per response. The one case that
 needs a header -- a response delimited by the server closing the connection --
-is rare and handled off the hot path by re-reading the head it kept.
+is rare and handled off the hot path by re-reading the head it kept. The head
+kept is every byte that arrived before the first body byte, however many reads
+that took (a head split inside a line, a ``100 Continue`` before the answer), so
+how the bytes were cut into reads never changes what the response is.
 """
 
 from __future__ import annotations
@@ -95,19 +98,54 @@ def build_requests(request: RequestSpec, payloads: PayloadSet) -> tuple[bytes, .
     return tuple(out)
 
 
-def _delimited_by_close(head: bytes) -> bool:
-    """True when a response head has neither Content-Length nor chunked encoding."""
-    found: list[bytes] = []
+class _HeadReader:
+    """Header names of the last response in a byte string (1xx interim ones skipped)."""
 
-    class _Names:
-        def on_header(self, name: bytes, value: bytes) -> None:
-            found.append(name.lower())
+    __slots__ = ("complete", "lengths", "codings")
 
+    def __init__(self) -> None:
+        self.complete = False
+        self.lengths = 0
+        self.codings: list[bytes] = []
+
+    def on_message_begin(self) -> None:
+        self.complete = False
+        self.lengths = 0
+        self.codings = []
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        name = name.lower()
+        if name == b"content-length":
+            self.lengths += 1
+        elif name == b"transfer-encoding":
+            self.codings += [c.strip().lower() for c in value.split(b",") if c.strip()]
+
+    def on_headers_complete(self) -> None:
+        self.complete = True
+
+
+def delimited_by_close(received: bytes) -> bool:
+    """True when the last response begun in ``received`` ends only when the connection does.
+
+    RFC 9112 6.3: a response with neither Content-Length nor a final ``chunked``
+    transfer coding (and a status that may carry a body) runs to the close.
+    ``received`` is what arrived before the body began: possibly a ``100 Continue``
+    first, possibly a few body bytes after the head.
+    """
+    names = _HeadReader()
+    parser = httptools.HttpResponseParser(names)
     try:
-        httptools.HttpResponseParser(_Names()).feed_data(head)
+        parser.feed_data(received)
     except httptools.HttpParserError:
         pass
-    return b"content-length" not in found and b"transfer-encoding" not in found
+    if not names.complete:
+        return False
+    status = parser.get_status_code()
+    if status < 200 or status in (204, 304):
+        return False
+    if names.codings:
+        return names.codings[-1] != b"chunked"
+    return names.lengths == 0
 
 
 class Connection(asyncio.Protocol):
@@ -159,8 +197,14 @@ class Connection(asyncio.Protocol):
         if self._fut is None:         # bytes nobody asked for: the connection is unusable
             self._drop()
             return
-        if self._head is None:
-            self._head = data
+        if self._size == 0:
+            # No body byte yet: keep what came so far, so a close can be judged on the
+            # whole head whatever the reads (rare beyond the first read: no copy then).
+            head = self._head
+            if head is None:
+                self._head = data
+            elif len(head) <= self._cap:
+                self._head = head + data
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
@@ -242,12 +286,7 @@ class Connection(asyncio.Protocol):
 
     def _until_close(self) -> bool:
         """EOF mid-response: complete if the response was delimited by the close itself."""
-        if self._head is None:
-            return False
-        sep = self._head.find(b"\r\n\r\n")
-        if sep < 0:
-            return False
-        return _delimited_by_close(self._head[:sep + 4])
+        return self._head is not None and delimited_by_close(self._head)
 
     @property
     def busy(self) -> bool:
