@@ -1,16 +1,18 @@
 """The engine: the only async code in loadkit.
 
-Stages in, StageResults out. ``run_stages`` is the one synchronous entry point
-(it owns its event loop); transports speak the small ``Transport`` protocol and
-``make_transport`` picks one ("fast" when it can send the request exactly,
-"aiohttp" otherwise). See DESIGN.md "Measuring right" for what is promised.
+Stages in, StageResults out. ``run_stages`` is the entry point (it owns its
+event loop; ``run_stages_async`` runs on the caller's). Transports speak the
+small ``Transport`` protocol: ``make_transport`` picks one ("fast" when it can
+send the request exactly, "aiohttp" otherwise), or the caller passes its own
+instance. See DESIGN.md "Measuring right" for what is promised.
 """
 
 from __future__ import annotations
 
 from loadkit.engine.factory import TRANSPORTS, make_transport, resolve_transport
 from loadkit.engine.reachability import check_reachable, measure_cold_start
-from loadkit.engine.run import EngineRun, combine_payloads, run_stages
+from loadkit.engine.prepare import EngineRun, combine_payloads
+from loadkit.engine.run import run_stages, run_stages_async
 from loadkit.engine.transport import Transport, TransportError
 
 __all__ = [
@@ -24,4 +26,5 @@ __all__ = [
     "measure_cold_start",
     "resolve_transport",
     "run_stages",
+    "run_stages_async",
 ]

@@ -1,6 +1,6 @@
 """``--processes N``: N generator processes, one event loop each, merged exactly.
 
-Called by ``loadkit.engine.run.run_stages`` when ``processes > 1``. Each child is
+Called by the engine's entry point (``engine/run.py``) when ``processes > 1``. Each child is
 spawned (not forked: no inherited loop or sockets), gets 1/N of every stage's
 concurrency, rate, request count and in-flight bound (the remainder going to the
 first children) and its own payload slice ``bodies[i::N]``, and runs the
@@ -28,19 +28,21 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from loadkit.engine.prepare import (
+    ContinueHook,
+    EngineRun,
+    IntervalHook,
+    combine_payloads,
+    transport_name,
+    validate_stages,
+)
 from loadkit.results.aggregate import merge_health, merge_stages, merge_timeseries
 from loadkit.results.model import GeneratorHealth, Interval, StageResult
 from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
-
-if TYPE_CHECKING:
-    from loadkit.engine.run import EngineRun
-
-IntervalHook = Callable[[Interval, Stage], bool]
-ContinueHook = Callable[[StageResult, Stage], bool]
 
 START_TIMEOUT_S = 60.0      # spawning and importing numpy/aiohttp in every child
 STOP_GRACE_S = 10.0         # after a stop, how long children get to hand in their stage
@@ -111,7 +113,7 @@ def _child(i: int, request: RequestSpec, payloads: dict[int, PayloadSet], transp
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
-        from loadkit.engine import run_stages  # lazily: the parent may not need the engine
+        from loadkit.engine.local import run_on_own_loop  # lazily: the parent runs no stage
 
         parent = mp.parent_process()
 
@@ -131,8 +133,8 @@ def _child(i: int, request: RequestSpec, payloads: dict[int, PayloadSet], transp
             if cmd is None:
                 return
             stage: Stage = cmd
-            run = run_stages([stage], request, payloads, transport=transport, on_interval=hook,
-                             handle_signals=False, processes=1)
+            run = run_on_own_loop([stage], request, payloads, transport=transport,
+                                  on_interval=hook, handle_signals=False)
             results.put(("stage", i, run))
     except BaseException as exc:  # noqa: BLE001 -- reported to the parent, which raises
         results.put(("error", i, f"{type(exc).__name__}: {exc}"))
@@ -186,13 +188,10 @@ def run_stages_parallel(processes: int | str, stages: Sequence[Stage], request: 
                         continue_after: ContinueHook | None = None,
                         handle_signals: bool = True) -> EngineRun:
     """``run_stages`` over ``processes`` spawned generators; returns one merged EngineRun."""
-    from loadkit.engine.factory import resolve_transport
-    from loadkit.engine.run import EngineRun, combine_payloads, validate_stages
-
     n = resolve_processes(processes)
     _, batches = combine_payloads(payloads)
     validate_stages(stages, batches)            # refuse bad input before spawning anything
-    concrete = resolve_transport(transport, request)
+    concrete = transport_name(transport, request)
     ctx = mp.get_context("spawn")
     stop = ctx.Event()
     results = ctx.Queue()
@@ -247,16 +246,6 @@ def run_stages_parallel(processes: int | str, stages: Sequence[Stage], request: 
         started_at=round(started, 3),
         finished_at=round(time.time(), 3),
     )
-
-
-def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[int, PayloadSet],
-               *, transport: str = "auto", on_interval: IntervalHook | None = None,
-               continue_after: ContinueHook | None = None, handle_signals: bool = True,
-               processes: int | str = 2) -> EngineRun:
-    """Same signature as ``loadkit.engine.run_stages`` (which delegates here for N > 1)."""
-    return run_stages_parallel(processes, stages, request, payloads, transport=transport,
-                               on_interval=on_interval, continue_after=continue_after,
-                               handle_signals=handle_signals)
 
 
 def _get(results: Any, procs: Sequence[Any], timeout_s: float) -> tuple[str, int, Any] | None:

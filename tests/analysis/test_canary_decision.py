@@ -15,7 +15,7 @@ from loadkit.analysis.canary import (
     predictions_match,
 )
 from loadkit.errors import ScenarioError
-from tests.results.factories import stage_from
+from loadkit import testing
 
 SPEC = CanaryStage(share=0.05, duration_s=2.0, min_requests=50)
 AGREE = AgreementSample(compared=50, matched=50)
@@ -24,7 +24,7 @@ AGREE = AgreementSample(compared=50, matched=50)
 def stage(n: int, median_ms: float = 10.0, errors: int = 0, seed: int = 0):
     rng = np.random.default_rng(seed)
     lat = rng.lognormal(np.log(median_ms * 1000), 0.1, n).astype(int)
-    return stage_from(lat.tolist(), errors=errors, duration_s=2.0)
+    return testing.stage(latencies_us=lat, errors=errors, duration_s=2.0)
 
 
 def test_identical_candidate_is_promoted():

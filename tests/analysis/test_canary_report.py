@@ -14,14 +14,14 @@ from loadkit.reporters.canary_report import (
     render_canary_text,
 )
 from tests.analysis.test_canary_decision import stage
-from tests.results.factories import interval
+from loadkit.testing import interval
 
 
 def result() -> CanaryResult:
     spec = CanaryStage(0.01, 2.0, 50)
     ok = decide_stage(0, spec, stage(2000, seed=1), stage(100, seed=2),
-                      AgreementSample(50, 50), baseline_windows=[interval(0, 10, 11.0)],
-                      candidate_windows=[interval(0, 10, 12.0)])
+                      AgreementSample(50, 50), baseline_windows=[interval(0, 0, 11.0, requests=10)],
+                      candidate_windows=[interval(0, 0, 12.0, requests=10)])
     bad = decide_stage(1, CanaryStage(0.05, 2.0, 50), stage(2000, seed=1),
                        stage(100, 30.0, seed=2),
                        AgreementSample(50, 40, mismatches=("input 3: <b>x</b> vs y",)))

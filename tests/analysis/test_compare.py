@@ -10,7 +10,7 @@ import pytest
 from loadkit.analysis.compare import CompareThresholds, compare
 from loadkit.errors import ScenarioError
 from loadkit.results import GeneratorHealth, Interval, LatencyHistogram, RunResult
-from tests.results.factories import result_of, stage_from
+from loadkit.testing import profile, run_result, stage
 
 T0 = 1_700_000_000.0
 
@@ -40,8 +40,9 @@ def synthetic_run(*, seed: int, windows: int = 10, per_window: int = 200, median
                             p50_ms=h.percentile_us(50) / 1000, p90_ms=h.percentile_us(90) / 1000,
                             p95_ms=h.percentile_us(95) / 1000, p99_ms=h.percentile_us(99) / 1000,
                             max_ms=h.max_us / 1000))
-    stage = stage_from(all_us, errors=errors, duration_s=windows / rps_scale)
-    return result_of([stage], name=name, timeseries=ivs)
+    measured = stage(latencies_us=all_us, errors=errors, duration_s=windows / rps_scale,
+                     concurrency=8)
+    return run_result(profile(name, "throughput", [measured], ivs))
 
 
 def test_identical_configurations_pass():

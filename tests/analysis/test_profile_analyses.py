@@ -7,7 +7,7 @@ import json
 import pytest
 
 from loadkit.analysis import analyze
-from loadkit.analysis.synthetic import interval, latencies, profile, stage
+from loadkit.testing import interval, latencies, profile, stage
 
 
 def test_latency_headline_states_p50_p99_and_count():

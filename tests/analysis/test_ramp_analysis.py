@@ -7,7 +7,7 @@ import json
 import pytest
 
 from loadkit.analysis import analyze, find_knee, ramp_steps
-from loadkit.analysis.synthetic import latencies, profile, stage
+from loadkit.testing import latencies, profile, stage
 from loadkit.sla import parse_rule
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from loadkit.analysis import analyze, recovery_time
-from loadkit.analysis.synthetic import interval, latencies, profile, stage
+from loadkit.testing import interval, latencies, profile, stage
 from loadkit.sla import parse_rule
 
 T0 = 1_700_000_000.0
@@ -67,8 +67,8 @@ def _stress(recovery_p99s, steps=((100, 100, 20, 0), (200, 200, 30, 0), (400, 39
     """steps: (offered rps, achieved rps, p99 ms, errors out of 1000)."""
     stages, ts, t = [], [], T0
     for i, (rate, rps, p99, errs) in enumerate(steps):
-        stages.append(stage(i, latencies(10, p99), rate=rate, throughput_rps=rps, errors=errs,
-                            error_kinds={"http_5xx": errs // 2, "timeout": errs - errs // 2},
+        stages.append(stage(i, latencies(10, p99), rate=rate, throughput_rps=rps,
+                            errors={"http_5xx": errs // 2, "timeout": errs - errs // 2},
                             started_at=t))
         ts += series([p99] * 10, start=t, stage_index=i)
         t += 10

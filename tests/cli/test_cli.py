@@ -169,14 +169,14 @@ def _write_result(path: Path, scale: float, seed: int) -> None:
     import numpy as np
 
     from loadkit.results import dumps
-    from tests.results.factories import interval, result_of, stage_from
+    from loadkit.testing import interval, profile, run_result, stage
 
     rng = np.random.default_rng(seed)
     lat = (rng.lognormal(np.log(10_000 * scale), 0.3, 3000)).astype(int)
     t0 = 1_700_000_000.0
-    ts = [interval(t0 + i, 100, float(np.percentile(lat[i * 100:(i + 1) * 100], 99)) / 1000)
-          for i in range(30)]
-    result = result_of([stage_from(lat.tolist(), duration_s=30.0)], timeseries=ts)
+    ts = [interval(t0 + i, 0, float(np.percentile(lat[i * 100:(i + 1) * 100], 99)) / 1000,
+                   t0=t0) for i in range(30)]
+    result = run_result(profile(stages=[stage(latencies_us=lat, duration_s=30.0)], timeseries=ts))
     path.write_text(dumps(dataclasses.replace(result, started_at=t0)))
 
 
@@ -210,7 +210,7 @@ def test_canary_refuses_a_non_http_candidate_before_sending(scenario):
 def test_merge_judges_a_rule_scoped_to_a_stage_on_that_stage_again(tmp_path):
     from dataclasses import replace
 
-    from loadkit.analysis.synthetic import latencies, profile, run, stage
+    from loadkit.testing import latencies, profile, run_result, stage
     from loadkit.results import dumps
 
     # result.json keeps a scoped rule as "p99 < 50ms @ stage 2"; merge must not
@@ -219,7 +219,7 @@ def test_merge_judges_a_rule_scoped_to_a_stage_on_that_stage_again(tmp_path):
                                     stage(2, latencies(80), concurrency=2)])
     ramp = replace(ramp, sla=("p99 < 50ms @ stage 2",))
     for name in ("a", "b"):
-        (tmp_path / f"{name}.json").write_text(dumps(replace(run(ramp), status="fail")))
+        (tmp_path / f"{name}.json").write_text(dumps(replace(run_result(ramp), status="fail")))
     code, _, err = invoke(["merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"),
                            "--out", str(tmp_path / "m")])
     assert code == 1, err

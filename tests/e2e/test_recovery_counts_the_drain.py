@@ -11,7 +11,7 @@ Pure: synthetic results, no network.
 from __future__ import annotations
 
 from loadkit.analysis import analyze
-from loadkit.analysis.synthetic import interval, latencies, profile, stage
+from loadkit.testing import interval, latencies, profile, stage
 from loadkit.sla.grammar import parse_rule
 
 T0 = 1_800_000_000.0

@@ -11,7 +11,7 @@ from loadkit.engine import combine_payloads, resolve_transport
 from loadkit.engine.aiohttp_transport import classify
 from loadkit.engine.health import OpenStageReport, fell_behind_reasons
 from loadkit.engine.pacer import default_max_in_flight
-from loadkit.engine.run import validate_stages
+from loadkit.engine.prepare import validate_stages
 from loadkit.engine.stability import is_stable, spread
 from loadkit.errors import UsageError
 from loadkit.results.model import Interval

@@ -11,8 +11,6 @@ import asyncio
 import time
 from collections.abc import Callable
 
-import pytest
-
 from loadkit.engine import run_stages
 from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
 from tests.engine.conftest import assert_accounted
@@ -57,29 +55,25 @@ class DummyTransport:
             self._hog.cancel()
 
 
-def _run(monkeypatch: pytest.MonkeyPatch, transport: DummyTransport, stage: Stage):
-    monkeypatch.setattr("loadkit.engine.run.make_transport", lambda *a, **k: transport)
-    monkeypatch.setattr("loadkit.engine.run.resolve_transport", lambda *a, **k: "dummy")
+def _run(transport: DummyTransport, stage: Stage):
     run = run_stages([stage], RequestSpec(target="http://127.0.0.1:9"), PAYLOADS,
-                     handle_signals=False)
+                     transport=transport, handle_signals=False)
     assert_accounted(run)
     return run
 
 
-def test_one_38ms_pause_at_250rps_leaves_the_run_conclusive(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_38ms_pause_at_250rps_leaves_the_run_conclusive() -> None:
     transport = DummyTransport(pause_at=200, pause_s=0.038)
-    run = _run(monkeypatch, transport, Stage(0, "steady", rate=250, duration_s=2.0))
+    run = _run(transport, Stage(0, "steady", rate=250, duration_s=2.0))
     s = run.stages[0]
     assert s.requests == 500
     assert run.health.schedule_lag_max_ms >= 25          # the pause did delay starts...
     assert not any("late" in r for r in run.health.reasons), run.health.reasons
 
 
-def test_a_loop_starved_for_most_of_the_stage_makes_the_run_inconclusive(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_loop_starved_for_most_of_the_stage_makes_the_run_inconclusive() -> None:
     transport = DummyTransport(hog_s=1.6, hog_block_s=0.03)
-    run = _run(monkeypatch, transport, Stage(0, "starved", rate=250, duration_s=2.0))
+    run = _run(transport, Stage(0, "starved", rate=250, duration_s=2.0))
     assert run.health.fell_behind
     assert any("started over 10 ms late" in r for r in run.health.reasons), run.health.reasons
 
@@ -104,12 +98,12 @@ def test_connection_churn_is_counted_in_the_runs_health(
 def test_merging_results_sums_their_connection_churn() -> None:
     from dataclasses import replace
 
-    from loadkit.analysis import synthetic
+    from loadkit import testing
     from loadkit.results.aggregate import merge_results
     from loadkit.results.model import GeneratorHealth
 
-    base = synthetic.run(synthetic.profile("p", "throughput", [
-        synthetic.stage(0, synthetic.latencies(10.0), concurrency=1)]))
+    base = testing.run_result(testing.profile("p", "throughput", [
+        testing.stage(0, testing.latencies(10.0), concurrency=1)]))
     parts = [replace(base, health=GeneratorHealth(
         connections_opened=4 + i, reconnects=i, stale_retries=2 * i)) for i in (1, 2)]
     health = merge_results(parts).health

@@ -14,16 +14,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from loadkit.results.aggregate import summarize
-from loadkit.results.hdr import LatencyHistogram
+from loadkit import testing
 from loadkit.results.model import (
     Environment,
     GeneratorHealth,
     Interval,
-    LatencySummary,
     ProfileResult,
     RunResult,
-    ScenarioInfo,
     StageResult,
     Verdict,
 )
@@ -35,22 +32,14 @@ def make_stage(rng: np.random.Generator, index: int, *, concurrency: int | None 
                rate: float | None = None, warmup: bool = False, duration_s: float = 10.0,
                rps: float = 100.0, median_ms: float = 10.0, errors: dict[str, int] | None = None,
                started_at: float = T0) -> StageResult:
+    """A stage of ``rps * duration_s`` seeded lognormal latencies (``loadkit.testing.stage``)."""
     n = int(rps * duration_s)
-    hist = LatencyHistogram()
-    hist.record_many((rng.lognormal(np.log(median_ms * 1000), 0.45, n)).astype(np.int64))
-    errors = errors or {}
-    n_err = sum(errors.values())
+    lat_us = (rng.lognormal(np.log(median_ms * 1000), 0.45, n)).astype(np.int64)
     load = f"c={concurrency}" if concurrency is not None else f"{rate:g} rps"
-    return StageResult(
-        index=index, label=("warm-up " if warmup else "") + load, concurrency=concurrency,
-        rate=None if rate is None else float(rate), warmup=warmup,
-        duration_s=float(duration_s), requests=n, ok=n - n_err,
-        errors=n_err, error_kinds=dict(sorted(errors.items())), late=0,
-        throughput_rps=round(n / duration_s, 3), rows_per_s=round((n - n_err) / duration_s, 3),
-        latency_ms=LatencySummary.of(hist), histogram=hist.encode(), started_at=started_at,
-        status_codes={"200": n - n_err - errors.get("timeout", 0),
-                      **({"503": errors["http_5xx"]} if "http_5xx" in errors else {})},
-    )
+    return testing.stage(index, latencies_us=lat_us, errors=errors or {},
+                         concurrency=concurrency, rate=None if rate is None else float(rate),
+                         warmup=warmup, duration_s=float(duration_s),
+                         label=("warm-up " if warmup else "") + load, started_at=started_at)
 
 
 def make_intervals(stages: list[StageResult], t0: float, jitter_seed: int) -> tuple[Interval, ...]:
@@ -79,11 +68,9 @@ def make_intervals(stages: list[StageResult], t0: float, jitter_seed: int) -> tu
 
 def make_profile(name: str, kind: str, stages: list[StageResult], t0: float, seed: int,
                  analysis: dict | None = None, sla: tuple[str, ...] = ()) -> ProfileResult:
-    ts = make_intervals(stages, t0, seed)
     total = sum(s.duration_s for s in stages)
-    return ProfileResult(name=name, kind=kind, stages=tuple(stages), summary=summarize(stages),
-                         timeseries=ts, analysis=analysis or {}, sla=sla, started_at=t0,
-                         finished_at=t0 + total)
+    return testing.profile(name, kind, stages, make_intervals(stages, t0, seed), analysis,
+                           sla=sla, started_at=t0, finished_at=t0 + total)
 
 
 def build_result() -> RunResult:
@@ -131,10 +118,9 @@ def build_result() -> RunResult:
                 False, "fraction", inconclusive=True,
                 reason="too few requests at step 0 to judge a 1% error rate"),
     )
-    return RunResult(
-        scenario=ScenarioInfo(name="iris-staging", target="http://127.0.0.1:8080",
-                              method="POST", path="/predict"),
-        started_at=T0, finished_at=t1 + 30, profiles=(throughput, ramp),
+    return testing.run_result(
+        throughput, ramp, name="iris-staging", target="http://127.0.0.1:8080", path="/predict",
+        started_at=T0, finished_at=t1 + 30,
         environment=Environment(python="3.11.7", platform="Linux-x86_64", uvloop=True,
                                 processes=1, host_cores=2, transport="fast"),
         health=GeneratorHealth(loop_lag_p99_ms=1.2, loop_lag_max_ms=8.5, schedule_lag_p99_ms=0.4,

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from loadkit.errors import UsageError
 from loadkit.results import dumps, loads
 from loadkit.results.model import GeneratorHealth, Verdict
-from tests.results.factories import interval, result_of, stage_from
+from loadkit.testing import T0, interval, profile, run_result, stage
 
 latencies = st.lists(st.integers(min_value=1, max_value=5_000_000), min_size=0, max_size=200)
 
@@ -16,9 +16,10 @@ latencies = st.lists(st.integers(min_value=1, max_value=5_000_000), min_size=0, 
        st.text(max_size=20))
 @settings(max_examples=40, deadline=None)
 def test_result_json_round_trip_is_byte_identical(a, b, duration, name):
-    result = result_of([stage_from(a, index=0, warmup=True, duration_s=duration),
-                        stage_from(b, index=1, duration_s=duration)],
-                       timeseries=[interval(1_700_000_000.0 + i, 10 + i, 5.5 * i) for i in range(3)])
+    result = run_result(profile(
+        stages=[stage(0, latencies_us=a, warmup=True, duration_s=duration),
+                stage(1, latencies_us=b, duration_s=duration)],
+        timeseries=[interval(T0 + i, 0, 5.5 * i, requests=10 + i, t0=T0) for i in range(3)]))
     result = dataclasses.replace(
         result,
         scenario=dataclasses.replace(result.scenario, name=name),
@@ -34,7 +35,7 @@ def test_result_json_round_trip_is_byte_identical(a, b, duration, name):
 
 
 def test_round_trip_keeps_histograms_exact():
-    result = result_of([stage_from([100, 200, 300, 4_000_000])])
+    result = run_result(profile(stages=[stage(latencies_us=[100, 200, 300, 4_000_000])]))
     back = loads(dumps(result))
     assert back.profiles[0].stages[0].hist() == result.profiles[0].stages[0].hist()
 

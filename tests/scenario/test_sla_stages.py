@@ -132,7 +132,7 @@ def test_the_sla_flag_cannot_be_scoped_to_a_stage() -> None:
 
 
 def test_an_abort_rule_scoped_to_a_stage_watches_only_that_stage() -> None:
-    from loadkit.analysis.synthetic import interval
+    from loadkit.testing import interval
     from loadkit.runner import _AbortWatch
     from loadkit.scenario import Stage
 

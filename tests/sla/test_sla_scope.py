@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadkit.analysis.synthetic import latencies, profile, run, stage
+from loadkit.testing import latencies, profile, run_result, stage
 from loadkit.sla import evaluate, parse_rule
 from loadkit.sla.scope import VerdictScope, scope_of
 
@@ -15,7 +15,7 @@ def _ramp():
 
 
 def _scopes(p, *rules):
-    return [scope_of(p, v) for v in evaluate({p.name: list(rules)}, run(p))]
+    return [scope_of(p, v) for v in evaluate({p.name: list(rules)}, run_result(p))]
 
 
 def test_a_ramp_latency_rule_is_judged_on_the_first_step_and_names_where_it_broke():
@@ -25,7 +25,7 @@ def test_a_ramp_latency_rule_is_judged_on_the_first_step_and_names_where_it_brok
 
 def test_a_ramp_rule_broken_at_the_first_step_is_judged_and_broken_there():
     p = _ramp()
-    (v,) = evaluate({"ramp": [parse_rule("p99 < 5ms")]}, run(p))
+    (v,) = evaluate({"ramp": [parse_rule("p99 < 5ms")]}, run_result(p))
     assert scope_of(p, v) == VerdictScope("steps", judged=1, broken=1)
     assert "first broken" not in v.reason      # the observed value already is that step's
 
@@ -50,5 +50,5 @@ def test_a_ramp_throughput_rule_is_judged_at_the_operating_point_pass_or_fail():
 def test_a_single_stage_profile_and_a_profile_that_never_ran_are_judged_whole():
     p = profile("lat", "latency", [stage(0, latencies(10), concurrency=1)])
     assert _scopes(p, parse_rule("p99 < 1s")) == [VerdictScope("profile")]
-    (v,) = evaluate({"gone": [parse_rule("p99 < 1s")]}, run(p))
+    (v,) = evaluate({"gone": [parse_rule("p99 < 1s")]}, run_result(p))
     assert scope_of(None, v) == VerdictScope("profile")
