@@ -141,13 +141,8 @@ class MockTransport:
         """Answer after the reply's latency (and chunk delays) or raise its error."""
         reply = self._begin(payload)
         try:
-            if reply.latency_ms > 0:
-                await asyncio.sleep(reply.latency_ms / 1000)
-            if reply.error is not None:
-                raise TransportError(reply.error, None)
-            for chunk in reply.chunks:
-                if chunk.delay_ms > 0:
-                    await asyncio.sleep(chunk.delay_ms / 1000)
+            async for _ in _arrivals(reply):
+                pass
             return reply.status, reply.full_body
         finally:
             self.in_flight -= 1
@@ -160,14 +155,8 @@ class MockTransport:
         """
         reply = self._begin(payload)
         try:
-            if reply.latency_ms > 0:
-                await asyncio.sleep(reply.latency_ms / 1000)
-            if reply.error is not None:
-                raise TransportError(reply.error, None)
-            for chunk in reply.chunks or (Chunk(reply.body),):
-                if chunk.delay_ms > 0:
-                    await asyncio.sleep(chunk.delay_ms / 1000)
-                yield perf_counter_ns(), chunk.data
+            async for data in _arrivals(reply):
+                yield perf_counter_ns(), data
         finally:
             self.in_flight -= 1
 
@@ -177,6 +166,18 @@ class MockTransport:
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         return reply
+
+
+async def _arrivals(reply: Reply) -> AsyncIterator[bytes]:
+    """The reply's body piece by piece, each when it is due; its error after its latency."""
+    if reply.latency_ms > 0:
+        await asyncio.sleep(reply.latency_ms / 1000)
+    if reply.error is not None:
+        raise TransportError(reply.error, None)
+    for chunk in reply.chunks or (Chunk(reply.body),):
+        if chunk.delay_ms > 0:
+            await asyncio.sleep(chunk.delay_ms / 1000)
+        yield chunk.data
 
 
 # -- the RunResult builder ---------------------------------------------------------------
