@@ -12,46 +12,42 @@ a cap, and turns every failure into a ``TransportError`` with one error kind.
 from __future__ import annotations
 
 import asyncio
-import errno
 from typing import TYPE_CHECKING
 
 import aiohttp
 from yarl import URL
 
 from loadkit.engine.transport import TransportError
+from loadkit.results import kinds
 
 if TYPE_CHECKING:
     from loadkit.scenario.plan import PayloadSet, RequestSpec
 
-_RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
-_CONNECT_ERRNOS = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH,
-                             errno.EADDRNOTAVAIL, errno.ETIMEDOUT})
 # aiohttp refuses a header line over 8190 bytes by default; the fast transport's parser
 # has no such limit, and a real server may send a big cookie or a long Link header.
 MAX_HEADER_LINE = 64 * 1024
 
 
 def classify(exc: BaseException) -> str:
-    """The error kind of an exception raised while sending one request."""
+    """The error kind (``loadkit.results.kinds``) of an exception raised by one request.
+
+    Mirrors the fast transport event for event: once a connection is made, its
+    closing or failing in any way (aiohttp's ServerDisconnectedError, a truncated
+    payload, a ClientOSError with or without an errno) is ``reset``; an answer that
+    is not HTTP is ``protocol``; only a connection that could not be made is ``connect``.
+    """
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return "timeout"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return "connect"
-    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError,
-                        ConnectionResetError, BrokenPipeError)):
-        return "reset"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        # A malformed status line or headers: the server answered garbage.
-        return "other"
-    if isinstance(exc, (aiohttp.ClientOSError, OSError)):
-        code = getattr(exc, "errno", None)
-        if code in _RESET_ERRNOS:
-            return "reset"
-        if code in _CONNECT_ERRNOS:
-            return "connect"
-        if isinstance(exc, ConnectionRefusedError):
-            return "connect"
-    return "other"
+        return kinds.TIMEOUT
+    if isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ServerFingerprintMismatch,
+                        ConnectionRefusedError)):
+        return kinds.CONNECT
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return kinds.RESET           # a body cut short by the close (Content-Length or chunked)
+    if isinstance(exc, (aiohttp.ClientResponseError, aiohttp.InvalidURL)):
+        return kinds.PROTOCOL        # a malformed status line or headers, a bad Location
+    if isinstance(exc, (aiohttp.ClientConnectionError, OSError)):
+        return kinds.RESET           # ServerDisconnectedError, ClientOSError, ECONNRESET, EPIPE
+    return kinds.OTHER
 
 
 class AiohttpTransport:
@@ -107,7 +103,7 @@ class AiohttpTransport:
                 if length is not None:
                     if length > cap:
                         resp.close()
-                        raise TransportError("too_large", status)
+                        raise TransportError(kinds.TOO_LARGE, status)
                     return status, await resp.read()
                 return status, await self._read_capped(resp, status, cap)
         except TransportError:
@@ -130,7 +126,7 @@ class AiohttpTransport:
             size += len(chunk)
             if size > cap:
                 resp.close()
-                raise TransportError("too_large", status)
+                raise TransportError(kinds.TOO_LARGE, status)
             chunks.append(chunk)
         return b"".join(chunks)
 

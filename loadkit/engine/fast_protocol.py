@@ -28,6 +28,7 @@ from urllib.parse import SplitResult, unquote, urlsplit
 import httptools
 
 from loadkit.engine.transport import TransportError
+from loadkit.results import kinds
 
 if TYPE_CHECKING:
     from loadkit.scenario.plan import PayloadSet, RequestSpec
@@ -40,7 +41,7 @@ FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"
 
 
 class _TooLarge(Exception):
-    """Raised inside the parser's on_body; becomes TransportError("too_large")."""
+    """Raised inside the parser's on_body; becomes TransportError("too_large", status)."""
 
 
 class _Unsolicited(Exception):
@@ -208,10 +209,13 @@ class Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
-            self._fail("too_large" if isinstance(exc.__context__, _TooLarge) else "other")
+            if isinstance(exc.__context__, _TooLarge):
+                self._fail(kinds.TOO_LARGE, self.parser.get_status_code())
+            else:                     # _Unsolicited: the answer stands, the connection goes
+                self._fail(kinds.PROTOCOL)
             return
         except httptools.HttpParserError:
-            self._fail("other")
+            self._fail(kinds.PROTOCOL)
             return
         if self._answer is not None:
             self._settle(self._keep)
@@ -232,7 +236,7 @@ class Connection(asyncio.Protocol):
             self._complete(keep_alive=False)
             self._settle(False)
         else:
-            self._finish_error(TransportError("reset"))
+            self._finish_error(TransportError(kinds.RESET))
 
     # -- httptools callbacks ------------------------------------------------------------
     def on_body(self, chunk: bytes) -> None:
@@ -295,13 +299,13 @@ class Connection(asyncio.Protocol):
     def time_out(self) -> None:
         """Called by the pool's sweep once ``deadline`` has passed with no full answer."""
         if self._fut is not None:
-            self._fail("timeout")
+            self._fail(kinds.TIMEOUT)
 
-    def _fail(self, kind: str) -> None:
+    def _fail(self, kind: str, status: int | None = None) -> None:
         if self._answer is not None:  # answered in full, then junk: keep the answer, drop the rest
             self._settle(False)
         elif self._fut is not None:
-            self._finish_error(TransportError(kind))
+            self._finish_error(TransportError(kind, status))
         self._drop()
 
     def _finish_error(self, exc: BaseException) -> None:

@@ -31,6 +31,7 @@ from loadkit.engine.fast_protocol import (
     build_requests,
 )
 from loadkit.engine.transport import TransportError
+from loadkit.results import kinds
 
 if TYPE_CHECKING:
     from loadkit.scenario.plan import PayloadSet, RequestSpec
@@ -152,7 +153,7 @@ class FastTransport:
             # idle timeout racing our request, but it may have read it (a crash, a
             # reset fault). Like aiohttp, retry once only when sending twice is harmless.
             if not self._retry_stale:
-                raise TransportError("reset") from None
+                raise TransportError(kinds.RESET) from None
             self.stale_retries += 1
             conn = await self._acquire()
             fut = loop.create_future()
@@ -160,7 +161,7 @@ class FastTransport:
             try:
                 return await fut
             except StaleConnection:
-                raise TransportError("reset") from None
+                raise TransportError(kinds.RESET) from None
 
     # -- the pool ------------------------------------------------------------------
     async def _acquire(self) -> Connection:
@@ -169,7 +170,7 @@ class FastTransport:
             self._ensure_sweeping()
         while True:
             if self._closed:
-                raise TransportError("other")
+                raise TransportError(kinds.OTHER)
             if self._idle:
                 return self._idle.pop()
             if self._live < self._limit:
@@ -196,10 +197,10 @@ class FastTransport:
                 self._timeout_s)
         except TimeoutError:
             self._slot_freed()
-            raise TransportError("timeout") from None
+            raise TransportError(kinds.TIMEOUT) from None
         except (OSError, ssl.SSLError):
             self._slot_freed()
-            raise TransportError("connect") from None
+            raise TransportError(kinds.CONNECT) from None
         except BaseException:
             self._slot_freed()
             raise

@@ -31,6 +31,7 @@ from time import perf_counter_ns
 
 from loadkit.engine.control import DONE, StageControl
 from loadkit.engine.transport import TransportError
+from loadkit.results import kinds
 
 EARLY_NS = 1_000_000
 LATE_NS = 2_000_000
@@ -168,7 +169,7 @@ async def _one(ctl: StageControl, origin_ns: int, payload: int) -> None:
     except Exception:  # noqa: BLE001 -- a transport bug must not lose the request
         latency_us = (perf_counter_ns() - origin_ns) // 1000
         ctl.release()
-        ctl.record_error("other", latency_us, None, payload)
+        ctl.record_error(kinds.OTHER, latency_us, None, payload)
     else:
         latency_us = (perf_counter_ns() - origin_ns) // 1000
         ctl.release()

@@ -17,7 +17,7 @@ class TransportError(Exception):
 
     def __init__(self, kind: str, status: int | None = None) -> None:
         super().__init__(kind)
-        self.kind = kind       # timeout | connect | reset | too_large | other
+        self.kind = kind       # one of loadkit.results.kinds.ERROR_KINDS
         self.status = status
 
 

@@ -15,6 +15,7 @@ from time import perf_counter_ns
 
 from loadkit.engine.control import DONE, StageControl
 from loadkit.engine.transport import TransportError
+from loadkit.results import kinds
 
 
 class Tickets:
@@ -75,7 +76,7 @@ async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
             except Exception:  # noqa: BLE001 -- a transport bug must not lose the request
                 latency_us = (clock() - t0) // 1000
                 release()
-                error("other", latency_us, None, payload)
+                error(kinds.OTHER, latency_us, None, payload)
                 await asyncio.sleep(0)
             else:
                 latency_us = (clock() - t0) // 1000

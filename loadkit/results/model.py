@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from loadkit.results.hdr import LatencyHistogram
+from loadkit.results.kinds import ERROR_KINDS as ERROR_KINDS
 
 SCHEMA = "loadkit.result/v1"
 
 Status = Literal["pass", "fail", "inconclusive", "error", "interrupted"]
-ERROR_KINDS = ("timeout", "connect", "reset", "http_4xx", "http_5xx", "check_failed",
-               "too_large", "other")
 
 
 @dataclass(frozen=True)

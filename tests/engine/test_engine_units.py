@@ -181,9 +181,13 @@ def _conn_key() -> object:
     (aiohttp.ClientPayloadError("cut"), "reset"),
     (aiohttp.ClientOSError(errno.ECONNRESET, "reset by peer"), "reset"),
     (ConnectionResetError(), "reset"),
+    (aiohttp.ClientOSError(), "reset"),          # no errno: what aiohttp raised as uvicorn exited
+    (aiohttp.ClientConnectionResetError("Cannot write to closing transport"), "reset"),
+    (aiohttp.ClientResponseError(None, (), status=400, message="bad status line"),  # type: ignore[arg-type]
+     "protocol"),
     (ValueError("odd"), "other"),
 ], ids=["timeout", "server-timeout", "refused", "disconnected", "payload", "econnreset",
-        "connreset", "other"])
+        "connreset", "oserror-no-errno", "closing-transport", "malformed", "other"])
 def test_aiohttp_failures_map_to_error_kinds(exc: BaseException, kind: str) -> None:
     assert classify(exc) == kind
 
