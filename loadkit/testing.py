@@ -202,8 +202,9 @@ def stage(index: int = 0, latencies_ms: Iterable[float] = (), *,
           status_codes: Mapping[str, int] | None = None) -> StageResult:
     """A StageResult holding exactly these requests, recorded as the engine records them.
 
-    ``latencies_ms`` (or ``latencies_us``) has one entry per request; the last
-    ``errors`` of them are the errors (``errors`` a count of ``http_5xx``, or
+    ``latencies_ms`` (or ``latencies_us``) has one entry per request; the first
+    ``errors`` of them are the errors (``latencies`` puts its tail last, so the
+    successes keep their tail) (``errors`` a count of ``http_5xx``, or
     ``{kind: count}``, kinds taken in sorted order). Each ok request answered
     200, an ``http_5xx`` 503, an ``http_4xx`` 404, others no status, unless
     ``status_codes`` says otherwise. The duration defaults to 10 s; with
@@ -225,14 +226,13 @@ def stage(index: int = 0, latencies_ms: Iterable[float] = (), *,
     rec = StageRecording(StageMeta(index=index, label=label or f"step {index}",
                                    concurrency=concurrency, rate=rate, warmup=warmup,
                                    batch_size=batch_size), started_at)
-    n_ok = len(values) - n_err
-    for v in values[:n_ok]:
-        rec.ok(v, None if status_codes is not None else 200)
-    errs = iter(values[n_ok:])
+    errs = iter(values[:n_err])
     for kind, count in kinds.items():
         for _ in range(count):
             rec.error(kind, next(errs), None if status_codes is not None
                       else _STATUS_OF_KIND.get(kind))
+    for v in values[n_err:]:
+        rec.ok(v, None if status_codes is not None else 200)
     rec.late(late)
     rec.flush()
     result = rec.result(duration_s, stable=stable, in_flight=in_flight_at_end)

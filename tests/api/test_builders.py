@@ -9,7 +9,7 @@ from loadkit.testing import interval, latencies, profile, run_result, stage
 
 
 def test_a_built_stage_counts_requests_ok_errors_and_status_codes_exactly():
-    s = stage(2, latencies_us=[1000] * 8 + [9000, 9000], errors={"timeout": 1, "http_5xx": 1},
+    s = stage(2, latencies_us=[9000, 9000] + [1000] * 8, errors={"timeout": 1, "http_5xx": 1},
               concurrency=4, duration_s=2.0, batch_size=3)
     assert (s.index, s.requests, s.ok, s.errors) == (2, 10, 8, 2)
     assert s.error_kinds == {"http_5xx": 1, "timeout": 1}
