@@ -12,7 +12,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,6 +22,7 @@ from loadkit.engine import EngineRun, check_reachable, measure_cold_start, run_s
 from loadkit.mock_target import MockServer
 from loadkit.redact import redact_path, redact_url
 from loadkit.results.aggregate import merge_health, summarize
+from loadkit.results.server_notes import scrape_notes
 from loadkit.results.model import (
     Environment,
     Interval,
@@ -34,6 +35,7 @@ from loadkit.scenario import Scenario, build_payloads, compile_profile
 from loadkit.scenario.plan import Stage
 from loadkit.sla import evaluate, observe_interval, status_of
 from loadkit.sla.evaluate import unstable_stages
+from loadkit.telemetry import Telemetry, with_server_metrics
 
 IntervalHook = Callable[[Interval, Stage, str, float, "float | None"], None]
 
@@ -148,13 +150,17 @@ def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
             on_interval(interval, stage, profile.name, time.time() - started, total_s)
         return watch.check(interval, stage)
 
-    run = run_stages(stages, request, payloads, transport=options.transport,
-                     on_interval=hook, continue_after=_stop_condition(profile),
-                     processes=options.processes)
+    telemetry = (Telemetry(scenario.server_metrics, request.target, request.insecure)
+                 if scenario.server_metrics else None)
+    with telemetry if telemetry is not None else nullcontext():
+        run = run_stages(stages, request, payloads, transport=options.transport,
+                         on_interval=hook, continue_after=_stop_condition(profile),
+                         processes=options.processes, observer=telemetry)
     measured = ProfileResult(
         name=profile.name,
         kind=profile.kind,
-        stages=run.stages,
+        stages=with_server_metrics(run.stages, telemetry),
+        server_timeseries=telemetry.timeseries() if telemetry is not None else (),
         summary=summarize(run.stages),
         timeseries=run.timeseries,
         sla=tuple(r.text for r in profile.sla),   # "... @ stage N" keeps a scope for merge
@@ -246,4 +252,5 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
     # Every report must say why a run could not decide: the generator's lag is
     # already a warning above; an unstable step would otherwise show nowhere.
     warnings.extend(unstable_stages(result))
+    warnings.extend(scrape_notes(result))
     return replace(result, verdicts=verdicts, status=status, warnings=tuple(warnings))

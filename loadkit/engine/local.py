@@ -27,6 +27,7 @@ from loadkit.engine.loop import new_event_loop, raise_open_files_limit
 from loadkit.engine.prepare import (
     ContinueHook,
     EngineRun,
+    StageObserver,
     combine_payloads,
     pool_size,
     stage_breakdowns,
@@ -72,14 +73,15 @@ def new_state(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[i
 async def run_in_loop(stages: Sequence[Stage], request: RequestSpec,
                       payloads: Mapping[int, PayloadSet], *, transport: str | Transport = "auto",
                       on_interval: IntervalHook | None = None,
-                      continue_after: ContinueHook | None = None) -> EngineRun:
+                      continue_after: ContinueHook | None = None,
+                      observer: StageObserver | None = None) -> EngineRun:
     """The stages on the running loop. No signal handling: the loop's owner has its own.
 
     Cancelling the awaiting task cancels the run: requests out are cancelled,
     the transport is closed, and CancelledError propagates.
     """
     state = new_state(stages, request, payloads, transport, on_interval)
-    run = await _run(stages, state, continue_after)
+    run = await _run(stages, state, continue_after, observer)
     if state.hook_error is not None:
         raise state.hook_error
     return run
@@ -89,7 +91,8 @@ def run_on_own_loop(stages: Sequence[Stage], request: RequestSpec,
                     payloads: Mapping[int, PayloadSet], *, transport: str | Transport = "auto",
                     on_interval: IntervalHook | None = None,
                     continue_after: ContinueHook | None = None,
-                    handle_signals: bool = True) -> EngineRun:
+                    handle_signals: bool = True,
+                    observer: StageObserver | None = None) -> EngineRun:
     """The stages on a loop made for them; the first SIGINT/SIGTERM ends the run gracefully."""
     state = new_state(stages, request, payloads, transport, on_interval)
     loop = new_event_loop()
@@ -101,7 +104,7 @@ def run_on_own_loop(stages: Sequence[Stage], request: RequestSpec,
     guard: SignalGuard | None = None
     hard_stop = False
     try:
-        main = loop.create_task(_run(stages, state, continue_after))
+        main = loop.create_task(_run(stages, state, continue_after, observer))
 
         def second_signal() -> None:
             nonlocal hard_stop
@@ -128,13 +131,14 @@ def run_on_own_loop(stages: Sequence[Stage], request: RequestSpec,
 
 
 async def _run(stages: Sequence[Stage], state: RunState,
-               continue_after: ContinueHook | None) -> EngineRun:
+               continue_after: ContinueHook | None,
+               observer: StageObserver | None = None) -> EngineRun:
     """Run the stages back to back: each starts where the previous one's schedule ended.
 
     A stage's result is finalised (``finish_stage``, a task) once its last
     request completed, while the next stage already issues; ``continue_after``
     judges each stage as of its end time (``snapshot``) so it can decide before
-    the next stage starts.
+    the next stage starts. ``observer`` hears each stage start and stop issuing.
     """
     started = time.time()
     await state.transport.start()
@@ -154,10 +158,14 @@ async def _run(stages: Sequence[Stage], state: RunState,
                 t0_ns, previous = current.end_ns, current.finisher
                 close_ticker(current, state)
             current = await start_stage(stage, state, t0_ns)
+            if observer is not None:
+                observer.stage_started(stage.index)
             try:
                 await stop_issuing(current, state)
             finally:
                 current.finisher = asyncio.ensure_future(finish_stage(current, state, previous))
+                if observer is not None:
+                    observer.stage_stopped(stage.index)
             if (continue_after is not None and not state.interrupted and not state.aborted
                     and not continue_after(snapshot(current, state), stage)):
                 skipping = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from loadkit.engine.stages import IntervalHook, max_in_flight_of
 from loadkit.errors import UsageError
@@ -24,7 +24,17 @@ if TYPE_CHECKING:
 
 ContinueHook = Callable[[StageResult, Stage], bool]
 
-__all__ = ["ContinueHook", "EngineRun", "IntervalHook", "combine_payloads", "pool_size",
+
+class StageObserver(Protocol):
+    """Told when each stage starts and stops issuing (the telemetry scraper's cue);
+    each call must return at once: it runs on the load's loop."""
+
+    def stage_started(self, index: int) -> None: ...
+
+    def stage_stopped(self, index: int) -> None: ...
+
+__all__ = ["ContinueHook", "EngineRun", "IntervalHook", "StageObserver", "combine_payloads",
+           "pool_size",
            "stage_breakdowns", "transport_name", "validate_stages"]
 
 

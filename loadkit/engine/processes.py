@@ -36,6 +36,7 @@ from loadkit.engine.prepare import (
     ContinueHook,
     EngineRun,
     IntervalHook,
+    StageObserver,
     combine_payloads,
     transport_name,
     validate_stages,
@@ -124,6 +125,7 @@ def _child(i: int, request: RequestSpec, payloads: dict[int, PayloadSet], transp
             results.put(("interval", i, iv))
             return not stop.is_set() and not orphaned()
 
+        heralds = _Heralds(results, i)
         results.put(("ready", i, None))
         while not orphaned():
             try:
@@ -134,10 +136,23 @@ def _child(i: int, request: RequestSpec, payloads: dict[int, PayloadSet], transp
                 return
             stage: Stage = cmd
             run = run_on_own_loop([stage], request, payloads, transport=transport,
-                                  on_interval=hook, handle_signals=False)
+                                  on_interval=hook, handle_signals=False, observer=heralds)
             results.put(("stage", i, run))
     except BaseException as exc:  # noqa: BLE001 -- reported to the parent, which raises
         results.put(("error", i, f"{type(exc).__name__}: {exc}"))
+
+
+class _Heralds:
+    """A child's StageObserver: tells the parent when its part starts and stops issuing."""
+
+    def __init__(self, results: Any, proc: int) -> None:
+        self.results, self.proc = results, proc
+
+    def stage_started(self, index: int) -> None:
+        self.results.put(("started", self.proc, index))
+
+    def stage_stopped(self, index: int) -> None:
+        self.results.put(("stopped", self.proc, index))
 
 
 # -- the parent ------------------------------------------------------------------------
@@ -186,7 +201,8 @@ def run_stages_parallel(processes: int | str, stages: Sequence[Stage], request: 
                         payloads: Mapping[int, PayloadSet], *, transport: str = "auto",
                         on_interval: IntervalHook | None = None,
                         continue_after: ContinueHook | None = None,
-                        handle_signals: bool = True) -> EngineRun:
+                        handle_signals: bool = True,
+                        observer: StageObserver | None = None) -> EngineRun:
     """``run_stages`` over ``processes`` spawned generators; returns one merged EngineRun."""
     n = resolve_processes(processes)
     _, batches = combine_payloads(payloads)
@@ -218,7 +234,8 @@ def run_stages_parallel(processes: int | str, stages: Sequence[Stage], request: 
             p.start()
         _wait_ready(results, procs)
         merged_stages, healths, transports, ivs, aborted, interrupted_child = _drive(
-            stages, n, procs, commands, results, stop, on_interval, continue_after, signalled)
+            stages, n, procs, commands, results, stop, on_interval, continue_after, signalled,
+            observer)
     finally:
         for q in commands:
             try:
@@ -246,6 +263,21 @@ def run_stages_parallel(processes: int | str, stages: Sequence[Stage], request: 
         started_at=round(started, 3),
         finished_at=round(time.time(), 3),
     )
+
+
+def _observe(observer: StageObserver | None, index: int, kind: str, proc: int,
+             started: set[int], stopped: set[int], expected: int) -> None:
+    """Forward the children's stage start/stop to the parent's observer, once each."""
+    if observer is None:
+        return
+    if kind == "started":
+        if not started:
+            observer.stage_started(index)
+        started.add(proc)
+    else:
+        stopped.add(proc)
+        if len(stopped) == expected:
+            observer.stage_stopped(index)
 
 
 def _get(results: Any, procs: Sequence[Any], timeout_s: float) -> tuple[str, int, Any] | None:
@@ -278,7 +310,8 @@ def _wait_ready(results: Any, procs: Sequence[Any]) -> None:
 
 def _drive(stages: Sequence[Stage], n: int, procs: Sequence[Any], commands: Sequence[Any],
            results: Any, stop: Any, on_interval: IntervalHook | None,
-           continue_after: ContinueHook | None, signalled: dict[str, int]) -> tuple:
+           continue_after: ContinueHook | None, signalled: dict[str, int],
+           observer: StageObserver | None = None) -> tuple:
     """Run the stages in lock-step across the children; merge each as it completes."""
     progress = _Progress(on_interval)
     groups: list[list[Interval]] = []
@@ -295,6 +328,10 @@ def _drive(stages: Sequence[Stage], n: int, procs: Sequence[Any], commands: Sequ
         active = [i for i in range(n) if parts[i] is not None]
         for i in active:
             commands[i].put(parts[i])
+        # The parent scrapes, once: its observer hears the stage start when the first
+        # child starts it and stop when the last one stops issuing (children report both).
+        started: set[int] = set()
+        stopped: set[int] = set()
         got: dict[int, Any] = {}
         stop_seen_at: float | None = None
         while len(got) < len(active):
@@ -308,12 +345,16 @@ def _drive(stages: Sequence[Stage], n: int, procs: Sequence[Any], commands: Sequ
             kind, i, payload = msg
             if kind == "error":
                 raise RuntimeError(f"generator process {i}: {payload}")
-            if kind == "interval":
+            if kind in ("started", "stopped"):
+                _observe(observer, stage.index, kind, i, started, stopped, len(active))
+            elif kind == "interval":
                 if not progress.add(pos, i, payload, len(active), stage):
                     aborted = True
                     stop.set()
             elif kind == "stage":
                 got[i] = payload
+        if observer is not None and started and len(stopped) < len(active):
+            observer.stage_stopped(stage.index)         # a part that never said (a stop)
         runs = [got[i] for i in sorted(got)]
         groups.extend(stage_timeseries(runs))
         stage_parts = [s for r in runs for s in r.stages]

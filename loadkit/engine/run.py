@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from loadkit.engine.local import run_in_loop, run_on_own_loop
-from loadkit.engine.prepare import ContinueHook, EngineRun, IntervalHook
+from loadkit.engine.prepare import ContinueHook, EngineRun, IntervalHook, StageObserver
 from loadkit.errors import UsageError
 from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
 
@@ -39,7 +39,7 @@ def _processes(processes: int | str, transport: str | Transport) -> int:
 def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[int, PayloadSet],
                *, transport: str | Transport = "auto", on_interval: IntervalHook | None = None,
                continue_after: ContinueHook | None = None, handle_signals: bool = True,
-               processes: int | str = 1) -> EngineRun:
+               processes: int | str = 1, observer: StageObserver | None = None) -> EngineRun:
     """Run ``stages`` in order against ``request`` and return what was measured.
 
     ``transport`` is a name (``auto``, ``fast``, ``aiohttp``) or a ``Transport``
@@ -55,7 +55,8 @@ def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[
     ``handle_signals`` the first SIGINT/SIGTERM ends the run gracefully
     (``interrupted=True``, the current stage partial) and a second raises
     KeyboardInterrupt. ``processes`` > 1 (or "auto" on a multi-core host) runs
-    that many generator processes, results merged exactly.
+    that many generator processes, results merged exactly. ``observer`` hears each
+    stage start and stop issuing (the parent's, under ``processes``).
 
     It makes its own event loop, so it cannot be called from a running one:
     ``await run_stages_async(...)`` there.
@@ -74,10 +75,10 @@ def run_stages(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[
         assert isinstance(transport, str)
         return run_stages_parallel(n, stages, request, payloads, transport=transport,
                                    on_interval=on_interval, continue_after=continue_after,
-                                   handle_signals=handle_signals)
+                                   handle_signals=handle_signals, observer=observer)
     return run_on_own_loop(stages, request, payloads, transport=transport,
                            on_interval=on_interval, continue_after=continue_after,
-                           handle_signals=handle_signals)
+                           handle_signals=handle_signals, observer=observer)
 
 
 async def run_stages_async(stages: Sequence[Stage], request: RequestSpec,
@@ -85,7 +86,8 @@ async def run_stages_async(stages: Sequence[Stage], request: RequestSpec,
                            transport: str | Transport = "auto",
                            on_interval: IntervalHook | None = None,
                            continue_after: ContinueHook | None = None,
-                           processes: int | str = 1) -> EngineRun:
+                           processes: int | str = 1,
+                           observer: StageObserver | None = None) -> EngineRun:
     """``run_stages`` inside a running event loop (Jupyter, pytest-asyncio, an app's loop).
 
     One process: the stages run on the caller's loop (whatever else that loop
@@ -101,6 +103,8 @@ async def run_stages_async(stages: Sequence[Stage], request: RequestSpec,
         assert isinstance(transport, str)
         return await asyncio.to_thread(
             run_stages_parallel, n, stages, request, payloads, transport=transport,
-            on_interval=on_interval, continue_after=continue_after, handle_signals=False)
+            on_interval=on_interval, continue_after=continue_after, handle_signals=False,
+            observer=observer)
     return await run_in_loop(stages, request, payloads, transport=transport,
-                             on_interval=on_interval, continue_after=continue_after)
+                             on_interval=on_interval, continue_after=continue_after,
+                             observer=observer)

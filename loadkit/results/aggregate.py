@@ -24,6 +24,7 @@ from loadkit.results.model import (
     StageResult,
     Summary,
 )
+from loadkit.results.server import ScrapeStats, ServerSeries
 
 
 def merged_histogram(stages: Iterable[StageResult]) -> LatencyHistogram:
@@ -83,6 +84,29 @@ def merge_breakdown(parts: Sequence[StageResult]) -> tuple[BreakdownBucket, ...]
     return tuple(merged)
 
 
+def merge_server_metrics(parts: Sequence[StageResult]
+                         ) -> tuple[dict[str, ServerSeries], tuple[ScrapeStats, ...]]:
+    """The server figures of one stage seen by several results: never summed.
+
+    Under ``--processes`` only the parent scrapes, so the parts carry none and this
+    is a no-op. Results of generators on different machines that each scraped the
+    same server saw *one* server whose counters already count every generator's
+    load: adding them would double it. So each series is taken whole from the part
+    whose scrapes of the stage succeeded most often (the first such part on a tie);
+    series only other parts saw are added from the first of them that has them, and
+    each source's scrape counts likewise.
+    """
+    ranked = sorted(parts, key=lambda s: -sum(st.ok for st in s.server_scrapes))
+    series: dict[str, ServerSeries] = {}
+    stats: dict[str, ScrapeStats] = {}
+    for part in ranked:
+        for key, value in part.server_metrics.items():
+            series.setdefault(key, value)
+        for st in part.server_scrapes:
+            stats.setdefault(st.source, st)
+    return series, tuple(stats.values())
+
+
 def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
     first = parts[0]
     hist = merged_histogram(parts)
@@ -97,6 +121,7 @@ def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
     conc = [s.concurrency for s in parts if s.concurrency is not None]
     rates = [s.rate for s in parts if s.rate is not None]
     stables = [s.stable for s in parts if s.stable is not None]
+    server = merge_server_metrics(parts)
     return replace(
         first,
         concurrency=sum(conc) if conc else None,
@@ -117,6 +142,8 @@ def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
         stable=all(stables) if stables else None,
         in_flight_at_end=sum(s.in_flight_at_end for s in parts),
         breakdown=merge_breakdown(parts),
+        server_metrics=server[0],
+        server_scrapes=server[1],
     )
 
 
@@ -179,6 +206,8 @@ def merge_profiles(parts: Sequence[ProfileResult]) -> ProfileResult:
         stages=tuple(stages),
         summary=summarize(stages),
         timeseries=merge_timeseries([p.timeseries for p in parts]),
+        # One server's series, not a sum (see merge_server_metrics): the first part's.
+        server_timeseries=next((p.server_timeseries for p in parts if p.server_timeseries), ()),
         analysis={},
         started_at=min(p.started_at for p in parts),
         finished_at=max(p.finished_at for p in parts),
@@ -213,7 +242,8 @@ def merge_results(results: Sequence[RunResult]) -> RunResult:
 
     Profiles are matched by name; verdicts and analysis are dropped because they
     must be recomputed from the merged data. A stage whose input buckets differ
-    between results keeps none, and a warning says so.
+    between results keeps none, and a warning says so. Server metrics are one
+    server's, never summed (``merge_server_metrics``).
     """
     if not results:
         raise ValueError("nothing to merge")

@@ -23,7 +23,16 @@ T = TypeVar("T")
 def to_data(obj: Any) -> Any:
     """Plain JSON-able data from a dataclass tree (tuples become lists)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        # Fields a type names in ``_omit_when_empty`` are left out while None or
+        # empty (a gauge's rate; a stage without server metrics), so result.json
+        # carries only what was measured; loading restores their defaults.
+        omit = getattr(obj, "_omit_when_empty", ())
+        out = {}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if not (f.name in omit and (value is None or value == () or value == {})):
+                out[f.name] = to_data(value)
+        return out
     if isinstance(obj, (list, tuple)):
         return [to_data(v) for v in obj]
     if isinstance(obj, dict):

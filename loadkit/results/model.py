@@ -9,10 +9,11 @@ written by ``loadkit.analysis``; reporters read it but never compute it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.kinds import ERROR_KINDS as ERROR_KINDS
+from loadkit.results.server import ScrapeStats, ServerPoint, ServerSeries
 
 SCHEMA = "loadkit.result/v1"
 
@@ -98,6 +99,8 @@ class BreakdownBucket:
 class StageResult:
     """One stage as measured: its load, its counts and its full histogram."""
 
+    _omit_when_empty: ClassVar[frozenset[str]] = frozenset({"server_metrics", "server_scrapes"})
+
     index: int
     label: str
     concurrency: int | None
@@ -120,6 +123,9 @@ class StageResult:
     stable: bool | None = None                  # None: no stability windows were asked for
     in_flight_at_end: int = 0                   # requests abandoned when the stage stopped
     breakdown: tuple[BreakdownBucket, ...] = ()  # latency by input bucket, lowest key first
+    # The target's own metrics over the stage (loadkit.telemetry; see results/server.py)
+    server_metrics: dict[str, ServerSeries] = field(default_factory=dict)
+    server_scrapes: tuple[ScrapeStats, ...] = ()
 
     def hist(self) -> LatencyHistogram:
         """The stage's histogram, decoded."""
@@ -153,6 +159,8 @@ class Summary:
 class ProfileResult:
     """One profile of the scenario: its stages, summary, per-second series and analysis."""
 
+    _omit_when_empty: ClassVar[frozenset[str]] = frozenset({"server_timeseries"})
+
     name: str
     kind: str
     stages: tuple[StageResult, ...]
@@ -162,6 +170,7 @@ class ProfileResult:
     sla: tuple[str, ...] = ()                   # the rules that applied to this profile
     started_at: float = 0.0
     finished_at: float = 0.0
+    server_timeseries: tuple[ServerPoint, ...] = ()   # one point per scrape (telemetry)
 
     def measured_stages(self) -> tuple[StageResult, ...]:
         return tuple(s for s in self.stages if not s.warmup)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from urllib.parse import urlsplit
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -34,6 +35,16 @@ MAX_STEPS = 200                # a ramp or stress sequence longer than this is a
 def did_you_mean(word: str, choices: Any) -> str:
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def is_http_url(value: str) -> bool:
+    """An absolute http(s) URL with a host and a valid port (nothing else loadkit can send to)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def as_list(value: Any) -> Any:

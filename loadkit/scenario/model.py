@@ -16,7 +16,7 @@ from typing import Any
 from loadkit.errors import ScenarioError
 from loadkit.scenario import profile_schema as s
 from loadkit.scenario.fields import steps_of
-from loadkit.scenario.plan import Checks, RequestSpec, Stability
+from loadkit.scenario.plan import Checks, MetricsSource, RequestSpec, Stability
 from loadkit.scenario.schema import DatasetModel, ScenarioModel
 from loadkit.scenario.template import compile_template
 from loadkit.sla import Rule, parse_rule
@@ -114,6 +114,7 @@ class Scenario:
     source: Path | None = None             # the scenario file, when loaded from one
     compare: dict[str, Any] = field(default_factory=dict)   # thresholds for `loadkit compare`
     canary: dict[str, Any] = field(default_factory=dict)    # stages/criteria for `loadkit canary`
+    server_metrics: tuple[MetricsSource, ...] = ()          # scraped during every profile
 
     def request_spec(self, target_url: str, insecure: bool = False) -> RequestSpec:
         """The RequestSpec the engine sends, once the real base URL is known."""
@@ -290,7 +291,8 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
         warmup_s=m.warmup, readiness_path=m.readiness.path if m.readiness else None,
         readiness_timeout_s=m.readiness.timeout if m.readiness else 30.0, sla=global_sla,
         description=m.description, source=source, compare=dict(m.compare or {}),
-        canary=dict(m.canary or {}))
+        canary=dict(m.canary or {}),
+        server_metrics=tuple(src.source() for src in m.server_metrics or ()))
     check_template(scenario)
     check_sla_stages(m, scenario)
     return scenario

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from urllib.parse import urljoin
 
 
 @dataclass(frozen=True)
@@ -153,3 +154,20 @@ class PayloadSet:
             if b.key == key:
                 return b
         return None
+
+
+@dataclass(frozen=True)
+class MetricsSource:
+    """One Prometheus endpoint to scrape during the run (``server_metrics:``; see
+    ``loadkit.telemetry``). Scrapes go through their own client: never load."""
+
+    url: str                               # relative to the target ("/metrics") or absolute
+    interval_s: float = 1.0
+    timeout_s: float = 1.0                 # its own: a slow source never delays the load
+    include: tuple[str, ...] = ()          # regexes on series/family names; empty: every one
+    headers: tuple[tuple[str, str], ...] = ()   # e.g. an auth token; never written anywhere
+    max_series: int = 500
+
+    def resolve(self, target: str) -> str:
+        """The absolute URL (a relative one is taken against the target's host)."""
+        return urljoin(target, self.url)

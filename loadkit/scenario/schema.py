@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from loadkit.scenario.fields import Count, Seconds, SecondsOrZero, Strict, as_list, did_you_mean
+from loadkit.scenario.fields import (
+    Count,
+    Seconds,
+    SecondsOrZero,
+    Strict,
+    as_list,
+    did_you_mean,
+    is_http_url,
+)
 from loadkit.scenario.profile_schema import KINDS, Profile, SlaEntry
+from loadkit.scenario.telemetry_schema import ServerMetrics
 
 __all__ = ["KINDS", "MOCK_OPTIONS", "MOCK_PRESETS", "ScenarioModel", "did_you_mean"]
 
@@ -179,19 +187,14 @@ class ScenarioModel(Strict):
     # Checked by their consumers (loadkit compare / canary), which own their vocabularies.
     compare: dict[str, Any] | None = None
     canary: dict[str, Any] | None = None
+    server_metrics: ServerMetrics | None = None   # the target's Prometheus endpoints
 
     @field_validator("target")
     @classmethod
     def _target(cls, value: str) -> str:
         if value == "mock":
             return value
-        try:
-            parts = urlsplit(value)
-            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
-            parts.port  # noqa: B018 - raises on a bad port
-        except ValueError:
-            ok = False
-        if not ok:
+        if not is_http_url(value):
             shown = value if "@" not in value and "?" not in value else value.split("://")[0] + "://…"
             raise PydanticCustomError(
                 "target", "{value} is not an http(s) URL or \"mock\"", {"value": repr(shown)[:60]})

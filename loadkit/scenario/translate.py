@@ -92,5 +92,6 @@ def translate(exc: ValidationError) -> ScenarioError:
         return ScenarioError(field_path([*loc, field]), f"unknown field{hint}")
     if kind == "profile_kind":
         loc.append("kind")
-    secret = "headers" in loc[:2] or (loc[:1] == ["target"])
+    secret = ("headers" in loc[:3] or loc[:1] == ["target"]
+              or (loc[:1] == ["server_metrics"] and "url" in loc[:3]))
     return ScenarioError(field_path(loc), _problem(err, secret))

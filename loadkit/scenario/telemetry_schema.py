@@ -1,0 +1,83 @@
+"""``server_metrics:`` in the scenario file: the target's Prometheus endpoints to scrape.
+
+Where it sits: ``schema.py``'s ScenarioModel holds one of these or a list of them;
+``model.py`` turns each into a ``MetricsSource`` (plan.py) for the telemetry
+scraper. A source is refused (exit 2, naming the field) when its URL is neither a
+path nor an http(s) URL, an ``include`` is not a regex, or a field is unknown.
+Header values are never echoed (they are usually tokens).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, field_validator
+
+from loadkit.scenario.fields import Count, Seconds, Strict, as_list, is_http_url
+from loadkit.scenario.plan import MetricsSource
+
+DEFAULT_TIMEOUT_S = 5.0
+
+
+class ServerMetricsModel(Strict):
+    url: str = "/metrics"
+    interval: Seconds = 1.0
+    timeout: Seconds | None = None
+    include: Annotated[list[str], BeforeValidator(as_list)] = Field(default_factory=list)
+    headers: dict[str, str] = Field(default_factory=dict)
+    max_series: Annotated[Count, Field(le=10_000)] = 500
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value.startswith("/") and not value.startswith("//"):
+            if any(c.isspace() for c in value):
+                raise ValueError("a path must contain no spaces")
+            return value
+        if not is_http_url(value) or any(c.isspace() for c in value):
+            shown = value if "@" not in value and "?" not in value else "…"
+            raise ValueError(f"{shown[:60]!r} is neither a path (/metrics) nor an http(s) URL")
+        return value
+
+    @field_validator("include")
+    @classmethod
+    def _include(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern[:40]!r} is not a regular expression ({exc})") from None
+        return value
+
+    @field_validator("headers", mode="before")
+    @classmethod
+    def _headers(cls, value: Any) -> Any:
+        from loadkit.scenario.schema import RequestModel  # schema imports this module
+
+        return RequestModel._headers(value)
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, value: float) -> float:
+        if value < 0.1:
+            raise ValueError("must be at least 100ms (a scrape is not free for the server)")
+        return value
+
+    def source(self) -> MetricsSource:
+        timeout = self.timeout if self.timeout is not None else min(self.interval,
+                                                                    DEFAULT_TIMEOUT_S)
+        return MetricsSource(url=self.url, interval_s=self.interval, timeout_s=timeout,
+                             include=tuple(self.include), headers=tuple(self.headers.items()),
+                             max_series=self.max_series)
+
+
+def _sources(value: Any) -> Any:
+    """One source or a list of them; a bare string is the URL."""
+    if isinstance(value, str):
+        return [{"url": value}]
+    return as_list(value)
+
+
+ServerMetrics = Annotated[list[ServerMetricsModel], BeforeValidator(_sources),
+                          Field(min_length=1)]

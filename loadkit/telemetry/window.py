@@ -1,0 +1,336 @@
+"""Per-stage summaries of scraped series, streamed scrape by scrape (pure, no I/O).
+
+Where it sits: the scraper (``scraper.py``) hands every scrape of a source to its
+``SourceLog``; the log feeds the scrape to each stage window it falls in and adds
+one point to the profile's server time series. Memory is flat: a window keeps a
+few numbers per series (never the scrapes), and a point keeps at most
+``POINT_SERIES`` values.
+
+The figures follow Prometheus' own functions so they read the same as a
+dashboard: a counter's increase is reset-safe (a drop means the process
+restarted and counted the new value from zero, as ``increase()`` assumes), a
+histogram's quantiles come from the bucket deltas within the stage with
+``histogram_quantile``'s linear interpolation inside a bucket.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from loadkit.results.server import COUNTER, GAUGE, HISTOGRAM, ScrapeStats, ServerPoint, ServerSeries
+from loadkit.telemetry.parse import Buckets, Snapshot
+
+POINT_SERIES = 24          # series kept in each time-series point (the first ones seen)
+DIGITS = 6
+
+
+def _r(x: float) -> float:
+    return float(f"{x:.{DIGITS}g}")
+
+
+def _empty(like: Buckets) -> Buckets:
+    return Buckets(bounds=like.bounds, cumulative=(0.0,) * len(like.bounds), sum=0.0, count=0.0)
+
+
+def histogram_quantile(q: float, bounds: Sequence[float], cumulative: Sequence[float]
+                       ) -> float | None:
+    """Prometheus' ``histogram_quantile(q, ...)`` over cumulative bucket counts.
+
+    The quantile's rank is found in its bucket and interpolated linearly between
+    the bucket's bounds (the lowest bucket starts at 0 when its bound is positive);
+    a rank in the ``+Inf`` bucket gives the highest finite bound. None: no counts.
+    """
+    if not bounds or len(bounds) != len(cumulative):
+        return None
+    total = cumulative[-1]
+    if not total > 0:
+        return None
+    rank = q * total
+    b = next(i for i, c in enumerate(cumulative) if c >= rank)
+    if math.isinf(bounds[b]):
+        return bounds[-2] if len(bounds) > 1 else None
+    upper = bounds[b]
+    if b == 0:
+        if upper <= 0:
+            return upper
+        lower, below = 0.0, 0.0
+    else:
+        lower, below = bounds[b - 1], cumulative[b - 1]
+    in_bucket = cumulative[b] - below
+    if in_bucket <= 0:
+        return upper
+    return lower + (upper - lower) * (rank - below) / in_bucket
+
+
+def counter_delta(prev: float, now: float) -> float:
+    """What a counter counted between two scrapes; a drop is a restart from zero."""
+    return now - prev if now >= prev else now
+
+
+def bucket_delta(prev: Buckets, now: Buckets) -> Buckets | None:
+    """What a histogram observed between two scrapes (reset-safe); None: its buckets changed."""
+    if prev.bounds != now.bounds:
+        return None
+    if now.count < prev.count or any(n < p for n, p in zip(now.cumulative, prev.cumulative,
+                                                            strict=True)):
+        return now                         # restarted: everything it holds is new
+    return Buckets(bounds=now.bounds,
+                   cumulative=tuple(n - p for n, p in zip(now.cumulative, prev.cumulative,
+                                                          strict=True)),
+                   sum=now.sum - prev.sum, count=now.count - prev.count)
+
+
+@dataclass
+class _Gauge:
+    n: int = 0
+    total: float = 0.0
+    lo: float = math.inf
+    hi: float = -math.inf
+    last: float = 0.0
+
+    def add(self, v: float) -> None:
+        self.n += 1
+        self.total += v
+        self.lo = min(self.lo, v)
+        self.hi = max(self.hi, v)
+        self.last = v
+
+
+@dataclass
+class _Counter:
+    t0: float
+    prev: float
+    t1: float = 0.0
+    n: int = 0
+    increase: float = 0.0
+
+    def add(self, t: float, v: float) -> None:
+        self.increase += counter_delta(self.prev, v)
+        self.prev, self.t1 = v, t
+        self.n += 1
+
+
+@dataclass
+class _Histogram:
+    t0: float
+    prev: Buckets
+    t1: float = 0.0
+    n: int = 0
+    delta: list[float] = field(default_factory=list)
+    sum: float = 0.0
+    count: float = 0.0
+
+    def add(self, t: float, now: Buckets) -> None:
+        d = bucket_delta(self.prev, now)
+        if d is None:                       # re-bucketed: start again from this scrape
+            self.t0, self.delta, self.sum, self.count = t, [], 0.0, 0.0
+        else:
+            if not self.delta:
+                self.delta = [0.0] * len(d.cumulative)
+            self.delta = [a + b for a, b in zip(self.delta, d.cumulative, strict=True)]
+            self.sum += d.sum
+            self.count += d.count
+        self.prev, self.t1 = now, t
+        self.n += 1
+
+
+class StageWindow:
+    """One source's series over one stage: every scrape from the stage's start until the
+    first scrape at or after its end (that scrape closes it)."""
+
+    def __init__(self, index: int, start_t: float, source: str) -> None:
+        self.index = index
+        self.start_t = start_t
+        self.end_t: float | None = None
+        self.closed = False
+        self.kinds: dict[str, str] = {}
+        self.gauges: dict[str, _Gauge] = {}
+        self.counters: dict[str, _Counter] = {}
+        self.histograms: dict[str, _Histogram] = {}
+        self.stats = ScrapeStats(source=source)
+        self._failures: dict[str, int] = {}
+        self._lost: dict[str, None] = {}
+        self._ok = 0
+        self._slowest_ms = 0.0
+        self._dropped = 0
+        self._last_t: float | None = None
+
+    def add(self, snap: Snapshot, took_ms: float) -> None:
+        """Fold one scrape in. A counter or histogram that first appears after the
+        window's first scrape was created since the previous one (client libraries
+        create a labelled series at its first increment), so it counts from zero
+        there rather than losing what it counted before it was first seen."""
+        born_at = self._last_t
+        self._ok += 1
+        self._last_t = snap.t
+        self._slowest_ms = max(self._slowest_ms, took_ms)
+        self._dropped = max(self._dropped, snap.dropped)
+        for key, kind in snap.kinds.items():
+            self.kinds.setdefault(key, kind)
+            if kind == GAUGE:
+                self.gauges.setdefault(key, _Gauge()).add(snap.values[key])
+            elif kind == COUNTER:
+                c = self.counters.get(key)
+                if c is None:
+                    t0 = born_at if born_at is not None else snap.t
+                    c = self.counters[key] = _Counter(t0=t0, prev=0.0 if born_at is not None else
+                                                      snap.values[key], t1=t0, n=0)
+                c.add(snap.t, snap.values[key])
+            else:
+                h = self.histograms.get(key)
+                now = snap.histograms[key]
+                if h is None:
+                    t0 = born_at if born_at is not None else snap.t
+                    base = _empty(now) if born_at is not None else now
+                    h = self.histograms[key] = _Histogram(t0=t0, prev=base, t1=t0, n=0)
+                h.add(snap.t, now)
+
+    def failed(self, kind: str) -> None:
+        self._failures[kind] = self._failures.get(kind, 0) + 1
+
+    def lost(self, keys: Sequence[str]) -> None:
+        for k in keys:
+            self._lost[k] = None
+
+    def scrape_stats(self, uncharted: int = 0) -> ScrapeStats:
+        return ScrapeStats(source=self.stats.source, ok=self._ok, uncharted=uncharted,
+                           failed=sum(self._failures.values()),
+                           failures=dict(sorted(self._failures.items())),
+                           lost=tuple(self._lost), dropped=self._dropped,
+                           slowest_ms=round(self._slowest_ms, 3))
+
+    def series(self) -> dict[str, ServerSeries]:
+        """Each series' figures (a counter or histogram seen by one scrape only has none)."""
+        out: dict[str, ServerSeries] = {}
+        for key, kind in self.kinds.items():
+            if kind == GAUGE:
+                g = self.gauges[key]
+                out[key] = ServerSeries(kind=GAUGE, scrapes=g.n, mean=_r(g.total / g.n),
+                                        min=_r(g.lo), max=_r(g.hi), last=_r(g.last))
+            elif kind == COUNTER:
+                c = self.counters[key]
+                span = c.t1 - c.t0
+                out[key] = ServerSeries(
+                    kind=COUNTER, scrapes=c.n,
+                    increase=_r(c.increase) if span > 0 else None,
+                    rate_per_s=_r(c.increase / span) if span > 0 else None)
+            else:
+                out[key] = _histogram_series(self.histograms[key])
+        return out
+
+
+def _histogram_series(h: _Histogram) -> ServerSeries:
+    span = h.t1 - h.t0
+    if span <= 0 or not h.delta:
+        return ServerSeries(kind=HISTOGRAM, scrapes=h.n)
+    bounds = h.prev.bounds
+
+    def q(p: float) -> float | None:
+        v = histogram_quantile(p, bounds, h.delta)
+        return None if v is None else _r(v)
+
+    return ServerSeries(
+        kind=HISTOGRAM, scrapes=h.n, count=_r(h.count),
+        rate_per_s=_r(h.count / span) if span > 0 else None,
+        mean=_r(h.sum / h.count) if h.count > 0 else None,
+        p50=q(0.5), p90=q(0.9), p99=q(0.99))
+
+
+class SourceLog:
+    """Everything one source's scrapes told during one profile: its stage windows and
+    its points. Not thread-safe: the scraper's loop alone calls it."""
+
+    def __init__(self, source: str, point_series: int = POINT_SERIES) -> None:
+        self.source = source
+        self.windows: list[StageWindow] = []
+        self.points: list[ServerPoint] = []
+        self.point_series = point_series
+        self.charted: dict[str, None] = {}
+        self.uncharted = 0                       # series left out of the points (the bound)
+        self.t0: float | None = None
+        self._stage = 0
+        self._prev: Snapshot | None = None
+        self._seen: set[str] = set()
+
+    # -- stage boundaries --------------------------------------------------------------
+    def begin(self, index: int, t: float) -> None:
+        if self.t0 is None:
+            self.t0 = t
+        self.windows.append(StageWindow(index, t, self.source))
+        self._stage = index
+
+    def end(self, index: int, t: float) -> None:
+        for w in self.windows:
+            if w.index == index and w.end_t is None:
+                w.end_t = t
+
+    def open_windows(self) -> bool:
+        return any(not w.closed for w in self.windows)
+
+    def _live(self, t: float) -> list[StageWindow]:
+        return [w for w in self.windows if not w.closed and t >= w.start_t]
+
+    def _close(self, t: float) -> None:
+        for w in self.windows:
+            if w.end_t is not None and t >= w.end_t:
+                w.closed = True
+
+    # -- scrapes -----------------------------------------------------------------------
+    def scraped(self, snap: Snapshot, took_ms: float) -> None:
+        """A successful scrape taken (sent) at ``snap.t``."""
+        lost = sorted(self._seen - snap.kinds.keys())
+        self._seen.update(snap.kinds)
+        for w in self._live(snap.t):
+            w.add(snap, took_ms)
+            if lost:
+                w.lost(lost)
+        self._seen.difference_update(lost)
+        self._point(snap)
+        self._close(snap.t)
+
+    def failed(self, kind: str, t: float) -> None:
+        """A scrape sent at ``t`` that failed (``timeout``, ``connect``, ``http_503``, ...)."""
+        for w in self._live(t):
+            w.failed(kind)
+        self._close(t)
+
+    def _point(self, snap: Snapshot) -> None:
+        prev, self._prev = self._prev, snap
+        values: dict[str, float] = {}
+        for key, kind in snap.kinds.items():
+            if key not in self.charted:
+                if len(self.charted) >= self.point_series:
+                    self.uncharted = max(self.uncharted, len(snap.kinds) - len(self.charted))
+                    continue
+                self.charted[key] = None
+            v = _point_value(kind, key, snap, prev)
+            if v is not None:
+                values[key] = _r(v)
+        t0 = self.t0 if self.t0 is not None else snap.t
+        self.points.append(ServerPoint(t=round(snap.t, 3), elapsed_s=round(snap.t - t0, 3),
+                                       stage=self._stage, values=values))
+
+    # -- results -----------------------------------------------------------------------
+    def stage(self, index: int) -> tuple[dict[str, ServerSeries], ScrapeStats | None]:
+        """The figures and scrape counts of stage ``index`` (empty when it never began)."""
+        w = next((w for w in self.windows if w.index == index), None)
+        if w is None:
+            return {}, None
+        return w.series(), w.scrape_stats(self.uncharted)
+
+
+def _point_value(kind: str, key: str, snap: Snapshot, prev: Snapshot | None) -> float | None:
+    """A gauge's value; a counter's rate since the previous scrape; a histogram's mean
+    observation since then. None where the previous scrape cannot tell."""
+    if kind == GAUGE:
+        return snap.values[key]
+    if prev is None or prev.kinds.get(key) != kind or snap.t <= prev.t:
+        return None
+    if kind == COUNTER:
+        return counter_delta(prev.values[key], snap.values[key]) / (snap.t - prev.t)
+    d = bucket_delta(prev.histograms[key], snap.histograms[key])
+    if d is None or d.count <= 0:
+        return None
+    return d.sum / d.count

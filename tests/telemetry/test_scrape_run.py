@@ -1,0 +1,111 @@
+"""A run with ``server_metrics`` against a server whose metrics are known exactly.
+
+One short run (two 0.6 s stages, scraped every 0.2 s, plus a second source on a
+closed port) through the CLI, shared by the tests of this module: the stage
+figures, that scrapes are not load, that a down source is counted and the run
+goes on, that the reports name the series and never the scrape's token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from loadkit.results import read
+from loadkit.results.model import RunResult
+from tests.cli.test_cli import invoke
+from tests.telemetry.known_server import IN_FLIGHT, SERVICE_S, TOKEN, KnownServer
+
+SCENARIO = """
+name: known-metrics
+target: {url}
+request: {{path: /predict, body: {{x: 1}}, timeout: 2s}}
+server_metrics:
+  - {{url: /metrics, interval: 200ms, headers: {{Authorization: "Bearer {token}"}}}}
+  - {{url: "http://127.0.0.1:{down}/metrics", interval: 200ms, timeout: 100ms}}
+profiles:
+  - {{name: ramp, kind: ramp, concurrency: {{start: 2, stop: 4, factor: 2}}, stage_duration: 600ms}}
+sla: [error_rate < 1%]
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def known_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KnownServer, Path, str]]:
+    server = KnownServer().start()
+    folder = tmp_path_factory.mktemp("known")
+    scenario = folder / "s.yaml"
+    scenario.write_text(SCENARIO.format(url=server.url, token=TOKEN, down=_free_port()))
+    code, out, err = invoke(["run", str(scenario), "--out", str(folder / "out"), "--quiet"])
+    server.stop()
+    assert code == 0, err
+    yield server, folder / "out", out + err
+
+
+def result_of(known_run: tuple[KnownServer, Path, str]) -> RunResult:
+    return read(str(known_run[1] / "result.json"))
+
+
+def test_stage_figures_match_the_servers_known_metrics(known_run) -> None:
+    for stage in result_of(known_run).profiles[0].stages:
+        m = stage.server_metrics
+        assert m["app_in_flight"].mean == IN_FLIGHT
+        hist = m["app_service_seconds"]
+        assert hist.p50 == pytest.approx(SERVICE_S) and hist.mean == pytest.approx(SERVICE_S)
+        counter = m["app_requests_total"]
+        # The counter's rate is the server's view of the throughput loadkit measured.
+        assert counter.rate_per_s == pytest.approx(stage.throughput_rps, rel=0.15)
+        assert abs(counter.increase - stage.requests) <= 2 * (stage.concurrency or 0) + 2
+        assert hist.rate_per_s == pytest.approx(counter.rate_per_s)
+
+
+def test_scrapes_are_never_counted_as_load(known_run) -> None:
+    server = known_run[0]
+    result = result_of(known_run)
+    assert server.scrapes >= 6 and server.refused_scrapes == 0
+    assert sum(s.requests for s in result.profiles[0].stages) == server.predicts
+
+
+def test_a_down_source_is_counted_per_scrape_and_the_run_goes_on(known_run) -> None:
+    result = result_of(known_run)
+    for stage in result.profiles[0].stages:
+        up, down = stage.server_scrapes
+        assert up.ok >= 3 and up.failed == 0
+        assert down.ok == 0 and down.failed >= 3 and set(down.failures) == {"connect"}
+    assert result.status == "pass"
+    assert any("scrapes failed (connect" in w for w in result.warnings)
+
+
+def test_the_scrape_token_reaches_no_report_or_output(known_run) -> None:
+    _, out_dir, printed = known_run
+    assert TOKEN not in printed
+    for f in out_dir.iterdir():
+        assert TOKEN not in f.read_text(), f.name
+    assert json.loads((out_dir / "result.json").read_text())["status"] == "pass"
+
+
+@pytest.mark.parametrize(("block", "field"), [
+    ("{url: 'ht tp://x'}", "server_metrics[0].url"),
+    ("{url: /metrics, intervl: 1s}", "server_metrics[0].intervl"),
+    ("[{url: /metrics}, {url: 'ftp://h/m'}]", "server_metrics[1].url"),
+    ("{include: ['(unclosed']}", "server_metrics[0].include"),
+    ("{interval: 10ms}", "server_metrics[0].interval"),
+], ids=["malformed-url", "unknown-option", "second-source-scheme", "bad-regex", "too-often"])
+def test_bad_server_metrics_input_exits_2_naming_the_field(tmp_path: Path, block: str,
+                                                          field: str) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("target: http://127.0.0.1:9\nrequest: {body: {x: 1}}\n"
+                    f"server_metrics: {block}\nprofiles: [{{kind: latency, requests: 1}}]\n")
+    code, out, err = invoke(["validate", str(path)])
+    assert code == 2 and err.startswith(f"loadkit: error: {field}:"), err
+    assert len(err.strip().splitlines()) == 1
