@@ -11,7 +11,7 @@ from loadkit.results import codec
 from loadkit.results.server import ServerSeries
 from loadkit.telemetry.parse import ExpositionError, Selector, series_key, snapshot
 from loadkit.telemetry.window import SourceLog, histogram_quantile
-from tests.results.factories import result_of, stage_from
+from loadkit import testing
 
 BOUNDS = (0.005, 0.01, 0.02, 0.05, math.inf)
 
@@ -158,9 +158,9 @@ def test_points_carry_gauges_counter_rates_and_histogram_means() -> None:
 
 
 def test_server_figures_round_trip_through_result_json_leaving_out_what_a_kind_lacks() -> None:
-    stage = replace(stage_from([1000, 2000]), server_metrics={
+    stage = replace(testing.stage(0, [1.0, 2.0]), server_metrics={
         "q": ServerSeries(kind="gauge", scrapes=2, mean=1.5, min=1.0, max=2.0, last=2.0)})
-    text = codec.dumps(result_of([stage]))
+    text = codec.dumps(testing.run_result(testing.profile(stages=[stage])))
     assert '"rate_per_s"' not in text and '"server_scrapes"' not in text
     assert codec.dumps(codec.loads(text)) == text
     assert codec.loads(text).profiles[0].stages[0].server_metrics["q"].max == 2.0
