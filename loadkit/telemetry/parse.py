@@ -25,11 +25,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client.openmetrics.parser import (
-    text_string_to_metric_families as openmetrics_families,
-)
-from prometheus_client.parser import text_string_to_metric_families as text_families
-
 from loadkit.results.server import COUNTER, GAUGE, HISTOGRAM
 
 OPENMETRICS = "application/openmetrics-text"
@@ -79,8 +74,14 @@ def is_openmetrics(text: str, content_type: str = "") -> bool:
 
 
 def families(text: str, content_type: str = "") -> list[Any]:
-    """prometheus_client's metric families of ``text``; ExpositionError when it is not that."""
-    parse = openmetrics_families if is_openmetrics(text, content_type) else text_families
+    """prometheus_client's metric families of ``text``; ExpositionError when it is not that.
+
+    Imported here, on the first scrape: a run without ``server_metrics`` never loads it.
+    """
+    if is_openmetrics(text, content_type):
+        from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse
+    else:
+        from prometheus_client.parser import text_string_to_metric_families as parse
     try:
         return list(parse(text))
     except (ValueError, TypeError, KeyError, IndexError) as exc:
