@@ -7,7 +7,7 @@ and the exit point live in ``_base``; importing the command modules registers th
 
 from __future__ import annotations
 
-from loadkit.cli import gates, runs, tools  # noqa: F401  (registers the commands)
+from loadkit.cli import gates, history, runs, tools  # noqa: F401  (registers the commands)
 from loadkit.cli._base import STATUS_EXIT, _run, cli, main, write_reports
 
 __all__ = ["STATUS_EXIT", "_run", "cli", "main", "write_reports"]

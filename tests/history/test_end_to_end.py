@@ -1,0 +1,100 @@
+"""Real short runs against a mock server that becomes 40% slower halfway, through the CLI.
+
+A dozen runs (0.3 s of load each, concurrency 4) against the mock server with a
+uniform 12-18 ms latency, then against one 40% slower; each result.json is
+added with `loadkit history add`, `history show --json` must put the change
+point at the first slow run, and `history check` must pass a run like the
+current regime and fail a much slower one. The servers run in this process
+(one module-scoped fixture), so the whole module costs a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from loadkit.cli import _run
+from loadkit.results import dumps
+from loadkit.runner import RunOptions, run
+from loadkit.scenario import load_scenario
+from tests.conftest import scenario_file
+
+SCENARIO = """\
+name: history-e2e
+target: http://127.0.0.1:9
+request: {path: /predict, timeout: 5s, body: {instances: "{{ rows }}"}}
+dataset: {path: data/iris.csv, seed: 1}
+checks: {status: [200]}
+profiles:
+  - {name: steady, kind: throughput, concurrency: 4, duration: 0.3s}
+sla: [error_rate < 1%]
+"""
+RUNS_EACH_SIDE = 6
+LATENCY_MS = (12.0, 18.0)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    from mock_server.options import from_mapping
+    from mock_server.serve import BackgroundServer
+
+    folder = tmp_path_factory.mktemp("history-e2e")
+    scenario = load_scenario(scenario_file(folder, SCENARIO))
+    servers = {}
+    for name, factor in (("fast", 1.0), ("slow", 1.4), ("slower", 3.0)):
+        lo, hi = (v * factor for v in LATENCY_MS)
+        servers[name] = BackgroundServer(from_mapping({"latency": f"uniform:{lo:g}ms:{hi:g}ms"}))
+    urls = {name: s.start(timeout_s=30) for name, s in servers.items()}
+
+    def measure(server: str, name: str) -> str:
+        result = run(scenario, RunOptions(target=urls[server]))
+        assert result.profiles[0].summary.errors == 0
+        path = folder / f"{name}.json"
+        path.write_text(dumps(result), encoding="utf-8")
+        return str(path)
+
+    try:
+        files = [measure("fast" if i < RUNS_EACH_SIDE else "slow", f"run{i:02d}")
+                 for i in range(2 * RUNS_EACH_SIDE)]
+        like_regime = measure("slow", "candidate-same")
+        much_slower = measure("slower", "candidate-slower")
+    finally:
+        for s in servers.values():
+            s.stop()
+    db = str(folder / "history.sqlite")
+    assert _run(["history", "add", *files, "--db", db, "--commit", "e2e", "--branch", "main"]) == 0
+    return {"db": db, "same": like_regime, "slower": much_slower, "folder": folder}
+
+
+def test_show_json_puts_the_change_point_at_the_first_slower_run(history, capsys):
+    capsys.readouterr()
+    assert _run(["history", "show", "--json", "--db", str(history["db"])]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["runs"]) == 2 * RUNS_EACH_SIDE
+    assert [r["started_at"] for r in data["runs"]] == sorted(r["started_at"] for r in data["runs"])
+    p50 = [cp for cp in data["change_points"] if cp["metric"] == "p50"]
+    assert [cp["index"] for cp in p50] == [RUNS_EACH_SIDE], data["change_points"]
+    cp = p50[0]
+    assert cp["profile"] == "steady" and cp["direction"] == "worse"
+    assert cp["after"] / cp["before"] == pytest.approx(1.4, abs=0.15)
+    assert 0 <= cp["p_value"] <= data["significance"]
+
+
+def test_check_passes_a_run_like_the_current_regime_and_fails_a_much_slower_one(history, capsys):
+    db = str(history["db"])
+    assert _run(["history", "check", str(history["same"]), "--db", db]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    assert _run(["history", "check", str(history["slower"]), "--db", db]) == 1
+    assert "regression: steady " in capsys.readouterr().out
+
+
+def test_the_trend_page_marks_the_change_point_and_has_no_script(history, capsys):
+    out = Path(str(history["folder"])) / "trend"
+    assert _run(["history", "report", "--db", str(history["db"]), "--out", str(out)]) == 0
+    page = (out / "history.html").read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert page.count('src="data:image/svg+xml;base64,') >= 6       # one chart per metric
+    assert f"change points at runs {RUNS_EACH_SIDE} (+" in page       # the chart's alt text
+    assert json.loads((out / "history.json").read_text())["scenario"] == "history-e2e"
