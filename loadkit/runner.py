@@ -32,6 +32,7 @@ from loadkit.results.model import (
     StageResult,
 )
 from loadkit.scenario import Scenario, build_payloads, compile_profile
+from loadkit.search_runner import run_search
 from loadkit.scenario.plan import Stage
 from loadkit.sla import evaluate, observe_interval, status_of
 from loadkit.sla.evaluate import unstable_stages
@@ -173,6 +174,22 @@ def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
     return replace(measured, analysis=analysis), run, watch.reason
 
 
+def run_search_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
+                       options: RunOptions, on_interval: IntervalHook | None = None
+                       ) -> tuple[ProfileResult, EngineRun]:
+    """A capacity search (``search_runner``): probes decided as it runs, then analysed."""
+    started = time.time()
+
+    def hook(interval: Interval, stage: Stage) -> bool:
+        if on_interval is not None:
+            on_interval(interval, stage, profile.name, time.time() - started, None)
+        return True
+
+    measured, run = run_search(scenario, profile, request, payloads, transport=options.transport,
+                               processes=options.processes, on_interval=hook)
+    return replace(measured, analysis=analyze(measured, profile.sla)), run
+
+
 def run(scenario: Scenario, options: RunOptions = RunOptions(),
         on_interval: IntervalHook | None = None,
         on_profile: Callable[[Any, int], None] | None = None) -> RunResult:
@@ -206,9 +223,14 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
         for profile in scenario.profiles:
             if on_profile is not None:
                 on_profile(profile, len(compile_profile(profile, scenario)))
-            profile_result, engine_run, abort_reason = run_profile(
-                scenario, profile, request, payloads, options, on_interval,
-                cold_start if profile.kind == "latency" else None)
+            abort_reason = ""
+            if profile.kind == "search":
+                profile_result, engine_run = run_search_profile(
+                    scenario, profile, request, payloads, options, on_interval)
+            else:
+                profile_result, engine_run, abort_reason = run_profile(
+                    scenario, profile, request, payloads, options, on_interval,
+                    cold_start if profile.kind == "latency" else None)
             profiles.append(profile_result)
             runs.append(engine_run)
             if abort_reason:

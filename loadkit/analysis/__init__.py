@@ -16,6 +16,7 @@ from loadkit.analysis.breakdown import analyze_breakdown, breakdown_line
 from loadkit.analysis.latency import analyze_latency
 from loadkit.analysis.ramp import analyze_ramp, find_knee, ramp_steps
 from loadkit.analysis.recovery import Recovery, recovery_time
+from loadkit.analysis.search import analyze_search
 from loadkit.analysis.soak import analyze_soak
 from loadkit.analysis.spike import analyze_spike
 from loadkit.analysis.stress import analyze_stress, stress_steps
@@ -51,6 +52,8 @@ def analyze(profile: ProfileResult, rules: Sequence[Rule] = (), *,
     elif kind == "soak":
         out = analyze_soak(profile, window_s=soak_window_s)
         out["steady"] = analyze_constant_rate(profile)
+    elif kind == "search":
+        out = analyze_search(profile, rules)
     elif kind in ("constant-rate", "constant_rate"):
         out = analyze_constant_rate(profile)
     else:
@@ -71,6 +74,7 @@ __all__ = [
     "analyze_constant_rate",
     "analyze_latency",
     "analyze_ramp",
+    "analyze_search",
     "analyze_soak",
     "analyze_spike",
     "analyze_stress",

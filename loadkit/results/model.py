@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.kinds import ERROR_KINDS as ERROR_KINDS
 from loadkit.results.server import ScrapeStats, ServerPoint, ServerSeries
+from loadkit.results.search import SearchRecord
 
 SCHEMA = "loadkit.result/v1"
 
@@ -171,6 +172,7 @@ class ProfileResult:
     started_at: float = 0.0
     finished_at: float = 0.0
     server_timeseries: tuple[ServerPoint, ...] = ()   # one point per scrape (telemetry)
+    search: SearchRecord | None = None          # search: its range and what ran between probes
 
     def measured_stages(self) -> tuple[StageResult, ...]:
         return tuple(s for s in self.stages if not s.warmup)

@@ -98,6 +98,8 @@ Fraction = Annotated[float, BeforeValidator(_unit(parse_fraction)), AfterValidat
 Millis = Annotated[float, BeforeValidator(_unit(lambda v: parse_latency_us(v) / 1e3))]
 Count = Annotated[int, BeforeValidator(_no_bool), Field(gt=0, le=MAX_COUNT)]
 Number = Annotated[float, BeforeValidator(_no_bool), AfterValidator(_positive)]
+# A count that may be 0 (e.g. a search's extra runs of a probe).
+CountOrZero = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=MAX_COUNT)]
 # A stage index of a profile, as reports print it (0 upward); range checked against the profile.
 StageIndex = Annotated[int, BeforeValidator(_no_bool), Field(ge=0)]
 
@@ -156,8 +158,8 @@ def _check_range(start: float, stop: float, step: float | None, factor: float | 
     if (step is None) == (factor is None):
         raise PydanticCustomError("range_shape", "give exactly one of step or factor")
     if stop < start:
-        raise PydanticCustomError("range_order", "stop ({stop:g}) is below start ({start:g})",
-                                  {"stop": stop, "start": start})
+        raise PydanticCustomError("range_order", "stop ({stop}) is below start ({start})",
+                                  {"stop": f"{stop:g}", "start": f"{start:g}"})
     if factor is not None and factor <= 1:
         raise PydanticCustomError("range_factor", "factor must be greater than 1")
     n = (1 + (stop - start) / step if step is not None

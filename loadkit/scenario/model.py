@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from loadkit.errors import ScenarioError
+from loadkit.results.search import SearchSpace
 from loadkit.scenario import profile_schema as s
 from loadkit.scenario.fields import steps_of
 from loadkit.scenario.plan import Checks, MetricsSource, RequestSpec, Stability
@@ -71,6 +72,7 @@ class ProfileSpec:
     max_in_flight: int | None = None       # open model bound on concurrent requests
     warmup_s: float | None = None          # None: the scenario's warmup
     breakdown: str | None = None           # "payload_bytes" or a dataset column
+    search: SearchSpace | None = None      # search: the range it probes (integral: closed)
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,13 @@ def _profile(m: Any, global_sla: tuple[Rule, ...]) -> ProfileSpec:
         window = m.window if m.window is not None else min(60.0, m.duration / 3)
         return ProfileSpec(**common, rate=m.rate, concurrency=m.concurrency,
                            duration_s=m.duration, window_s=window)
+    if isinstance(m, s.SearchProfile):
+        rng = m.rate if m.rate is not None else m.concurrency
+        assert rng is not None
+        return ProfileSpec(**common, stage_duration_s=m.stage_duration, search=SearchSpace(
+            start=float(rng.start), max=float(rng.max), precision=m.precision,
+            factor=rng.factor, integral=m.rate is None, max_probes=m.max_probes,
+            repeats=m.repeats))
     assert isinstance(m, s.ConstantRateProfile)
     return ProfileSpec(**common, rate=m.rate, duration_s=m.duration)
 
@@ -294,8 +303,35 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
         canary=dict(m.canary or {}),
         server_metrics=tuple(src.source() for src in m.server_metrics or ()))
     check_template(scenario)
+    check_search_rules(m, scenario)
     check_sla_stages(m, scenario)
     return scenario
+
+
+def check_search_rules(m: ScenarioModel, scenario: Scenario) -> None:
+    """A search needs a rule that load can break (latency or error rate), unscoped.
+
+    Its probes are decided as it runs, so a rule scoped to one of its stages names
+    nothing known in advance; and with no such rule every probe would hold.
+    """
+    from loadkit.sla.evaluate import LOAD_BROKEN_METRICS
+
+    for i, (pm, spec) in enumerate(zip(m.profiles, scenario.profiles, strict=True)):
+        if spec.kind != "search":
+            continue
+        for j, entry in enumerate(pm.sla):
+            if _rule(entry).stage is not None:
+                raise ScenarioError(_stage_field(f"profiles[{i}].sla[{j}]", entry),
+                                    "a search decides its probes as it runs: a rule cannot be "
+                                    "scoped to one of its stages")
+        usable = [r for r in spec.sla if r.metric in LOAD_BROKEN_METRICS and not r.abort]
+        if not usable:
+            given = ", ".join(r.expr for r in spec.sla)
+            raise ScenarioError(f"profiles[{i}].sla",
+                                "a search needs a latency or error-rate rule to search on "
+                                "(e.g. p99 < 300ms or error_rate < 1%), in the profile's sla "
+                                "or the global sla" + (f"; it has only {given}" if given
+                                                       else "; it has none"))
 
 
 def check_template(scenario: Scenario) -> None:

@@ -4,7 +4,7 @@ Where it sits: the CLI loads the scenario, then calls ``apply_overrides`` before
 running. Pure: a new frozen Scenario comes back. What each flag changes:
 
 * ``duration_s``: a single-stage profile's duration (latency: replaces ``requests``;
-  throughput without stability, constant-rate, soak); ramp/stress: each step's
+  throughput without stability, constant-rate, soak); ramp/stress/search: each step's
   ``stage_duration``; spike: the steady phases before and after the spike.
 * ``concurrency``: throughput and closed-model soak profiles (latency stays at its
   own concurrency; ramp keeps its steps).
@@ -34,7 +34,7 @@ def _positive(flag: str, value: float | None) -> None:
 def _duration(p: ProfileSpec, seconds: float) -> ProfileSpec:
     if p.kind == "latency":
         return replace(p, duration_s=seconds, requests=None)
-    if p.kind in ("ramp", "stress"):
+    if p.kind in ("ramp", "stress", "search"):
         return replace(p, stage_duration_s=seconds)
     if p.kind == "spike":
         return replace(p, before_s=seconds, after_s=seconds)

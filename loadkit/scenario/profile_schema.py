@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from loadkit.errors import SlaSyntaxError
@@ -25,12 +33,13 @@ from loadkit.scenario.fields import (
     SecondsOrZero,
     StageIndex,
     Strict,
+    CountOrZero,
     as_list,
     did_you_mean,
 )
 from loadkit.sla import parse_rule
 
-KINDS = ("latency", "throughput", "ramp", "stress", "spike", "soak", "constant-rate")
+KINDS = ("latency", "throughput", "ramp", "stress", "spike", "soak", "constant-rate", "search")
 
 
 def _check_rule(expr: Any) -> Any:
@@ -212,6 +221,68 @@ class ConstantRateProfile(ProfileModel):
     duration: Seconds
 
 
+class SearchRateRange(Strict):
+    """``rate: {start: 50, max: 5000}``: where a capacity search starts and how far it may go."""
+
+    start: Rps
+    max: Rps
+    factor: Number = 2.0
+
+    @model_validator(mode="after")
+    def _order(self) -> SearchRateRange:
+        _search_range(self.start, self.max, self.factor)
+        return self
+
+
+class SearchCountRange(Strict):
+    """``concurrency: {start: 1, max: 1024}``: the closed-model search range."""
+
+    start: Count
+    max: Count
+    factor: Number = 2.0
+
+    @model_validator(mode="after")
+    def _order(self) -> SearchCountRange:
+        _search_range(self.start, self.max, self.factor)
+        return self
+
+
+def _search_range(start: float, top: float, factor: float) -> None:
+    if top < start:
+        raise PydanticCustomError("range_order", "max ({max}) is below start ({start})",
+                                  {"max": f"{top:g}", "start": f"{start:g}"})
+    if factor <= 1:
+        raise PydanticCustomError("range_factor", "factor must be greater than 1")
+
+
+def _precision(value: float) -> float:
+    if value > 0.5:
+        raise ValueError("must be at most 50% (the final bracket's width relative to its "
+                         "lower end; e.g. 5%)")
+    return value
+
+
+class SearchProfile(ProfileModel):
+    """A capacity search: grow the load until the SLA breaks, then bisect to ``precision``.
+
+    ``repeats``: extra runs of a probe whose verdict is within noise of a threshold;
+    ``max_probes``: probe runs in all, repeats included.
+    """
+
+    kind: Literal["search"]
+    rate: SearchRateRange | None = None
+    concurrency: SearchCountRange | None = None
+    precision: Annotated[Fraction, AfterValidator(_precision)] = 0.05
+    stage_duration: Seconds
+    max_probes: Annotated[Count, Field(ge=2, le=200)] = 20
+    repeats: Annotated[CountOrZero, Field(le=10)] = 2
+
+    @model_validator(mode="after")
+    def _load(self) -> SearchProfile:
+        _needs_one(self, "rate", "concurrency", both_ok=False)
+        return self
+
+
 def _bad_kind(value: Any) -> Any:
     if not isinstance(value, dict):
         raise PydanticCustomError("profile_type", "expected a mapping with a kind ({kinds})",
@@ -232,6 +303,6 @@ def _kind_of(value: Any) -> str:
 
 
 Profile = Annotated[
-    Annotated[LatencyProfile, Tag("~latency")] | Annotated[ThroughputProfile, Tag("~throughput")] | Annotated[RampProfile, Tag("~ramp")] | Annotated[StressProfile, Tag("~stress")] | Annotated[SpikeProfile, Tag("~spike")] | Annotated[SoakProfile, Tag("~soak")] | Annotated[ConstantRateProfile, Tag("~constant-rate")] | Annotated[Any, BeforeValidator(_bad_kind), Tag("~bad")],
+    Annotated[LatencyProfile, Tag("~latency")] | Annotated[ThroughputProfile, Tag("~throughput")] | Annotated[RampProfile, Tag("~ramp")] | Annotated[StressProfile, Tag("~stress")] | Annotated[SpikeProfile, Tag("~spike")] | Annotated[SoakProfile, Tag("~soak")] | Annotated[ConstantRateProfile, Tag("~constant-rate")] | Annotated[SearchProfile, Tag("~search")] | Annotated[Any, BeforeValidator(_bad_kind), Tag("~bad")],
     Discriminator(_kind_of),
 ]

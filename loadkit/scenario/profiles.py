@@ -88,6 +88,23 @@ def _constant_rate(p: ProfileSpec, batch: int) -> list[Stage]:
                   max_in_flight=p.max_in_flight, batch_size=batch)]
 
 
+def probe_stage(p: ProfileSpec, load: float, index: int, batch: int) -> Stage:
+    """One capacity-search probe: ``load`` (a rate, or a concurrency) for ``stage_duration``."""
+    assert p.search is not None
+    if not p.search.integral:
+        return Stage(index, f"probe {rate_label(load)}", rate=load, duration_s=p.stage_duration_s,
+                     max_in_flight=p.max_in_flight, batch_size=batch, breakdown=p.breakdown)
+    c = int(load)
+    return Stage(index, f"probe c={c}", concurrency=c, duration_s=p.stage_duration_s,
+                 batch_size=batch, breakdown=p.breakdown)
+
+
+def _search(p: ProfileSpec, batch: int) -> list[Stage]:
+    """The first probe only: later probes are decided as the search runs (search_runner)."""
+    assert p.search is not None
+    return [probe_stage(p, p.search.start, 0, batch)]
+
+
 COMPILERS: dict[str, Callable[[ProfileSpec, int], list[Stage]]] = {
     "latency": _latency,
     "throughput": _throughput,
@@ -96,6 +113,7 @@ COMPILERS: dict[str, Callable[[ProfileSpec, int], list[Stage]]] = {
     "spike": _spike,
     "soak": _soak,
     "constant-rate": _constant_rate,
+    "search": _search,
 }
 
 

@@ -43,9 +43,9 @@ from typing import Literal
 
 from loadkit.results.model import Interval, ProfileResult, RunResult, StageResult, Summary, Verdict
 from loadkit.sla.grammar import LATENCY_METRICS, Rule
-from loadkit.sla.steps import split_steps
+from loadkit.sla.steps import load_of, split_steps
 
-STEPPED_KINDS = frozenset({"ramp", "stress"})
+STEPPED_KINDS = frozenset({"ramp", "stress", "search"})
 LOAD_BROKEN_METRICS = frozenset(LATENCY_METRICS) | {"error_rate"}
 
 
@@ -106,8 +106,12 @@ def _verdict(profile: str, rule: Rule, observed: float | None, requests: int,
 
 
 def load_steps(profile: ProfileResult) -> list[StageResult]:
-    """Measured load steps with data of a ramp/stress profile (recovery stages left out)."""
-    return [s for s in split_steps(profile)[0] if s.requests > 0]
+    """Measured load steps with data of a ramp/stress profile (recovery stages left out);
+    a search's probes lightest first (it ran them out of order: growth, then bisection)."""
+    steps = [s for s in split_steps(profile)[0] if s.requests > 0]
+    if profile.kind == "search":
+        steps.sort(key=lambda s: (load_of(s), s.index))
+    return steps
 
 
 def _step_name(profile: ProfileResult, step: StageResult) -> str:
@@ -197,10 +201,18 @@ def evaluate(rules_by_profile: Mapping[str, Sequence[Rule]], result: RunResult, 
 def inconclusive_reasons(verdicts: Sequence[Verdict], result: RunResult) -> list[str]:
     """Why a run cannot decide, in words for the report (empty when it can)."""
     reasons = [f"{v.profile}: {v.expr}: {v.reason}" for v in verdicts if v.inconclusive]
+    reasons += search_indeterminate(result)
     if result.health.fell_behind:
         reasons.append("the generator fell behind its schedule"
                        + (f" ({'; '.join(result.health.reasons)})" if result.health.reasons else ""))
     return reasons + unstable_stages(result)
+
+
+def search_indeterminate(result: RunResult) -> list[str]:
+    """One line per capacity search whose answer is a bracket or a lower bound, not the
+    number asked for (its analysis, derived before the status, says why)."""
+    return [f"{p.name}: {p.analysis['indeterminate']}" for p in result.profiles
+            if p.kind == "search" and p.analysis.get("indeterminate")]
 
 
 def unstable_stages(result: RunResult) -> list[str]:

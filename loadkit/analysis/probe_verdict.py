@@ -1,0 +1,124 @@
+"""One capacity-search probe against the SLA: held, broke, or within noise. Pure.
+
+Where it sits: the search runner calls ``judge_probe`` after every probe to decide
+the next one, and the search analysis calls it again over the stored probes (so a
+re-judged result gives the same outcomes). A probe repeated at the same load is
+judged on its runs pooled: one histogram, every per-second window.
+
+A rule's value comes with a 95% interval, the wider of two:
+
+* from the histogram: for a percentile ``q`` over ``n`` requests, the ranks
+  ``q +- 1.96 sqrt(q (1 - q) / n)`` read back from the histogram (the order
+  statistic interval; ``mean +- 1.96 sd / sqrt(n)`` for a mean; Wilson's for an
+  error rate with errors in it -- with none, nothing points at the threshold and the
+  interval's upper end would only say how few requests there were, which a probe's
+  length decides, not the target). It assumes independent requests;
+* from the per-second windows: ``value +- t sd(windows) / sqrt(k)`` over the ``k``
+  one-second values of the metric (three or more), which sees what the histogram
+  cannot -- seconds that differ (a pause, a backlog building).
+
+The rule *held* when the whole interval satisfies it, *broke* when none of it does
+(or there is no data: no data fails, as everywhere), and is *undecided* when the
+interval straddles the threshold. A probe broke when any rule broke, is undecided
+when none broke but one is undecided, and held otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from scipy import stats
+
+from loadkit.analysis.search_plan import Outcome
+from loadkit.results.aggregate import merged_histogram, summarize
+from loadkit.results.hdr import LatencyHistogram
+from loadkit.results.model import Interval, StageResult, Summary
+from loadkit.results.search import RuleCheck
+from loadkit.sla.evaluate import LOAD_BROKEN_METRICS, observe, observe_interval
+from loadkit.sla.grammar import Rule
+
+Z = 1.959963984540054            # two-sided 95%
+MIN_WINDOWS = 3
+_PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
+
+
+def search_rules(rules: Sequence[Rule]) -> list[Rule]:
+    """The rules a probe is judged on: those load can break (latency, error rate), unscoped."""
+    return [r for r in rules if r.metric in LOAD_BROKEN_METRICS and r.stage is None
+            and not r.abort]
+
+
+def _histogram_interval(rule: Rule, data: Summary, hist: LatencyHistogram
+                        ) -> tuple[float, float] | None:
+    n = hist.count
+    if n <= 0:
+        return None
+    pct = _PERCENTILES.get(rule.metric)
+    if pct is not None:
+        q = pct / 100.0
+        half = Z * math.sqrt(q * (1 - q) / n)
+        return (hist.percentile_us(max(0.0, q - half) * 100) / 1000.0,
+                hist.percentile_us(min(1.0, q + half) * 100) / 1000.0)
+    if rule.metric == "mean":
+        half = Z * hist.stdev_us / math.sqrt(n) / 1000.0
+        return hist.mean_us / 1000.0 - half, hist.mean_us / 1000.0 + half
+    if rule.metric == "error_rate" and data.errors > 0:
+        return _wilson(data.errors, data.requests)
+    return None
+
+
+def _wilson(errors: int, n: int) -> tuple[float, float]:
+    p = errors / n
+    denom = 1 + Z * Z / n
+    centre = (p + Z * Z / (2 * n)) / denom
+    half = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _window_interval(rule: Rule, observed: float, windows: Sequence[Interval]
+                     ) -> tuple[float, float] | None:
+    values = [v for v in (observe_interval(rule, iv) for iv in windows) if v is not None]
+    k = len(values)
+    if k < MIN_WINDOWS:
+        return None
+    mean = sum(values) / k
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (k - 1))
+    half = float(stats.t.ppf(0.975, k - 1)) * sd / math.sqrt(k)
+    return observed - half, observed + half
+
+
+def check_rule(rule: Rule, data: Summary, hist: LatencyHistogram,
+               windows: Sequence[Interval]) -> RuleCheck:
+    """``rule`` on a probe's pooled runs (``data``, ``hist``) and their one-second windows."""
+    observed = observe(rule, data)
+    base = RuleCheck(expr=rule.expr, metric=rule.metric, threshold=rule.threshold,
+                     observed=observed, low=None, high=None, state="no_data")
+    if observed is None:
+        return base
+    low = high = observed
+    for found in (_histogram_interval(rule, data, hist), _window_interval(rule, observed, windows)):
+        if found is not None:
+            low, high = min(low, found[0]), max(high, found[1])
+    if rule.holds(low) and rule.holds(high):
+        state = "held"
+    elif not rule.holds(low) and not rule.holds(high):
+        state = "broke"
+    else:
+        state = "undecided"
+    return RuleCheck(expr=rule.expr, metric=rule.metric, threshold=rule.threshold,
+                     observed=observed, low=round(low, 6), high=round(high, 6), state=state)
+
+
+def judge_probe(rules: Sequence[Rule], runs: Sequence[StageResult],
+                windows: Sequence[Interval]) -> tuple[Outcome, tuple[RuleCheck, ...]]:
+    """The outcome of a probe's runs at one load, pooled, and each rule's check."""
+    data = summarize([r for r in runs])
+    hist = merged_histogram(runs)
+    checks = tuple(check_rule(rule, data, hist, windows) for rule in search_rules(rules))
+    states = {c.state for c in checks}
+    if "broke" in states or "no_data" in states:
+        return "broke", checks
+    if "undecided" in states:
+        return "undecided", checks
+    return "held", checks

@@ -1,0 +1,166 @@
+"""Run a capacity search (``kind: search``): one probe stage at a time through the engine.
+
+Where it sits: beside ``runner.py``, which hands it a search profile. The engine
+knows only Stages, so a search is a loop here: ask ``search_plan.decide`` for the
+next load, run that one probe stage (role ``probe``) with ``run_stages``, judge it
+(``analysis.search.judge_probes``, the very function the analysis re-derives the
+answer with), and go on until the plan says stop.
+
+Probes must not contaminate each other. ``run_stages`` returns only when every
+request of the probe completed (or timed out), so nothing of ours is in flight;
+after a probe that did not clearly hold, the target may still be working off a
+backlog, so the search *measures* its settling: lone requests (concurrency 1) until
+their median is back within ``SETTLE_FACTOR`` of the baseline taken the same way
+after the warm-up, or ``max_settle_s`` passes. Each wait is stored (``Drain``).
+A probe during which the generator fell behind (its own health) is marked
+generator-bound, which stops the search.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from loadkit.analysis.search import judge_probes
+from loadkit.analysis.search_plan import decide
+from loadkit.engine import EngineRun, run_stages
+from loadkit.results.aggregate import merge_health, summarize
+from loadkit.results.model import Interval, ProfileResult, StageResult
+from loadkit.results.search import Drain, SearchRecord
+from loadkit.scenario import Scenario, compile_profile
+from loadkit.scenario.model import ProfileSpec
+from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
+from loadkit.scenario.profiles import probe_stage
+
+SETTLE_REQUESTS = 10           # lone requests per settle check
+SETTLE_FACTOR = 1.5            # settled: median within 1.5x the baseline's...
+SETTLE_SLACK_MS = 2.0          # ...or 2 ms of it (a sub-millisecond baseline jitters)
+SETTLE_PAUSE_S = 0.1
+
+ProbeHook = Callable[[Interval, Stage], bool]
+
+
+@dataclass
+class _Search:
+    """What the loop has measured so far."""
+
+    stages: list[StageResult] = field(default_factory=list)
+    series: list[Interval] = field(default_factory=list)
+    runs: list[EngineRun] = field(default_factory=list)
+    drains: list[Drain] = field(default_factory=list)
+    generator_bound: dict[str, str] = field(default_factory=dict)
+    interrupted: bool = False
+
+
+def max_settle_s(request: RequestSpec) -> float:
+    """How long a drain may wait for the target: its request timeout, 5-30 s."""
+    return min(30.0, max(5.0, request.timeout_s))
+
+
+def lone_p50_ms(request: RequestSpec, payloads: Mapping[int, PayloadSet], batch: int,
+                transport: str) -> tuple[float | None, bool]:
+    """Median latency of a few lone requests (None: none succeeded), and whether a
+    signal interrupted them."""
+    check = Stage(0, "settle check", concurrency=1, requests=SETTLE_REQUESTS, warmup=True,
+                  batch_size=batch)
+    run = run_stages([check], request, payloads, transport=transport)
+    stage = run.stages[0] if run.stages else None
+    if stage is None or stage.ok == 0:
+        return None, run.interrupted
+    return stage.latency_ms.p50, run.interrupted
+
+
+def settle(after: int, baseline_ms: float | None, request: RequestSpec,
+           payloads: Mapping[int, PayloadSet], batch: int, transport: str) -> tuple[Drain, bool]:
+    """Lone-request checks until the target is back at its baseline (or the bound ends)."""
+    t0 = time.monotonic()
+    checks, p50, interrupted = 0, 0.0, False
+    limit = max_settle_s(request)
+    while True:
+        found, interrupted = lone_p50_ms(request, payloads, batch, transport)
+        checks += 1
+        p50 = found if found is not None else 0.0
+        settled = (found is not None and baseline_ms is not None
+                   and found <= max(baseline_ms * SETTLE_FACTOR, baseline_ms + SETTLE_SLACK_MS))
+        if settled or interrupted or baseline_ms is None or time.monotonic() - t0 >= limit:
+            break
+        time.sleep(SETTLE_PAUSE_S)
+    return Drain(after_stage=after, waited_s=round(time.monotonic() - t0, 3), checks=checks,
+                 p50_ms=p50, settled=settled), interrupted
+
+
+def record_of(profile: ProfileSpec) -> SearchRecord:
+    assert profile.search is not None
+    return SearchRecord(space=profile.search, stage_duration_s=profile.stage_duration_s or 0.0)
+
+
+def _profile(profile: ProfileSpec, state: _Search, record: SearchRecord, started: float
+             ) -> ProfileResult:
+    return ProfileResult(
+        name=profile.name, kind=profile.kind, stages=tuple(state.stages),
+        summary=summarize(state.stages), timeseries=tuple(state.series),
+        sla=tuple(r.text for r in profile.sla), started_at=round(started, 3),
+        finished_at=round(time.time(), 3),
+        search=replace(record, drains=tuple(state.drains),
+                       generator_bound=dict(state.generator_bound)))
+
+
+def run_search(scenario: Scenario, profile: ProfileSpec, request: RequestSpec,
+               payloads: Mapping[int, PayloadSet], *, transport: str = "auto", processes: int = 1,
+               on_interval: ProbeHook | None = None) -> tuple[ProfileResult, EngineRun]:
+    """Warm up, take the baseline, then probe until the plan stops; the measured profile
+    (probe stages, their per-second series, the ``SearchRecord``) and the runs' union."""
+    started = time.time()
+    batch = scenario.request.batch_size
+    state = _Search()
+    record = record_of(profile)
+
+    def engine(stages: Sequence[Stage]) -> EngineRun:
+        run = run_stages(stages, request, payloads, transport=transport,
+                         on_interval=on_interval, processes=processes)
+        state.stages.extend(run.stages)
+        state.series.extend(replace(iv, elapsed_s=round(iv.t - started, 3))
+                            for iv in run.timeseries)
+        state.runs.append(run)
+        state.interrupted = state.interrupted or run.interrupted
+        return run
+
+    planned = compile_profile(profile, scenario)
+    index = 0
+    if planned[0].warmup:
+        engine(planned[:1])
+        index = 1
+    baseline: float | None = None
+    if not state.interrupted:
+        baseline, state.interrupted = lone_p50_ms(request, payloads, batch, transport)
+    record = replace(record, baseline_p50_ms=baseline)
+    space = record.space
+    while not state.interrupted:
+        so_far = _profile(profile, state, record, started)
+        judged = judge_probes(so_far, profile.sla, state.generator_bound)
+        decision = decide(space, judged.probes)
+        if decision.done or decision.next_load is None:
+            break
+        if judged.probes and judged.probes[-1].outcome != "held":
+            drain, state.interrupted = settle(state.stages[-1].index, baseline, request,
+                                              payloads, batch, transport)
+            state.drains.append(drain)
+            if state.interrupted:
+                break
+        run = engine([probe_stage(profile, decision.next_load, index, batch)])
+        if run.health.fell_behind and run.stages:
+            state.generator_bound[str(index)] = "; ".join(run.health.reasons) or "fell behind"
+        index += 1
+    result = _profile(profile, state, record, started)
+    runs = state.runs
+    union = EngineRun(
+        stages=result.stages, timeseries=result.timeseries,
+        health=merge_health([r.health for r in runs], concurrent=False),
+        interrupted=state.interrupted, aborted=False,
+        transport=runs[-1].transport if runs else transport,
+        started_at=result.started_at, finished_at=result.finished_at)
+    return result, union
+
+
+__all__ = ["lone_p50_ms", "max_settle_s", "run_search", "settle"]
