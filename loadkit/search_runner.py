@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from loadkit.analysis.search import judge_probes
-from loadkit.analysis.search_plan import decide
+from loadkit.analysis.search import probe_record, probe_stages, runs_of_last
+from loadkit.analysis.search_plan import Probe, decide
 from loadkit.engine import EngineRun, run_stages
 from loadkit.results.aggregate import merge_health, summarize
 from loadkit.results.model import Interval, ProfileResult, StageResult
@@ -136,22 +136,29 @@ def run_search(scenario: Scenario, profile: ProfileSpec, request: RequestSpec,
         baseline, state.interrupted = lone_p50_ms(request, payloads, batch, transport)
     record = replace(record, baseline_p50_ms=baseline)
     space = record.space
+    probes: list[Probe] = []
     while not state.interrupted:
-        so_far = _profile(profile, state, record, started)
-        judged = judge_probes(so_far, profile.sla, state.generator_bound)
-        decision = decide(space, judged.probes)
+        decision = decide(space, probes)
         if decision.done or decision.next_load is None:
             break
-        if judged.probes and judged.probes[-1].outcome != "held":
+        if probes and probes[-1].outcome != "held":
             drain, state.interrupted = settle(state.stages[-1].index, baseline, request,
                                               payloads, batch, transport)
             state.drains.append(drain)
             if state.interrupted:
                 break
         run = engine([probe_stage(profile, decision.next_load, index, batch)])
-        if run.health.fell_behind and run.stages:
-            state.generator_bound[str(index)] = "; ".join(run.health.reasons) or "fell behind"
         index += 1
+        if not run.stages:
+            break
+        if run.health.fell_behind:
+            state.generator_bound[str(run.stages[-1].index)] = ("; ".join(run.health.reasons)
+                                                                or "fell behind")
+        # Judged exactly as the analysis will judge it from the stored result.
+        so_far = _profile(profile, state, record, started)
+        done = probe_stages(so_far)
+        last = probe_record(so_far, runs_of_last(done), profile.sla, state.generator_bound)
+        probes.append(Probe(last.load, last.outcome))
     result = _profile(profile, state, record, started)
     runs = state.runs
     union = EngineRun(

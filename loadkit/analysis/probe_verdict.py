@@ -28,8 +28,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scipy import stats
-
 from loadkit.analysis.search_plan import Outcome
 from loadkit.results.aggregate import merged_histogram, summarize
 from loadkit.results.hdr import LatencyHistogram
@@ -84,6 +82,8 @@ def _window_interval(rule: Rule, observed: float, windows: Sequence[Interval]
         return None
     mean = sum(values) / k
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (k - 1))
+    from scipy import stats  # only for probes of 3 s or more: keeps short searches' imports light
+
     half = float(stats.t.ppf(0.975, k - 1)) * sd / math.sqrt(k)
     return observed - half, observed + half
 

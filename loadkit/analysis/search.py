@@ -47,35 +47,46 @@ class _Judged:
     runs_by_load: dict[float, list[StageResult]]
 
 
+def probe_record(profile: ProfileResult, runs: Sequence[StageResult], rules: Sequence[Rule],
+                 generator_bound: dict[str, str]) -> ProbeRecord:
+    """The last of ``runs`` (one load's runs so far, in order) as a ProbeRecord, judged
+    on them all pooled with their per-second windows."""
+    stage = runs[-1]
+    indices = {s.index for s in runs}
+    windows = [iv for iv in profile.timeseries if iv.stage in indices]
+    outcome: Outcome
+    outcome, checks = judge_probe(rules, runs, windows)
+    why = generator_bound.get(str(stage.index), "")
+    if why:
+        outcome = "generator_bound"
+    pooled = summarize(runs)
+    return ProbeRecord(
+        stage=stage.index, load=load_of(stage), run=len(runs), outcome=outcome,
+        requests=stage.requests, throughput_rps=stage.throughput_rps,
+        p50_ms=stage.latency_ms.p50, p99_ms=stage.latency_ms.p99,
+        error_rate=round(pooled.error_rate, 6), checks=checks, why=why)
+
+
+def runs_of_last(stages: Sequence[StageResult]) -> list[StageResult]:
+    """The last probe and the runs before it at the same load (a repeated probe)."""
+    out: list[StageResult] = []
+    for stage in reversed(stages):
+        if out and load_of(stage) != load_of(out[0]):
+            break
+        out.insert(0, stage)
+    return out
+
+
 def judge_probes(profile: ProfileResult, rules: Sequence[Rule],
                  generator_bound: dict[str, str]) -> _Judged:
     """Every probe's outcome, each judged on its load's runs so far, pooled."""
-    records: list[ProbeRecord] = []
-    probes: list[Probe] = []
+    stages = probe_stages(profile)
+    records = [probe_record(profile, runs_of_last(stages[:i + 1]), rules, generator_bound)
+               for i in range(len(stages))]
     runs_by_load: dict[float, list[StageResult]] = {}
-    previous: float | None = None
-    for stage in probe_stages(profile):
-        load = load_of(stage)
-        if load != previous:                  # a new load (repeats follow their first run)
-            runs_by_load[load] = []
-        runs = runs_by_load[load]
-        runs.append(stage)
-        previous = load
-        indices = {s.index for s in runs}
-        windows = [iv for iv in profile.timeseries if iv.stage in indices]
-        outcome: Outcome
-        outcome, checks = judge_probe(rules, runs, windows)
-        why = generator_bound.get(str(stage.index), "")
-        if why:
-            outcome = "generator_bound"
-        pooled = summarize(runs)
-        records.append(ProbeRecord(
-            stage=stage.index, load=load, run=len(runs), outcome=outcome,
-            requests=stage.requests, throughput_rps=stage.throughput_rps,
-            p50_ms=stage.latency_ms.p50, p99_ms=stage.latency_ms.p99,
-            error_rate=round(pooled.error_rate, 6), checks=checks, why=why))
-        probes.append(Probe(load, outcome))
-    return _Judged(records, probes, runs_by_load)
+    for stage in stages:
+        runs_by_load.setdefault(load_of(stage), []).append(stage)
+    return _Judged(records, [Probe(r.load, r.outcome) for r in records], runs_by_load)
 
 
 def _fmt_load(load: float | None, open_model: bool) -> str:
@@ -87,13 +98,16 @@ def _fmt_load(load: float | None, open_model: bool) -> str:
 
 
 def _binding(records: Sequence[ProbeRecord], hi: float | None) -> RuleCheck | None:
-    """The rule that broke at the bracket's upper end (the most over its threshold)."""
+    """The rule that broke at the bracket's upper end (the most over its threshold), or,
+    when that end is undecided, the rule within noise there."""
     if hi is None:
         return None
     at_hi = [r for r in records if r.load == hi]
     if not at_hi:
         return None
-    broken = [c for c in at_hi[-1].checks if c.state in ("broke", "no_data")]
+    checks = at_hi[-1].checks
+    broken = ([c for c in checks if c.state in ("broke", "no_data")]
+              or [c for c in checks if c.state == "undecided"])
     if not broken:
         return None
 

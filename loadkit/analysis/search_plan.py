@@ -9,15 +9,18 @@ The policy, in the order it is applied:
 
 1. A probe whose verdict was within noise of a threshold (``undecided``) is run
    again at the same load, up to ``repeats`` more times (the repeats are judged
-   pooled, so each one narrows the interval). Still undecided: the search stops
-   and the answer is the bracket so far ("indeterminate").
+   pooled, so each one narrows the interval). Still undecided, the load is
+   *unresolved*: it bounds the bracket from above as a broken probe would (the
+   SLA could not be shown to hold there), and the search goes on below it. When
+   the bracket's upper end is unresolved at the end, the answer is the bracket,
+   not a number: the search stops as ``undecided`` (indeterminate).
 2. A probe the generator could not drive (``generator_bound``) stops the search:
    the answer is "at least" the highest load that held.
 3. Growth: until a probe breaks, the load grows by ``factor`` (capped at
    ``max``). The first probe breaking means the SLA is not met even at ``start``;
    ``max`` holding means the answer is "at least max".
 4. Bisection: between the highest load that held (``lo``) and the lowest that
-   broke (``hi``), the next probe is their geometric mean (relative precision is
+   broke or is unresolved (``hi``), the next probe is their geometric mean (relative precision is
    what the user asked for, and halving the bracket's log-width reaches it in the
    fewest probes), until ``hi <= lo * (1 + precision)`` (closed model: until the
    two concurrencies are adjacent).
@@ -34,9 +37,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from loadkit.results.search import SearchSpace
+from loadkit.results.search import Outcome, SearchSpace
 
-Outcome = Literal["held", "broke", "undecided", "generator_bound"]
 Stop = Literal["", "precision", "max_held", "start_broke", "undecided", "generator_bound",
                "max_probes"]
 
@@ -45,7 +47,7 @@ INDETERMINATE: frozenset[str] = frozenset({"undecided", "generator_bound", "max_
 
 
 __all__ = ["INDETERMINATE", "Decision", "Outcome", "Probe", "SearchSpace", "Stop", "bracket",
-           "decide", "replay"]
+           "decide"]
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,9 @@ def _runs_of_last(probes: Sequence[Probe]) -> int:
     return n
 
 
-def bracket(probes: Sequence[Probe]) -> tuple[float | None, float | None]:
-    """(highest load that held, lowest that broke), each None when no probe did.
+def bracket(probes: Sequence[Probe]) -> tuple[float | None, float | None, bool]:
+    """(highest load that held, lowest that broke or stayed undecided, whether that upper
+    end is undecided); the loads are None when no probe did.
 
     A load counts by its last run's (pooled) outcome: a repeated probe that ended
     up held is held, whatever its first run said.
@@ -107,29 +110,29 @@ def bracket(probes: Sequence[Probe]) -> tuple[float | None, float | None]:
     final: dict[float, Outcome] = {}
     for p in probes:
         final[p.load] = p.outcome
-    broke = [load for load, o in final.items() if o == "broke"]
-    hi = min(broke) if broke else None
+    upper = [load for load, o in final.items() if o in ("broke", "undecided")]
+    hi = min(upper) if upper else None
     held = [load for load, o in final.items() if o == "held" and (hi is None or load < hi)]
-    return (max(held) if held else None), hi
+    return (max(held) if held else None), hi, hi is not None and final[hi] == "undecided"
 
 
 def decide(space: SearchSpace, probes: Sequence[Probe]) -> Decision:
     """The next probe load given ``probes`` (in run order), or why the search is over."""
     if not probes:
         return Decision(next_load=space.start, lo=None, hi=None)
-    lo, hi = bracket(probes)
+    lo, hi, unresolved = bracket(probes)
     last = probes[-1]
+    undecided_at = hi if unresolved else None
 
-    def stop(why: Stop, undecided_at: float | None = None) -> Decision:
+    def stop(why: Stop) -> Decision:
         return Decision(next_load=None, lo=lo, hi=hi, stop=why, undecided_at=undecided_at)
 
     if last.outcome == "generator_bound":
         return stop("generator_bound")
-    if last.outcome == "undecided":
-        if _runs_of_last(probes) <= space.repeats and len(probes) < space.max_probes:
-            return Decision(next_load=last.load, lo=lo, hi=hi, repeat=True,
-                            undecided_at=last.load)
-        return stop("undecided", undecided_at=last.load)
+    if last.outcome == "undecided" and _runs_of_last(probes) <= space.repeats:
+        if len(probes) >= space.max_probes:
+            return stop("max_probes")
+        return Decision(next_load=last.load, lo=lo, hi=hi, repeat=True, undecided_at=last.load)
     if hi is None:                                  # growing: nothing broke yet
         top = max(p.load for p in probes)
         if top >= space.max:
@@ -138,10 +141,10 @@ def decide(space: SearchSpace, probes: Sequence[Probe]) -> Decision:
         if space.integral:
             nxt = min(space.max, max(top + 1, float(round(nxt))))
     elif lo is None:                                # the lightest probe broke
-        return stop("start_broke")
+        return stop("undecided" if unresolved else "start_broke")
     else:
         if hi <= lo * (1 + space.precision) or (space.integral and hi - lo <= 1):
-            return stop("precision")
+            return stop("undecided" if unresolved else "precision")
         nxt = _round_load(math.sqrt(lo * hi), lo, hi, space.integral)
         if space.integral and not lo < nxt < hi:
             nxt = lo + 1 if nxt <= lo else hi - 1
@@ -150,8 +153,3 @@ def decide(space: SearchSpace, probes: Sequence[Probe]) -> Decision:
     return Decision(next_load=nxt, lo=lo, hi=hi)
 
 
-def replay(space: SearchSpace, outcomes: Sequence[tuple[float, Outcome]]
-           ) -> tuple[list[Probe], Decision]:
-    """The probes as run and the decision after the last: what a stored result re-derives."""
-    probes = [Probe(load, outcome) for load, outcome in outcomes]
-    return probes, decide(space, probes)

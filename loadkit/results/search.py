@@ -11,7 +11,11 @@ re-rendered result. Reporters read ``SearchAnalysis.of(profile)`` and compute no
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+# A probe's verdict: the SLA held, broke, was within noise of a threshold, or the
+# generator could not drive the probe (then nothing is known of the target there).
+Outcome = Literal["held", "broke", "undecided", "generator_bound"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class ProbeRecord:
     stage: int                   # stage index
     load: float                  # rate (rps) or concurrency
     run: int                     # 1 for a first run, 2.. for repeats at the same load
-    outcome: str                 # held | broke | undecided | generator_bound
+    outcome: Outcome
     requests: int
     throughput_rps: float
     p50_ms: float

@@ -76,15 +76,24 @@ def test_a_probe_within_noise_is_repeated_then_decided_by_its_pooled_runs() -> N
     assert len(probes) == 11 and (d.lo, d.stop) == (800, "precision")
 
 
-def test_a_probe_still_within_noise_after_the_repeats_ends_in_a_bracket() -> None:
+def test_a_probe_still_within_noise_after_its_repeats_bounds_the_bracket_unresolved() -> None:
+    # Between 900 and 1000 rps the verdict is noise. 951.2 stays undecided after its
+    # two repeats, so it caps the bracket as a broken probe would; the search goes on
+    # below it, and ends with an undecided upper end: the answer is the bracket.
     def noisy(load: float, run: int) -> Outcome:
         return "undecided" if 900 <= load <= 1000 else capacity(950)(load, run)
 
     probes, d = search(SearchSpace(start=50, max=5000, repeats=2), noisy)
     assert [p.load for p in probes] == [50, 100, 200, 400, 800, 1600, 1131, 951.2, 951.2,
-                                        951.2]
-    assert (d.lo, d.hi, d.stop, d.undecided_at) == (800, 1131, "undecided", 951.2)
+                                        951.2, 872.3, 910.9, 910.9, 910.9]
+    assert (d.lo, d.hi, d.stop, d.undecided_at) == (872.3, 910.9, "undecided", 910.9)
     assert d.indeterminate
+
+
+def test_noise_at_the_first_probe_is_an_undecided_answer_below_start() -> None:
+    probes, d = search(SearchSpace(start=50, max=5000, repeats=1), lambda load, run: "undecided")
+    assert [p.load for p in probes] == [50, 50]
+    assert (d.lo, d.hi, d.stop) == (None, 50, "undecided") and d.indeterminate
 
 
 def test_a_generator_bound_probe_stops_the_search_at_least_the_last_held_load() -> None:
@@ -105,7 +114,8 @@ def test_the_probe_budget_ends_a_search_that_cannot_reach_its_precision() -> Non
 
 def test_bracket_counts_a_repeated_load_by_its_last_pooled_verdict() -> None:
     probes = [Probe(100, "held"), Probe(200, "undecided"), Probe(200, "broke")]
-    assert bracket(probes) == (100, 200)
+    assert bracket(probes) == (100, 200, False)
+    assert bracket([Probe(100, "held"), Probe(200, "undecided")]) == (100, 200, True)
 
 
 @settings(max_examples=300, deadline=None)
