@@ -160,7 +160,7 @@ class Summary:
 class ProfileResult:
     """One profile of the scenario: its stages, summary, per-second series and analysis."""
 
-    _omit_when_empty: ClassVar[frozenset[str]] = frozenset({"server_timeseries"})
+    _omit_when_empty: ClassVar[frozenset[str]] = frozenset({"server_timeseries", "search"})
 
     name: str
     kind: str
