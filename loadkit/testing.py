@@ -137,13 +137,13 @@ class MockTransport:
     async def close(self) -> None:
         self.closes += 1
 
-    async def send(self, payload: int) -> tuple[int, bytes]:
+    async def send(self, payload: int) -> tuple[int, bytes, int]:
         """Answer after the reply's latency (and chunk delays) or raise its error."""
         reply = self._begin(payload)
         try:
             async for _ in _arrivals(reply):
                 pass
-            return reply.status, reply.full_body
+            return reply.status, reply.full_body, perf_counter_ns()
         finally:
             self.in_flight -= 1
 

@@ -12,6 +12,7 @@ a cap, and turns every failure into a ``TransportError`` with one error kind.
 from __future__ import annotations
 
 import asyncio
+from time import perf_counter_ns
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -90,7 +91,7 @@ class AiohttpTransport:
             max_field_size=MAX_HEADER_LINE,
         )
 
-    async def send(self, payload: int) -> tuple[int, bytes]:
+    async def send(self, payload: int) -> tuple[int, bytes, int]:
         session = self._session
         if session is None:
             raise RuntimeError("AiohttpTransport.send before start()")
@@ -104,8 +105,12 @@ class AiohttpTransport:
                     if length > cap:
                         resp.close()
                         raise TransportError(kinds.TOO_LARGE, status)
-                    return status, await resp.read()
-                return status, await self._read_capped(resp, status, cap)
+                    body = await resp.read()
+                else:
+                    body = await self._read_capped(resp, status, cap)
+                # aiohttp hands the last byte over when this task resumes: the nearest
+                # stamp it allows (the fast transport stamps inside its protocol).
+                return status, body, perf_counter_ns()
         except TransportError:
             raise
         except asyncio.CancelledError:

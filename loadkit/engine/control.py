@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -65,12 +66,25 @@ class StageControl:
     reason: str = ""
     in_flight: int = 0              # this stage's requests out
     issued: int = 0
+    check_ns: int = 0               # time the stage's body checks held the loop...
+    checked: int = 0                # ...over this many responses (0 unless checks read bodies)
     record_ok: Callable[..., Any] = field(init=False)     # sink.ok unless recorded by input
     record_error: Callable[..., Any] = field(init=False)  # sink.error, likewise
+    failure: Callable[[int, bytes], str | None] = field(init=False)
 
     def __post_init__(self) -> None:
         self.record_ok = self.sink.ok
         self.record_error = self.sink.error
+        # Checks that read the body (JSON, substrings) are timed: that work runs on the
+        # loop, and a response arriving meanwhile waits for it (health judges how much).
+        self.failure = self._timed_failure if self.checks.reads_body else self.checks.failure
+
+    def _timed_failure(self, status: int, body: bytes) -> str | None:
+        t0 = perf_counter_ns()
+        kind = self.checks.failure(status, body)
+        self.check_ns += perf_counter_ns() - t0
+        self.checked += 1
+        return kind
 
     def record_by_input(self) -> None:
         """Record this stage's requests by input (after ``Recorder.begin_breakdown``)."""

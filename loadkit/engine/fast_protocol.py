@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Callable
+from time import perf_counter_ns
 from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, unquote, urlsplit
 
@@ -178,13 +179,14 @@ class Connection(asyncio.Protocol):
         self.parser = httptools.HttpResponseParser(self)
         self.alive = False
         self.reused = False           # has completed a response before (stale-retry rule)
-        self._fut: asyncio.Future[tuple[int, bytes]] | None = None
+        self._fut: asyncio.Future[tuple[int, bytes, int]] | None = None
         self.deadline = 0.0           # loop time after which the pool's sweep times it out
         self._parts: list[bytes] = []
         self._size = 0
         self._cap = max_bytes
         self._head: bytes | None = None
-        self._answer: tuple[int, bytes] | None = None   # parsed, handed over after the feed
+        # parsed (status, body, last-byte perf_counter_ns), handed over after the feed
+        self._answer: tuple[int, bytes, int] | None = None
         self._keep = False
         self._done = done             # pool callback: (conn, keep_alive)
         self._on_lost = on_lost       # pool callback when an idle connection goes away
@@ -255,7 +257,7 @@ class Connection(asyncio.Protocol):
         self._complete(self.parser.should_keep_alive())
 
     # -- driving a request ------------------------------------------------------------------
-    def request(self, wire: bytes, fut: asyncio.Future[tuple[int, bytes]],
+    def request(self, wire: bytes, fut: asyncio.Future[tuple[int, bytes, int]],
                 deadline: float) -> None:
         self._fut = fut
         self._head = None
@@ -263,14 +265,14 @@ class Connection(asyncio.Protocol):
         self.transport.write(wire)  # type: ignore[union-attr]
 
     def _complete(self, keep_alive: bool) -> None:
-        """The parser saw the last byte: keep the answer until the feed returns.
+        """The parser saw the last byte: stamp it, keep the answer until the feed returns.
 
         Releasing the connection only after the whole chunk is parsed means bytes
         after the answer (garbage, an unasked response) drop it before anyone reuses it.
         """
         parts = self._parts
         self._answer = (self.parser.get_status_code(),
-                        parts[0] if len(parts) == 1 else b"".join(parts))
+                        parts[0] if len(parts) == 1 else b"".join(parts), perf_counter_ns())
         parts.clear()
         self._size = 0
         self._keep = keep_alive

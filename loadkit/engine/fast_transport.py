@@ -138,7 +138,7 @@ class FastTransport:
         self._sweeper = loop.call_later(self.tick_s, self._sweep)
 
     # -- the hot path ---------------------------------------------------------------
-    async def send(self, payload: int) -> tuple[int, bytes]:
+    async def send(self, payload: int) -> tuple[int, bytes, int]:
         wire = self._wire[payload % self._n_wire]
         idle = self._idle
         conn = idle.pop() if idle else await self._acquire()

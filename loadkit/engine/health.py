@@ -38,6 +38,11 @@ MIN_BEHIND_WINDOW_SHARE = 0.10   # and in at least 10% of them (a lone pause of 
 MIN_BEHIND_OF_P99 = 0.10         # matter: late on average by >= 10% of the stage's p99
                                  # (20 ms late under a 260 ms overload p99 decides nothing)
 MIN_JUDGED_REQUESTS = 20         # too few scheduled requests say nothing about the rate
+# Client work (body checks on the loop): a response that arrives while a check runs
+# waits for it. With the loop busy a share rho of the time in checks of mean d, the
+# mean wait is rho*d / (2*(1-rho)) (M/D/1). Past this share of the stage's p50, the
+# generator's own work is in the latencies and the run cannot speak for the server.
+MAX_CHECK_WAIT_OF_P50 = 0.10
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,32 @@ class OpenStageReport:
     p99_ms: float | None = None  # the stage's p99 (None: unknown, every delay matters)
 
 
+@dataclass(frozen=True)
+class ClientWork:
+    """How long one stage's body checks held the event loop."""
+
+    label: str
+    warmup: bool
+    wall_s: float
+    check_ns: int
+    checked: int
+    p50_ms: float           # the stage's p50 of successful requests
+
+    @property
+    def share(self) -> float:
+        return self.check_ns / max(self.wall_s * 1e9, 1.0)
+
+    @property
+    def mean_us(self) -> float:
+        return self.check_ns / max(self.checked, 1) / 1000.0
+
+    @property
+    def wait_ms(self) -> float:
+        """Mean wait of a response behind the checks (M/D/1); inf when they saturate."""
+        rho = self.share
+        return float("inf") if rho >= 1.0 else rho * self.mean_us / 1000.0 / (2 * (1 - rho))
+
+
 class HealthMonitor:
     """Cheap self-observation for one run; lives on the run's event loop."""
 
@@ -67,6 +98,7 @@ class HealthMonitor:
         self._lagged = 0
         self._sched_lag = LatencyHistogram()
         self._open: list[OpenStageReport] = []
+        self._client: list[ClientWork] = []
         self._late = 0
         self._cpu0 = time.process_time()
         self._wall0 = time.perf_counter()
@@ -131,6 +163,9 @@ class HealthMonitor:
     def add_late(self, n: int) -> None:
         self._late += n
 
+    def client_work(self, work: ClientWork) -> None:
+        self._client.append(work)
+
     # -- the verdict ---------------------------------------------------------------
     def result(self, transport: object = None) -> GeneratorHealth:
         """The verdict; ``transport``'s connection counters (``opened``, ``reconnects``,
@@ -139,6 +174,9 @@ class HealthMonitor:
         cpu = time.process_time() - self._cpu0
         loop_p99_ms = self._loop_lag.percentile_us(99) / 1000.0
         reasons = fell_behind_reasons(self._open, self._lagged, self._samples)
+        reasons += client_work_reasons(self._client)
+        measured = [w for w in self._client if not w.warmup and w.checked]
+        busiest = max(measured, key=lambda w: w.share, default=None)
         return GeneratorHealth(
             loop_lag_p99_ms=round(loop_p99_ms, 3),
             loop_lag_max_ms=round(self._loop_lag.max_us / 1000.0, 3),
@@ -152,7 +190,27 @@ class HealthMonitor:
             connections_opened=int(getattr(transport, "opened", 0)),
             reconnects=int(getattr(transport, "reconnects", 0)),
             stale_retries=int(getattr(transport, "stale_retries", 0)),
+            check_share=round(busiest.share, 4) if busiest else 0.0,
+            check_mean_us=round(busiest.mean_us, 2) if busiest else 0.0,
         )
+
+
+def client_work_reasons(stages: list[ClientWork]) -> list[str]:
+    """Stages whose latencies carry the generator's own check work (empty when none do)."""
+    reasons = []
+    for w in stages:
+        if w.warmup or w.checked < MIN_JUDGED_REQUESTS or w.p50_ms <= 0:
+            continue
+        wait = w.wait_ms
+        if wait > MAX_CHECK_WAIT_OF_P50 * w.p50_ms:
+            shown = "unbounded" if wait == float("inf") else f"{wait:.3g} ms"
+            reasons.append(
+                f"stage {w.label}: response checks held the generator's event loop "
+                f"{w.share:.0%} of the time ({w.mean_us:.0f} us each); a response waited "
+                f"~{shown} for them on average, over {MAX_CHECK_WAIT_OF_P50:.0%} of the p50 "
+                f"{w.p50_ms:.3g} ms: the latencies include client work (lighten the checks, "
+                f"or spread the load over --processes)")
+    return reasons
 
 
 def fell_behind_reasons(stages: list[OpenStageReport], lagged_samples: int = 0,

@@ -161,7 +161,7 @@ async def _wait_until(when_ns: int, ctl: StageControl) -> bool:
 async def _one(ctl: StageControl, origin_ns: int, payload: int) -> None:
     # record_ok / record_error: the stage's recording pair (plain or by input), chosen once.
     try:
-        status, body = await ctl.transport.send(payload)
+        status, body, done = await ctl.transport.send(payload)
     except TransportError as exc:
         latency_us = (perf_counter_ns() - origin_ns) // 1000
         ctl.release()
@@ -171,9 +171,9 @@ async def _one(ctl: StageControl, origin_ns: int, payload: int) -> None:
         ctl.release()
         ctl.record_error(kinds.OTHER, latency_us, None, payload)
     else:
-        latency_us = (perf_counter_ns() - origin_ns) // 1000
+        latency_us = (done - origin_ns) // 1000          # stamped as the last byte arrived
         ctl.release()
-        kind = ctl.checks.failure(status, body)
+        kind = ctl.failure(status, body)
         if kind is None:
             ctl.record_ok(latency_us, status, payload)
         else:

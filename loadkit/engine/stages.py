@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from loadkit.engine.control import ABORT, DEADLINE, INTERRUPT, STABLE, InFlight, StageControl
-from loadkit.engine.health import HealthMonitor, OpenStageReport
+from loadkit.engine.health import ClientWork, HealthMonitor, OpenStageReport
 from loadkit.engine.pacer import PacerStats, default_max_in_flight, pace
 from loadkit.engine.stability import is_stable, min_duration_s
 from loadkit.engine.workers import start_workers
@@ -242,6 +242,10 @@ async def finish_stage(sr: StageRun, run: RunState,
                                  in_flight=in_flight_at_end)
     if sr.report is not None:               # judged once the stage's p99 is known
         run.health.open_stage(replace(sr.report, p99_ms=result.latency_ms.p99))
+    if sr.ctl.checked:
+        run.health.client_work(ClientWork(sr.stage.label or str(sr.stage.index),
+                                          sr.stage.warmup, elapsed, sr.ctl.check_ns,
+                                          sr.ctl.checked, result.latency_ms.p50))
     run.health.between_stages()
     run.results.append(result)
     return result

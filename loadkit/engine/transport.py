@@ -1,8 +1,11 @@
 """The small protocol every transport speaks, and the errors it raises.
 
 A transport owns its connections and its per-request timeout; the engine owns
-timing, pacing and recording. ``send`` returns the status and the whole body
-(already read to the last byte) or raises ``TransportError`` with an error kind.
+timing, pacing and recording. ``send`` returns the status, the whole body
+(already read to the last byte) and the ``perf_counter_ns`` at which that last
+byte arrived -- taken by the transport as it reads, so the engine's latency ends
+there and not when the awaiting task next gets the loop (after other requests'
+checks) -- or raises ``TransportError`` with an error kind.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ class Transport(Protocol):
     async def start(self) -> None:
         """Prepare the connection pool (sized by the caller at construction)."""
 
-    async def send(self, payload: int) -> tuple[int, bytes]:
-        """Send the request for payload ``payload`` and read the whole response."""
+    async def send(self, payload: int) -> tuple[int, bytes, int]:
+        """Send the request for payload ``payload``; (status, body, last-byte perf_counter_ns)."""
 
     async def close(self) -> None:
         """Close every connection; idempotent."""

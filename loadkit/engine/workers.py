@@ -46,7 +46,7 @@ async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
                   exited: object) -> None:
     # Everything the loop touches is bound to a local: this is the hot path.
     send = ctl.transport.send
-    failure = ctl.checks.failure
+    failure = ctl.failure
     # The recording pair was chosen for the stage (plain, or by input): no per-request test.
     ok, error = ctl.record_ok, ctl.record_error
     clock = perf_counter_ns
@@ -65,7 +65,7 @@ async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
             payload = offset + i
             t0 = clock()
             try:
-                status, body = await send(payload)
+                status, body, done = await send(payload)
             except TransportError as exc:
                 latency_us = (clock() - t0) // 1000
                 release()
@@ -79,7 +79,7 @@ async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
                 error(kinds.OTHER, latency_us, None, payload)
                 await asyncio.sleep(0)
             else:
-                latency_us = (clock() - t0) // 1000
+                latency_us = (done - t0) // 1000      # stamped as the last byte arrived
                 release()
                 kind = failure(status, body)
                 if kind is None:

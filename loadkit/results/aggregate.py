@@ -234,6 +234,8 @@ def merge_health(healths: Sequence[GeneratorHealth], *, concurrent: bool) -> Gen
         connections_opened=sum(h.connections_opened for h in healths),
         reconnects=sum(h.reconnects for h in healths),
         stale_retries=sum(h.stale_retries for h in healths),
+        check_share=max(h.check_share for h in healths),
+        check_mean_us=max(h.check_mean_us for h in healths),
     )
 
 

@@ -235,6 +235,11 @@ class GeneratorHealth:
     connections_opened: int = 0
     reconnects: int = 0
     stale_retries: int = 0
+    # Client work: the busiest measured stage's share of wall time its body checks
+    # (json_has, body_contains) held the event loop, and their mean cost. Past a bound
+    # relative to the stage's p50 the run is inconclusive (a reason says so).
+    check_share: float = 0.0
+    check_mean_us: float = 0.0
 
 
 @dataclass(frozen=True)

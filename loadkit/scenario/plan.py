@@ -7,9 +7,11 @@ and the engine stays small.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urljoin
+
+from loadkit.scenario.json_has import has_paths
 
 
 @dataclass(frozen=True)
@@ -75,22 +77,25 @@ class Checks:
             return "http_5xx"
         elif status >= 400:
             return "http_4xx"
-        for needle in self.body_contains:
-            if needle.encode() not in body:
+        for needle in self._needles:
+            if needle not in body:
                 return "check_failed"
-        if self.json_has:
-            try:
-                doc = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
-                return "check_failed"
-            for key in self.json_has:
-                node = doc
-                for part in key.split("."):
-                    if isinstance(node, dict) and part in node:
-                        node = node[part]
-                    else:
-                        return "check_failed"
+        if self.json_has and not has_paths(body, self._paths):
+            return "check_failed"
         return None
+
+    @property
+    def reads_body(self) -> bool:
+        """True when a response's body is inspected (work worth timing)."""
+        return bool(self.json_has or self.body_contains)
+
+    @cached_property
+    def _needles(self) -> tuple[bytes, ...]:
+        return tuple(n.encode() for n in self.body_contains)
+
+    @cached_property
+    def _paths(self) -> tuple[tuple[str, ...], ...]:
+        return tuple(tuple(key.split(".")) for key in self.json_has)
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def test_a_streamed_reply_takes_its_chunk_delays_and_yields_each_chunk_when_it_a
     assert [c for _, c in got] == [b"a", b"b", b"c"]
     assert (got[0][0] - t0) / 1e6 >= 5
     assert all((b[0] - a[0]) / 1e6 >= 15 for a, b in zip(got, got[1:], strict=False))
-    status, body = asyncio.run(mock.send(0))
+    status, body, _ = asyncio.run(mock.send(0))
     assert (status, body) == (200, b"abc")
     (s,) = _run(mock, Stage(0, "c=1", concurrency=1, requests=2)).stages
     assert s.latency_ms.p50 >= 35.0                    # 5 ms + two 15 ms gaps, to the last chunk

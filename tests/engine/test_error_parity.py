@@ -114,7 +114,7 @@ async def _kinds_of(cls: type, script: Script) -> list[tuple[str, str | None]]:
         try:
             for i in range(2):
                 try:
-                    status, _ = await t.send(i)
+                    status, _ = (await t.send(i))[:2]
                     got.append(("ok", str(status)))
                 except TransportError as exc:
                     got.append((exc.kind, None if exc.status is None else str(exc.status)))

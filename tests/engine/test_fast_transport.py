@@ -95,7 +95,7 @@ def transport(port: int, *, scheme: str = "http", connections: int = 1, timeout_
 async def send_n(t: FastTransport, n: int) -> list[tuple[int, bytes]]:
     await t.start()
     try:
-        return [await t.send(i) for i in range(n)]
+        return [(await t.send(i))[:2] for i in range(n)]
     finally:
         await t.close()
 
@@ -103,7 +103,7 @@ async def send_n(t: FastTransport, n: int) -> list[tuple[int, bytes]]:
 async def expect_error(t: FastTransport) -> str:
     await t.start()
     try:
-        await t.send(0)
+        (await t.send(0))[:2]
     except TransportError as exc:
         return exc.kind
     finally:
@@ -182,8 +182,8 @@ def test_a_silent_server_gives_timeout_and_the_connection_is_not_reused(loop_nam
             await t.start()
             try:
                 with pytest.raises(TransportError) as err:
-                    await t.send(0)
-                after = await t.send(0)
+                    (await t.send(0))[:2]
+                after = (await t.send(0))[:2]
             finally:
                 await t.close()
         return err.value.kind, after, state
@@ -288,9 +288,9 @@ def test_idle_connection_closed_by_server_is_forgotten_and_replaced_by_a_fresh_o
             t = transport(port)
             await t.start()
             try:
-                first = await t.send(0)
+                first = (await t.send(0))[:2]
                 await asyncio.sleep(0.05)
-                second = await t.send(0)
+                second = (await t.send(0))[:2]
             finally:
                 await t.close()
         return first, second, state
@@ -315,7 +315,7 @@ def test_pool_never_opens_more_connections_than_asked(loop_name):
             t = transport(port, connections=3)
             await t.start()
             try:
-                got = await asyncio.gather(*(t.send(i) for i in range(20)))
+                got = [r[:2] for r in await asyncio.gather(*(t.send(i) for i in range(20)))]
             finally:
                 await t.close()
         return got, state
@@ -436,10 +436,10 @@ def test_post_on_a_reused_connection_closed_unanswered_is_a_reset_never_sent_twi
             t = transport(port)
             await t.start()
             try:
-                first = await t.send(0)
+                first = (await t.send(0))[:2]
                 with pytest.raises(TransportError) as err:
-                    await t.send(0)
-                third = await t.send(0)
+                    (await t.send(0))[:2]
+                third = (await t.send(0))[:2]
             finally:
                 await t.close()
         return first, err.value.kind, third, state, t
@@ -458,8 +458,8 @@ def test_garbage_after_a_complete_answer_drops_the_connection_without_losing_the
             t = transport(port, connections=1)
             await t.start()
             try:
-                got = [await t.send(0) for _ in range(3)]
-                got += await asyncio.gather(*(t.send(0) for _ in range(4)))
+                got = [(await t.send(0))[:2] for _ in range(3)]
+                got += [r[:2] for r in await asyncio.gather(*(t.send(0) for _ in range(4)))]
             finally:
                 await t.close()
         return got, state

@@ -35,14 +35,14 @@ class DummyTransport:
     async def start(self) -> None:
         pass
 
-    async def send(self, payload: int) -> tuple[int, bytes]:
+    async def send(self, payload: int) -> tuple[int, bytes, int]:
         self.sent += 1
         if self.sent == 1 and self.hog_s:
             self._hog = asyncio.ensure_future(self._starve())
         if self.sent == self.pause_at:
             time.sleep(self.pause_s)                  # the whole loop stops, once
         await asyncio.sleep(self.latency_s)
-        return 200, b'{"predictions": [1]}'
+        return 200, b'{"predictions": [1]}', time.perf_counter_ns()
 
     async def _starve(self) -> None:
         ends = time.perf_counter() + self.hog_s

@@ -120,7 +120,7 @@ def feed(loop: asyncio.AbstractEventLoop, shape: Shape, cuts: list[int]) -> obje
     if not fut.done():
         return "pending"
     exc = fut.exception()
-    return exc.kind if isinstance(exc, TransportError) else (exc or fut.result())
+    return exc.kind if isinstance(exc, TransportError) else (exc or fut.result()[:2])
 
 
 @pytest.mark.parametrize("name", IDS)
@@ -236,7 +236,7 @@ async def _through(kind: str, shape: Shape) -> dict[str, list[object]]:
             try:
                 for i in range(2):
                     try:
-                        answers.append(await t.send(i))
+                        answers.append((await t.send(i))[:2])
                     except TransportError as exc:
                         answers.append(exc.kind)
             finally:

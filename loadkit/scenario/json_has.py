@@ -1,0 +1,49 @@
+"""``checks.json_has`` without building the response document.
+
+The check runs on the generator's event loop for every response, so its cost is
+client time that a response arriving meanwhile waits for. ``json.loads`` of a
+114 kB answer builds ~10,000 Python objects to answer "is there a
+``predictions`` key"; simdjson parses into its own tape and walks only the keys
+asked for (``benchmarks/checks.py``: about 9x faster than ``json`` and 2x faster
+than orjson on that answer, 10x on a small one). simdjson is strict RFC 8259, so
+a body it refuses (``NaN``, which Python's json accepts) is read by ``json`` to
+keep the old meaning.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import simdjson
+
+_parser: simdjson.Parser | None = None   # one per process; made on first use (not pickled)
+
+
+def _walk(doc: Any, paths: tuple[tuple[str, ...], ...], mapping: type[Any]) -> bool:
+    for path in paths:
+        node: Any = doc
+        for part in path:
+            if isinstance(node, mapping) and part in node:
+                node = node[part]
+            else:
+                return False
+    return True
+
+
+def has_paths(body: bytes, paths: tuple[tuple[str, ...], ...]) -> bool:
+    """True when ``body`` is JSON holding every dotted key path (each split into parts)."""
+    global _parser
+    if _parser is None:
+        _parser = simdjson.Parser()
+    try:
+        doc = _parser.parse(body)
+    except (ValueError, UnicodeDecodeError):
+        try:
+            return _walk(json.loads(body), paths, dict)
+        except (ValueError, UnicodeDecodeError):
+            return False
+    try:
+        return _walk(doc, paths, simdjson.Object)
+    finally:
+        del doc                              # the parser's next document needs it released
