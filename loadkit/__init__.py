@@ -1,9 +1,23 @@
 """loadkit: load tests and performance SLAs for ML model HTTP endpoints.
 
-The public API is the pipeline of DESIGN.md: ``load_scenario`` -> ``run`` ->
-``RunResult`` (with ``Verdict``s from ``evaluate``). Imports are lazy so that
-``import loadkit`` stays cheap and the Locust bridge can use the pure parts
-without pulling in the asyncio engine.
+The public API (DESIGN.md, "Python API and pytest")::
+
+    import loadkit
+    result = loadkit.run("scenarios/quickstart.yaml", target=URL, duration="30s",
+                         sla=["p99 < 200ms"])
+    result.passed, result.status, result.exit_code, result.failed_verdicts
+    loadkit.assert_sla(result)              # AssertionError naming each failed rule
+    loadkit.write_reports(result, "reports/run-1", formats="json,junit")
+    result = await loadkit.run_async(...)   # the same inside a running event loop
+
+and the pieces it is made of: ``load_scenario`` / ``Scenario``, the result
+codec (``dumps``, ``loads``, ``read``), ``evaluate``, the error tree
+(``LoadkitError`` and its subclasses, each with its ``exit_code``).
+``loadkit.testing`` has a scripted ``MockTransport`` and a RunResult builder
+for tests; the pytest plugin (``loadkit_run`` fixture) registers on install.
+
+Imports are lazy (PEP 562) so that ``import loadkit`` stays cheap and the
+Locust bridge can use the pure parts without pulling in the asyncio engine.
 """
 
 from __future__ import annotations
@@ -14,34 +28,77 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "DatasetError",
+    "Interrupted",
+    "LoadkitError",
     "RunOptions",
     "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "SlaSyntaxError",
+    "TargetUnreachable",
+    "UsageError",
     "Verdict",
     "__version__",
+    "assert_sla",
+    "dumps",
     "evaluate",
     "load_scenario",
+    "loads",
+    "read",
     "run",
+    "run_async",
+    "write_reports",
 ]
 
 _LAZY = {
-    "RunOptions": ("loadkit.runner", "RunOptions"),
-    "RunResult": ("loadkit.results.model", "RunResult"),
-    "Verdict": ("loadkit.results.model", "Verdict"),
-    "evaluate": ("loadkit.sla", "evaluate"),
-    "load_scenario": ("loadkit.scenario", "load_scenario"),
-    "run": ("loadkit.runner", "run"),
+    "DatasetError": "loadkit.errors",
+    "Interrupted": "loadkit.errors",
+    "LoadkitError": "loadkit.errors",
+    "RunOptions": "loadkit.runner",
+    "RunResult": "loadkit.results.model",
+    "Scenario": "loadkit.scenario",
+    "ScenarioError": "loadkit.errors",
+    "SlaSyntaxError": "loadkit.errors",
+    "TargetUnreachable": "loadkit.errors",
+    "UsageError": "loadkit.errors",
+    "Verdict": "loadkit.results.model",
+    "assert_sla": "loadkit.api",
+    "dumps": "loadkit.results.codec",
+    "evaluate": "loadkit.sla",
+    "load_scenario": "loadkit.scenario",
+    "loads": "loadkit.results.codec",
+    "read": "loadkit.results.codec",
+    "run": "loadkit.api",
+    "run_async": "loadkit.api",
+    "write_reports": "loadkit.api",
 }
 
 if TYPE_CHECKING:
+    from loadkit.api import assert_sla, run, run_async, write_reports
+    from loadkit.errors import (
+        DatasetError,
+        Interrupted,
+        LoadkitError,
+        ScenarioError,
+        SlaSyntaxError,
+        TargetUnreachable,
+        UsageError,
+    )
+    from loadkit.results.codec import dumps, loads, read
     from loadkit.results.model import RunResult, Verdict
-    from loadkit.runner import RunOptions, run
-    from loadkit.scenario import load_scenario
+    from loadkit.runner import RunOptions
+    from loadkit.scenario import Scenario, load_scenario
     from loadkit.sla import evaluate
 
 
 def __getattr__(name: str) -> Any:
     try:
-        module, attr = _LAZY[name]
+        module = _LAZY[name]
     except KeyError:
         raise AttributeError(f"module 'loadkit' has no attribute {name!r}") from None
-    return getattr(import_module(module), attr)
+    return getattr(import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loadkit import __version__
 from loadkit.analysis import analyze
@@ -38,6 +38,9 @@ from loadkit.sla import evaluate, observe_interval, status_of
 from loadkit.sla.evaluate import unstable_stages
 from loadkit.telemetry import Telemetry, with_server_metrics
 
+if TYPE_CHECKING:
+    from loadkit.engine.transport import Transport
+
 IntervalHook = Callable[[Interval, Stage, str, float, "float | None"], None]
 
 
@@ -46,7 +49,7 @@ class RunOptions:
     """How to run, beyond what the scenario says (CLI flags)."""
 
     target: str | None = None          # overrides scenario.target
-    transport: str = "auto"
+    transport: str | Transport = "auto"  # a name, or an instance (tests: it is the target)
     processes: int = 1
     insecure: bool = False
     wait_ready_s: float = 0.0
@@ -203,12 +206,16 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
     started = time.time()
     with ExitStack() as stack:
         target = options.target or scenario.target
+        injected = not isinstance(options.transport, str)   # it answers: nothing to start or reach
         if target == "mock":
-            target = stack.enter_context(MockServer(scenario.mock)).url
+            target = ("http://mock.invalid" if injected
+                      else stack.enter_context(MockServer(scenario.mock)).url)
         request = scenario.request_spec(target, insecure=options.insecure)
         payloads = build_payloads(scenario)
         cold_start: dict[str, Any] | None = None
-        if request.readiness_path and any(p.kind == "latency" for p in scenario.profiles):
+        if injected:
+            pass
+        elif request.readiness_path and any(p.kind == "latency" for p in scenario.profiles):
             wait_s = max(options.wait_ready_s, scenario.readiness_timeout_s)
             connect_s, ready_s = measure_cold_start(request, wait_s)
             cold_start = {"connect_s": connect_s, "ready_s": ready_s,
@@ -240,7 +247,8 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
                 interrupted = True
             if interrupted or aborted:
                 break
-        transport = runs[0].transport if runs else options.transport
+        transport = (runs[0].transport if runs else options.transport
+                     if isinstance(options.transport, str) else options.transport.name)
 
     health = merge_health([r.health for r in runs], concurrent=False)
     if health.fell_behind:

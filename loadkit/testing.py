@@ -170,8 +170,9 @@ class MockTransport:
 
 async def _arrivals(reply: Reply) -> AsyncIterator[bytes]:
     """The reply's body piece by piece, each when it is due; its error after its latency."""
-    if reply.latency_ms > 0:
-        await asyncio.sleep(reply.latency_ms / 1000)
+    # Always suspend at least once, as a socket read does: a send that never
+    # yields would starve the loop (the stage's deadline could never fire).
+    await asyncio.sleep(reply.latency_ms / 1000 if reply.latency_ms > 0 else 0)
     if reply.error is not None:
         raise TransportError(reply.error, None)
     for chunk in reply.chunks or (Chunk(reply.body),):

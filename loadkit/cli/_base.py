@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from loadkit import __version__
+from loadkit.api import FORMAT_NAMES as FORMAT_NAMES  # re-exported for the commands
 from loadkit.errors import (
     EXIT_FAIL,
     EXIT_INCONCLUSIVE,
@@ -35,7 +36,6 @@ STATUS_EXIT = {
     "interrupted": EXIT_INTERRUPTED,
     "error": EXIT_FAIL,
 }
-FORMAT_NAMES = ("json", "html", "junit", "markdown", "csv")
 
 
 def parse_processes(value: str) -> int:
@@ -51,19 +51,9 @@ def parse_processes(value: str) -> int:
 
 
 def parse_formats(values: Sequence[str]) -> tuple[str, ...] | None:
-    if not values:
-        return None
-    names: list[str] = []
-    for v in values:
-        for name in v.split(","):
-            name = name.strip().lower()
-            if name == "md":
-                name = "markdown"
-            if name not in FORMAT_NAMES:
-                raise UsageError(f"--format: unknown format {name!r} "
-                                 f"(choose from {', '.join(FORMAT_NAMES)})")
-            names.append(name)
-    return tuple(dict.fromkeys(names))
+    from loadkit.api import parse_formats as parse
+
+    return parse(list(values), flag="--format")
 
 
 def parse_option(name: str, parse: Callable[[str], float], value: str | None) -> float | None:
@@ -102,22 +92,10 @@ def default_out(name: str) -> Path:
 
 
 def write_reports(result: Any, out: Path, formats: Sequence[str] | None = None) -> list[Path]:
-    """Render every report of ``result`` into ``out``; append the summary to GitHub's."""
-    from loadkit.reporters import render_all
+    """Render every report of ``result`` into ``out`` (``loadkit.write_reports``)."""
+    from loadkit.api import write_reports as write
 
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for filename, text in render_all(result, formats).items():
-        path = out / filename
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary_file and (formats is None or "markdown" in formats):
-        from loadkit.reporters import markdown
-
-        with open(summary_file, "a", encoding="utf-8") as fh:
-            fh.write(markdown.render(result) + "\n")
-    return written
+    return write(result, out, formats)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
