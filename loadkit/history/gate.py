@@ -5,8 +5,9 @@ metric of each of the candidate's profiles, the regime is the stored runs since
 the metric's last change point (Otava's, as ``history show`` finds them). The
 candidate is a regression when it lies on the worse side of that regime both
 significantly (a one-sided prediction t-test: Otava's two-sample t-test with the
-candidate as a sample of one, which is Student's prediction interval) and by more
-than a practical margin (``min_change``; for the error rate, percentage points).
+candidate as a sample of one, which is Student's prediction interval; on the
+logarithms of latencies and rates; at ``alpha`` divided among the figures gated,
+so the whole check holds ``alpha``) and by more than a practical margin (``min_change``; for the error rate, percentage points).
 Too few runs in a regime to say is inconclusive, never a pass.
 """
 
@@ -86,7 +87,14 @@ def _finding(profile: str, metric: str, observed: float, history: Sequence[Store
     else:
         change = observed / mean - 1.0 if mean else 0.0
         margin = min_change
-    p = one_sided_p(values, observed) if observed != mean else 1.0
+    if observed == mean:
+        p = 1.0
+    elif metric != "error_rate" and observed > 0 and min(values) > 0:
+        # latencies and rates vary by ratios (a slow runner is 10% slower, not 2 ms): the
+        # test runs on their logarithms, where that noise is closer to the normal it assumes
+        p = one_sided_p(np.log(values).tolist(), math.log(observed))
+    else:
+        p = one_sided_p(values, observed)
     state: FindingState = "same"
     if p < alpha and abs(change) > margin:
         state = "regression" if direction_of(metric, mean, observed) == "worse" else "better"
@@ -103,17 +111,16 @@ def check(candidate: RunResult, runs: Sequence[StoredRun], *, candidate_digest: 
     The candidate itself, if already stored, and partial runs are left out of its history."""
     whole = [r for r in runs if not r.partial and r.digest != candidate_digest]
     history = whole[-RECENT:]
+    gated = [(p.name, metric, value) for p in candidate.profiles
+             for metric, value in profile_figures(p).items()
+             if metric in GATE_METRICS and math.isfinite(value)]
+    each = alpha / max(1, len(gated))    # Bonferroni: alpha holds for the whole family of figures
     findings: list[Finding] = []
-    for p in candidate.profiles:
-        figures = profile_figures(p)
-        for metric in GATE_METRICS:
-            if metric in figures and math.isfinite(figures[metric]):
-                findings.append(_finding(p.name, metric, figures[metric], history,
-                                         significance=significance,
-                                         min_magnitude=min_magnitude, alpha=alpha,
-                                         min_change=min_change, error_points=error_points,
-                                         min_regime=min_regime,
-                                         offset=len(whole) - len(history)))
+    for profile, metric, value in gated:
+        findings.append(_finding(profile, metric, value, history, significance=significance,
+                                 min_magnitude=min_magnitude, alpha=each, min_change=min_change,
+                                 error_points=error_points, min_regime=min_regime,
+                                 offset=len(whole) - len(history)))
     status, message = _verdict(findings, candidate.partial, min_regime)
     return TrendCheck(candidate.scenario.name, status, message, tuple(findings), len(history),
                       alpha, min_change, branch)

@@ -1,11 +1,13 @@
 """Real short runs against a mock server that becomes 40% slower halfway, through the CLI.
 
-A dozen runs (0.3 s of load each, concurrency 4) against the mock server with a
+A dozen runs (0.25 s of load each, concurrency 4) against the mock server with a
 uniform 12-18 ms latency, then against one 40% slower; each result.json is
 added with `loadkit history add`, `history show --json` must put the change
 point at the first slow run, and `history check` must pass a run like the
-current regime and fail a much slower one. The servers run in this process
-(one module-scoped fixture), so the whole module costs a few seconds.
+current regime and fail a much slower one. The three servers run in their own
+processes (a server in a thread of the test would share the generator's GIL and
+put a switch interval of jitter into every latency), started once for the
+module.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from pathlib import Path
 
 import pytest
 
+import subprocess
+import sys
+
 from loadkit.cli import _run
 from loadkit.results import dumps
 from loadkit.runner import RunOptions, run
 from loadkit.scenario import load_scenario
-from tests.conftest import scenario_file
+from tests.conftest import ROOT, START_TIMEOUT_S, _env_with_root_on_path, _first_line, scenario_file
 
 SCENARIO = """\
 name: history-e2e
@@ -28,7 +33,7 @@ request: {path: /predict, timeout: 5s, body: {instances: "{{ rows }}"}}
 dataset: {path: data/iris.csv, seed: 1}
 checks: {status: [200]}
 profiles:
-  - {name: steady, kind: throughput, concurrency: 4, duration: 0.3s}
+  - {name: steady, kind: throughput, concurrency: 4, duration: 0.25s}
 sla: [error_rate < 1%]
 """
 RUNS_EACH_SIDE = 6
@@ -37,16 +42,15 @@ LATENCY_MS = (12.0, 18.0)
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    from mock_server.options import from_mapping
-    from mock_server.serve import BackgroundServer
-
     folder = tmp_path_factory.mktemp("history-e2e")
     scenario = load_scenario(scenario_file(folder, SCENARIO))
-    servers = {}
+    procs = {}
     for name, factor in (("fast", 1.0), ("slow", 1.4), ("slower", 3.0)):
         lo, hi = (v * factor for v in LATENCY_MS)
-        servers[name] = BackgroundServer(from_mapping({"latency": f"uniform:{lo:g}ms:{hi:g}ms"}))
-    urls = {name: s.start(timeout_s=30) for name, s in servers.items()}
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "mock_server", "--port", "0", "--latency",
+             f"uniform:{lo:g}ms:{hi:g}ms"], cwd=ROOT, env=_env_with_root_on_path(),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
     def measure(server: str, name: str) -> str:
         result = run(scenario, RunOptions(target=urls[server]))
@@ -56,13 +60,18 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         return str(path)
 
     try:
+        urls = {name: _first_line(p, START_TIMEOUT_S).split(" ", 1)[1] for name, p in procs.items()}
+        measure("fast", "warm-up")      # the process's first run pays for its imports and caches
         files = [measure("fast" if i < RUNS_EACH_SIDE else "slow", f"run{i:02d}")
                  for i in range(2 * RUNS_EACH_SIDE)]
         like_regime = measure("slow", "candidate-same")
         much_slower = measure("slower", "candidate-slower")
     finally:
-        for s in servers.values():
-            s.stop()
+        for p in procs.values():
+            p.terminate()
+            p.wait(10)
+            assert p.stdout is not None
+            p.stdout.close()
     db = str(folder / "history.sqlite")
     assert _run(["history", "add", *files, "--db", db, "--commit", "e2e", "--branch", "main"]) == 0
     return {"db": db, "same": like_regime, "slower": much_slower, "folder": folder}
@@ -74,12 +83,15 @@ def test_show_json_puts_the_change_point_at_the_first_slower_run(history, capsys
     data = json.loads(capsys.readouterr().out)
     assert len(data["runs"]) == 2 * RUNS_EACH_SIDE
     assert [r["started_at"] for r in data["runs"]] == sorted(r["started_at"] for r in data["runs"])
-    p50 = [cp for cp in data["change_points"] if cp["metric"] == "p50"]
-    assert [cp["index"] for cp in p50] == [RUNS_EACH_SIDE], data["change_points"]
-    cp = p50[0]
+    latency = [cp for cp in data["change_points"] if cp["metric"] in ("p50", "mean")]
+    series = [round(r["profiles"]["steady"]["p50"], 2) for r in data["runs"]]
+    assert latency, (series, data["change_points"])
+    cp = min(latency, key=lambda cp: cp["p_value"])    # the strongest: the server's slowdown
+    assert cp["index"] == RUNS_EACH_SIDE, (series, data["change_points"])
     assert cp["profile"] == "steady" and cp["direction"] == "worse"
     assert cp["after"] / cp["before"] == pytest.approx(1.4, abs=0.15)
     assert 0 <= cp["p_value"] <= data["significance"]
+    assert cp["commit"] == "e2e" and cp["confidence"] == pytest.approx(1 - cp["p_value"])
 
 
 def test_check_passes_a_run_like_the_current_regime_and_fails_a_much_slower_one(history, capsys):
