@@ -123,7 +123,7 @@ def test_run_async_runs_inside_a_running_loop_without_blocking_it(scenario: Path
 
 def test_run_from_a_running_loop_like_a_notebook_cell_still_works(scenario: Path):
     async def cell() -> str:
-        return str(loadkit.run(scenario, transport=MockTransport()).status)
+        return str(loadkit.run(scenario, transport=MockTransport(Reply(latency_ms=2))).status)
 
     assert asyncio.run(cell()) == "pass"
 
