@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -247,20 +248,23 @@ class ScheduleModel:
 
     async def stream(self, seq: Sequence) -> AsyncIterator[int]:
         """Yield token indexes on absolute due times (arrival + TTFT + gaps): late timers
-        do not add up. The handler drives this itself: no task or queue per sequence."""
-        loop = asyncio.get_running_loop()
+        do not add up. The handler drives this itself: no task or queue per sequence.
+
+        Times are ``perf_counter`` (the loop's clock may lag its last iteration, and
+        uvloop's timers round to milliseconds), re-checked after each sleep, so a token
+        is never sent before it is due: a client can only measure at or above the plan.
+        """
         n, self._n = self._n, self._n + 1
         self.running.append(seq)
-        due = seq.arrival
+        arrival = due = time.perf_counter()
         try:
             for k, delay in enumerate(self.plan(n, seq.max_tokens)):
                 due += delay
-                wait = due - loop.time()
-                if wait > 0:
+                while (wait := due - time.perf_counter()) > 0:
                     await asyncio.sleep(wait)
                 (self.served_ttft if k == 0 else self.served_gaps)[delay] += 1
                 if k == 0:
-                    self.stats.observe_ttft(loop.time() - seq.arrival)
+                    self.stats.observe_ttft(time.perf_counter() - arrival)
                 self.stats.generation_tokens += 1
                 yield k
             self.stats.finished += 1

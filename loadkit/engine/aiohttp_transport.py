@@ -85,11 +85,14 @@ class AiohttpTransport:
         self._session = aiohttp.ClientSession(
             connector=connector,
             headers=headers,
-            timeout=aiohttp.ClientTimeout(total=self._request.timeout_s),
+            timeout=self._client_timeout(),
             auto_decompress=True,
             max_line_size=MAX_HEADER_LINE,
             max_field_size=MAX_HEADER_LINE,
         )
+
+    def _client_timeout(self) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(total=self._request.timeout_s)
 
     async def send(self, payload: int) -> tuple[int, bytes, int]:
         session = self._session

@@ -26,6 +26,7 @@ from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from loadkit.engine.stream_settle import StreamSettle
     from loadkit.engine.transport import Transport
     from loadkit.results.recorder import StageRecording
     from loadkit.scenario.plan import Checks
@@ -68,6 +69,7 @@ class StageControl:
     issued: int = 0
     check_ns: int = 0               # time the stage's body checks held the loop...
     checked: int = 0                # ...over this many responses (0 unless checks read bodies)
+    stream: StreamSettle | None = None  # a streaming endpoint: settles each answer (stream_settle)
     record_ok: Callable[..., Any] = field(init=False)     # sink.ok unless recorded by input
     record_error: Callable[..., Any] = field(init=False)  # sink.error, likewise
     failure: Callable[[int, bytes], str | None] = field(init=False)

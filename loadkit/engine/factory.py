@@ -59,6 +59,14 @@ def make_transport(name: str, request: RequestSpec, payloads: PayloadSet,
                    connections: int) -> Transport:
     """A transport for ``request`` over ``payloads`` with a pool of ``connections``."""
     concrete = resolve_transport(name, request)
+    if request.stream is not None:
+        if concrete == "fast":
+            from loadkit.engine.stream_fast import FastStreamTransport
+
+            return FastStreamTransport(request, payloads, connections)
+        from loadkit.engine.stream_aiohttp import AiohttpStreamTransport
+
+        return AiohttpStreamTransport(request, payloads, connections)  # type: ignore[return-value]
     if concrete == "fast":
         mod = _fast_module()
         assert mod is not None

@@ -187,8 +187,7 @@ class FastTransport:
         if self.dropped > self.reconnects:
             self.reconnects += 1
         loop = self._loop
-        conn = Connection(loop, self._max_bytes,  # type: ignore[arg-type]
-                          self._release, self._lost)
+        conn = self._new_connection()
         try:
             await asyncio.wait_for(
                 loop.create_connection(  # type: ignore[union-attr]
@@ -207,6 +206,11 @@ class FastTransport:
         self.opened += 1
         self._conns.add(conn)
         return conn
+
+    def _new_connection(self) -> Connection:
+        """A connection for the pool (a streaming transport gives its own kind)."""
+        return Connection(self._loop, self._max_bytes,  # type: ignore[arg-type]
+                          self._release, self._lost)
 
     def _release(self, conn: Connection, keep_alive: bool) -> None:
         """Called by a connection when its request ended (answered or failed)."""

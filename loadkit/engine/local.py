@@ -35,6 +35,7 @@ from loadkit.engine.prepare import (
     validate_stages,
 )
 from loadkit.engine.signals import SignalGuard
+from loadkit.engine.stream_settle import StreamContext
 from loadkit.engine.stages import (
     IntervalHook,
     RunState,
@@ -67,7 +68,9 @@ def new_state(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[i
         transport = make_transport(name, request, combined, pool)
     return RunState(transport=transport, recorder=Recorder(), request=request, batches=batches,
                     health=HealthMonitor(), on_interval=on_interval,
-                    breakdowns=stage_breakdowns(stages, payloads), bodies=combined.bodies)
+                    breakdowns=stage_breakdowns(stages, payloads), bodies=combined.bodies,
+                    streams=None if request.stream is None else StreamContext(
+                        request.stream, combined.input_tokens))
 
 
 async def run_in_loop(stages: Sequence[Stage], request: RequestSpec,

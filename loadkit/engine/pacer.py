@@ -171,6 +171,10 @@ async def _one(ctl: StageControl, origin_ns: int, payload: int) -> None:
         ctl.release()
         ctl.record_error(kinds.OTHER, latency_us, None, payload)
     else:
+        if ctl.stream is not None:          # a stream: timed by its StreamRead
+            ctl.release()
+            ctl.stream.settle(ctl, origin_ns, status, body, payload)  # type: ignore[arg-type]
+            return
         latency_us = (done - origin_ns) // 1000          # stamped as the last byte arrived
         ctl.release()
         kind = ctl.failure(status, body)

@@ -72,8 +72,10 @@ def combine_payloads(payloads: Mapping[int, PayloadSet]
         content_type = ps.content_type
     if not bodies:
         bodies, sizes, where = [b""], [0], {1: (0, 1)}
+    inputs = [n for _, ps in sorted(payloads.items()) for n in ps.input_tokens]
     return PayloadSet(batch_size=min(where), bodies=tuple(bodies), content_type=content_type,
-                      payload_bytes=tuple(sizes)), where
+                      payload_bytes=tuple(sizes),
+                      input_tokens=tuple(inputs) if len(inputs) == len(bodies) else ()), where
 
 
 def stage_breakdowns(stages: Sequence[Stage], payloads: Mapping[int, PayloadSet]

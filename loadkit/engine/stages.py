@@ -39,6 +39,7 @@ from loadkit.engine.control import ABORT, DEADLINE, INTERRUPT, STABLE, InFlight,
 from loadkit.engine.health import ClientWork, HealthMonitor, OpenStageReport
 from loadkit.engine.pacer import PacerStats, default_max_in_flight, pace
 from loadkit.engine.stability import is_stable, min_duration_s
+from loadkit.engine.stream_settle import StreamContext, StreamSettle
 from loadkit.engine.workers import start_workers
 from loadkit.results.model import Interval, StageResult
 from loadkit.results.recorder import Recorder, StageMeta, StageRecording
@@ -64,6 +65,7 @@ class RunState:
     health: HealthMonitor
     breakdowns: Mapping[tuple[str, int], InputBreakdown] = field(default_factory=dict)
     bodies: tuple[bytes, ...] = ()               # the combined payloads (for by-input buckets)
+    streams: StreamContext | None = None         # a streaming endpoint's shared reading state
     on_interval: IntervalHook | None = None
     current: StageControl | None = None
     interrupted: bool = False
@@ -157,6 +159,9 @@ async def start_stage(stage: Stage, run: RunState, t0_ns: int | None = None) -> 
                                               warmup=stage.warmup, batch_size=stage.batch_size),
                                     started_at=started_at)
     ctl = StageControl(run.transport, sink, run.request.checks, offset, count, slots=run.slots)
+    if run.streams is not None:
+        ctl.stream = StreamSettle(run.streams, sink.begin_streams(stage.slo is not None),
+                                  stage.slo)
     run.current = ctl
     if stage.breakdown is not None:
         _record_by_input(stage, run, ctl)

@@ -51,6 +51,7 @@ async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
     ok, error = ctl.record_ok, ctl.record_error
     clock = perf_counter_ns
     acquire, release = ctl.acquire, ctl.release
+    settle = ctl.stream.settle if ctl.stream is not None else None
     offset, count = ctl.offset, ctl.count
     i = start
     try:
@@ -79,13 +80,17 @@ async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
                 error(kinds.OTHER, latency_us, None, payload)
                 await asyncio.sleep(0)
             else:
-                latency_us = (done - t0) // 1000      # stamped as the last byte arrived
-                release()
-                kind = failure(status, body)
-                if kind is None:
-                    ok(latency_us, status, payload)
+                if settle is not None:          # a stream: timed by its StreamRead
+                    release()
+                    settle(ctl, t0, status, body, payload)  # type: ignore[arg-type]
                 else:
-                    error(kind, latency_us, status, payload)
+                    latency_us = (done - t0) // 1000      # stamped as the last byte arrived
+                    release()
+                    kind = failure(status, body)
+                    if kind is None:
+                        ok(latency_us, status, payload)
+                    else:
+                        error(kind, latency_us, status, payload)
             i += 1
             if i >= count:
                 i = 0

@@ -70,7 +70,7 @@ def fmt_metric(metric: str, value: float | None, unit: str = "") -> str:
         return "no data"
     if metric in LATENCY_METRICS:
         return f"{fmt_num(value)} ms"
-    if metric == "error_rate":
+    if metric in ("error_rate", "slo_attainment"):
         return f"{fmt_num(value * 100)}%"
     if metric == "throughput":
         return f"{fmt_num(value)} rps"

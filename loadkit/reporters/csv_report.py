@@ -1,5 +1,9 @@
 """timeseries.csv: every profile's per-second Intervals in one long table (pandas).
 
+A streaming endpoint's run adds ``ttft_p50_ms, ttft_p99_ms, itl_p50_ms,
+itl_p99_ms, output_tokens`` (empty in a second without a stream); a classic
+run's file keeps exactly ``COLUMNS``.
+
 One row per profile-second, so a spreadsheet or ``pandas.read_csv`` can pivot by
 profile or stage without knowing loadkit. ``stage`` is the stage's load label
 (``c=16``, ``200 rps``; ``warmup`` is appended for warm-up stages).
@@ -10,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from loadkit.reporters._common import stage_load, stage_of
+from loadkit.reporters._streams import SECOND_COLUMNS
 from loadkit.results.model import RunResult
 
 COLUMNS = ("profile", "t", "elapsed_s", "stage", "requests", "ok", "errors", "rps",
@@ -31,6 +36,11 @@ def frame(result: RunResult) -> pd.DataFrame:
             rows.append((p.name, iv.t, iv.elapsed_s, stage, iv.requests, iv.ok, iv.errors,
                          iv.rps, iv.p50_ms, iv.p90_ms, iv.p95_ms, iv.p99_ms, iv.max_ms))
     df = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
+    if any(iv.output_tokens is not None for p in result.profiles for iv in p.timeseries):
+        for name in SECOND_COLUMNS:
+            df[name] = pd.array([getattr(iv, name) for p in result.profiles
+                                 for iv in p.timeseries],
+                                dtype="Int64" if name == "output_tokens" else "Float64")
     return df.astype({"profile": "string", "t": "float64", "elapsed_s": "float64",
                       "stage": "string", "requests": "int64", "ok": "int64",
                       "errors": "int64", "rps": "float64", "p50_ms": "float64",

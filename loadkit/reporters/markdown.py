@@ -23,6 +23,13 @@ from loadkit.reporters._common import (
     verdict_rule,
     verdict_state,
 )
+from loadkit.reporters._streams import (
+    STREAM_ALIGN,
+    STREAM_HEADER,
+    error_details,
+    stream_rows,
+    tokens_note,
+)
 from loadkit.results.model import ProfileResult, RunResult
 
 _ICON = {"pass": "✅", "fail": "❌", "inconclusive": "⚠️", "error": "❌", "interrupted": "⏹️"}
@@ -103,6 +110,14 @@ def render(result: RunResult) -> str:
         heads = [(p.name, headline(p)) for p in result.profiles if headline(p)]
         if heads:
             lines += [f"- **{esc(name)}**: {esc(text)}" for name, text in heads] + [""]
+        streams = stream_rows(result)
+        if streams:
+            lines += ["### Streaming", ""] + _table(
+                list(STREAM_HEADER), [[esc(r[0]), *r[1:]] for r in streams], STREAM_ALIGN)
+            note = tokens_note(result)
+            lines += ["", *([esc(note), ""] if note else []),
+                      *[f"- {esc(d)}" for d in error_details(result)]]
+            lines += [""] if error_details(result) else []
         for p in result.profiles:
             lines += _inputs(p)
     if result.verdicts:

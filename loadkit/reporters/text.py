@@ -28,6 +28,13 @@ from loadkit.reporters._common import (
     verdict_rule,
     verdict_state,
 )
+from loadkit.reporters._streams import (
+    STREAM_ALIGN,
+    STREAM_HEADER,
+    error_details,
+    stream_rows,
+    tokens_note,
+)
 from loadkit.results.model import ProfileResult, RunResult
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -110,6 +117,13 @@ def render(result: RunResult) -> str:
              + (" · PARTIAL RESULT" if result.partial else ""), ""]
     if result.profiles:
         lines += _profiles(result) + [""]
+    streams = stream_rows(result)
+    if streams:
+        rows = [[clean(r[0], NAME_WIDTH), *r[1:]] for r in streams]
+        lines += ["streaming"] + table(list(STREAM_HEADER), rows, STREAM_ALIGN, indent="  ")
+        note = tokens_note(result)
+        lines += (wrap(note, "  ", "  ") if note else []) + [
+            line for d in error_details(result) for line in wrap(d, "  ! ", "    ")] + [""]
     for p in result.profiles:
         head = headline(p)
         multi = len(p.measured_stages()) > 1

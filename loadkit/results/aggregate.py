@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from loadkit.results.hdr import LatencyHistogram
+from loadkit.results.streams import merge_seconds, merge_stream_fields
 from loadkit.results.model import (
     BreakdownBucket,
     GeneratorHealth,
@@ -56,6 +57,7 @@ def summarize(stages: Sequence[StageResult]) -> Summary:
         throughput_rps=round(requests / duration, 3) if duration > 0 else 0.0,
         rows_per_s=round(rows / duration, 3) if duration > 0 else 0.0,
         latency_ms=LatencySummary.of(hist),
+        **merge_stream_fields(measured, duration, requests),
     )
 
 
@@ -144,6 +146,7 @@ def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
         breakdown=merge_breakdown(parts),
         server_metrics=server[0],
         server_scrapes=server[1],
+        **merge_stream_fields(parts, duration, requests),
     )
 
 
@@ -190,6 +193,7 @@ def merge_timeseries(series: Sequence[Sequence[Interval]]) -> tuple[Interval, ..
             p95_ms=wavg("p95_ms"),
             p99_ms=wavg("p99_ms"),
             max_ms=max(iv.max_ms for iv in group),
+            **merge_seconds(group),
         ))
     return tuple(out)
 

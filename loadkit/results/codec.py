@@ -20,16 +20,37 @@ from loadkit.results.model import SCHEMA, RunResult
 T = TypeVar("T")
 
 
+def _absent(f: dataclasses.Field[Any], value: Any) -> bool:
+    """A field marked ``omit_default`` (e.g. a classic stage's streaming figures) at its default."""
+    if not f.metadata.get("omit_default"):
+        return False
+    if f.default_factory is not dataclasses.MISSING:
+        return bool(value == f.default_factory())
+    return bool(value == f.default)
+
+
+@cache
+def _ordered(cls: type) -> tuple[dataclasses.Field[Any], ...]:
+    """A class's fields, its own first and mixed-in optional ones (``omit_default``) last."""
+    fields = dataclasses.fields(cls)
+    return (tuple(f for f in fields if not f.metadata.get("omit_default"))
+            + tuple(f for f in fields if f.metadata.get("omit_default")))
+
+
 def to_data(obj: Any) -> Any:
     """Plain JSON-able data from a dataclass tree (tuples become lists)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         # Fields a type names in ``_omit_when_empty`` are left out while None or
-        # empty (a gauge's rate; a stage without server metrics), so result.json
-        # carries only what was measured; loading restores their defaults.
+        # empty (a gauge's rate; a stage without server metrics), and so are fields
+        # marked ``omit_default`` at their default (a classic stage's streaming
+        # figures), so result.json carries only what was measured; loading
+        # restores their defaults.
         omit = getattr(obj, "_omit_when_empty", ())
         out = {}
-        for f in dataclasses.fields(obj):
+        for f in _ordered(type(obj)):
             value = getattr(obj, f.name)
+            if _absent(f, value):
+                continue
             if not (f.name in omit and (value is None or value == () or value == {})):
                 out[f.name] = to_data(value)
         return out

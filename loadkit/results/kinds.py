@@ -19,6 +19,7 @@ HTTP_4XX = "http_4xx"
 HTTP_5XX = "http_5xx"
 CHECK_FAILED = "check_failed"
 TOO_LARGE = "too_large"
+STREAM_INCOMPLETE = "stream_incomplete"
 OTHER = "other"
 
 
@@ -42,9 +43,12 @@ KINDS: tuple[ErrorKind, ...] = (
     ErrorKind(HTTP_4XX, "a 4xx status the scenario's `checks.status` does not allow", True),
     ErrorKind(HTTP_5XX, "a 5xx status the scenario's `checks.status` does not allow", True),
     ErrorKind(CHECK_FAILED, "an answer that failed the scenario's `checks` (status, `json_has`, "
-              "`body_contains`)", True),
+              "`body_contains`); for a stream, an answer that is not an event stream, an SSE "
+              "`error` event or a stream without content (`error_details` says which)", True),
     ErrorKind(TOO_LARGE, "a body larger than `request.max_response_bytes`; the read stops at "
               "the cap", True),
+    ErrorKind(STREAM_INCOMPLETE, "a streamed answer that ended without `data: [DONE]` or broke "
+              "after content began (its partial TTFT and gaps are not recorded)", True),
     ErrorKind(OTHER, "a failure inside loadkit itself, never a server's doing (a bug: please "
               "report it)", False),
 )

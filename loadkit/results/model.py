@@ -53,8 +53,59 @@ class LatencySummary:
         )
 
 
+OMIT: dict[str, bool] = {"omit_default": True}   # the codec leaves the default value out
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamFigures:
+    """A streaming stage's (or summary's) figures (issue 15); absent for a classic endpoint.
+
+    ``ttft_ms`` / ``itl_ms`` / ``tpot_ms`` each read from its own HDR histogram
+    (``ttft_histogram`` ...); ``good_requests`` (met every bound of the scenario's
+    ``slo``) keeps ``slo_attainment`` and ``goodput_rps`` exact under merging.
+    ``tokens_from`` says where token counts came from: usage, tokenizer, chunks or
+    mixed. ``error_details`` says what came instead of a good stream. Computed in
+    ``loadkit.results.streams``.
+    """
+
+    ttft_ms: LatencySummary | None = field(default=None, metadata=OMIT)
+    itl_ms: LatencySummary | None = field(default=None, metadata=OMIT)
+    tpot_ms: LatencySummary | None = field(default=None, metadata=OMIT)
+    output_tokens: int | None = field(default=None, metadata=OMIT)
+    input_tokens: int | None = field(default=None, metadata=OMIT)
+    output_tokens_per_s: float | None = field(default=None, metadata=OMIT)
+    tokens_from: str = field(default="", metadata=OMIT)
+    slo_attainment: float | None = field(default=None, metadata=OMIT)   # fraction 0..1
+    goodput_rps: float | None = field(default=None, metadata=OMIT)
+    good_requests: int | None = field(default=None, metadata=OMIT)
+    ttft_histogram: str = field(default="", metadata=OMIT)
+    itl_histogram: str = field(default="", metadata=OMIT)
+    tpot_histogram: str = field(default="", metadata=OMIT)
+    error_details: dict[str, int] = field(default_factory=dict, metadata=OMIT)
+
+    @property
+    def streamed(self) -> bool:
+        return self.output_tokens is not None
+
+    def stream_hist(self, metric: str) -> LatencyHistogram:
+        """The decoded histogram of ``ttft``, ``itl`` or ``tpot`` (empty when absent)."""
+        encoded = str(getattr(self, f"{metric}_histogram"))
+        return LatencyHistogram.decode(encoded) if encoded else LatencyHistogram()
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamSecond:
+    """One second of a streaming profile: TTFT and ITL percentiles, tokens out."""
+
+    ttft_p50_ms: float | None = field(default=None, metadata=OMIT)
+    ttft_p99_ms: float | None = field(default=None, metadata=OMIT)
+    itl_p50_ms: float | None = field(default=None, metadata=OMIT)
+    itl_p99_ms: float | None = field(default=None, metadata=OMIT)
+    output_tokens: int | None = field(default=None, metadata=OMIT)
+
+
 @dataclass(frozen=True)
-class Interval:
+class Interval(StreamSecond):
     """What happened in one wall-clock second of a profile (memory stays flat)."""
 
     t: float                 # wall-clock start of the second (unix seconds, whole)
@@ -97,7 +148,7 @@ class BreakdownBucket:
 
 
 @dataclass(frozen=True)
-class StageResult:
+class StageResult(StreamFigures):
     """One stage as measured: its load, its counts and its full histogram."""
 
     _omit_when_empty: ClassVar[frozenset[str]] = frozenset({"server_metrics", "server_scrapes"})
@@ -138,7 +189,7 @@ class StageResult:
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(StreamFigures):
     """A profile's measured (non-warm-up) stages taken together."""
 
     requests: int = 0

@@ -23,11 +23,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.model import BreakdownBucket, Interval, LatencySummary, StageResult
+from loadkit.results.streams import StreamRecording, second_fields
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,12 @@ class StageRecording:
         self.codes: dict[int, int] = {}
         self.late_n = 0
         self.inputs: InputBuckets | None = None
+        self.stream: StreamRecording | None = None   # a streaming endpoint's (begin_streams)
+
+    def begin_streams(self, slo: bool) -> StreamRecording:
+        """Record TTFT, gaps, TPOT and tokens too (``slo``: count requests meeting it)."""
+        self.stream = StreamRecording(slo)
+        return self.stream
 
     # -- hot path ----------------------------------------------------------------
     # Each call is a list append and a couple of integer bumps (~70 ns); the HDR
@@ -188,9 +196,10 @@ class StageRecording:
 
     def result(self, duration_s: float, *, stable: bool | None = None, in_flight: int = 0,
                hist: LatencyHistogram | None = None, ok: int | None = None,
-               errors: int | None = None) -> StageResult:
-        """The stage as a StageResult (``hist``/``ok``/``errors`` override: a snapshot)."""
+               errors: int | None = None, stream: StreamRecording | None = None) -> StageResult:
+        """The stage as a StageResult (``hist``/``ok``/... override: a snapshot)."""
         meta = self.meta
+        stream = self.stream if stream is None else stream
         hist = self.hist if hist is None else hist
         ok = self.ok_n if ok is None else ok
         errors = self.errors_n if errors is None else errors
@@ -219,7 +228,17 @@ class StageRecording:
             stable=stable,
             in_flight_at_end=in_flight,
             breakdown=self.inputs.results() if self.inputs is not None else (),
+            **(stream.fields(duration_s, requests) if stream is not None else {}),
         )
+
+
+def _second(streams: Sequence[tuple[list[int], np.ndarray, int]]) -> dict[str, Any]:
+    """One second's TTFT / ITL percentiles and tokens from its stages' stream flushes."""
+    if not streams:
+        return {}
+    ttft = [v for t, _, _ in streams for v in t]
+    itl = np.concatenate([i for _, i, _ in streams]) if streams else np.empty(0, np.int64)
+    return second_fields(ttft, itl, sum(n for _, _, n in streams))
 
 
 class Recorder:
@@ -249,6 +268,7 @@ class Recorder:
         self._carry: list[int] = []
         self._carry_ok = 0
         self._carry_err = 0
+        self._carry_streams: list[tuple[list[int], np.ndarray, int]] = []
 
     # -- stage lifecycle -------------------------------------------------------------
     def begin_stage(self, meta: StageMeta, started_at: float | None = None) -> StageRecording:
@@ -287,6 +307,8 @@ class Recorder:
         self._carry.extend(buf)
         self._carry_ok += ok
         self._carry_err += err
+        if rec.stream is not None:
+            self._carry_streams.append(rec.stream.flush())
         result = rec.result(duration_s, stable=stable, in_flight=in_flight)
         if rec in self._open:
             self._open.remove(rec)
@@ -312,7 +334,8 @@ class Recorder:
         hist = rec.hist.copy()
         hist.record_many(rec.buf)
         return rec.result(duration_s, in_flight=in_flight, hist=hist,
-                          ok=rec.ok_n + rec.iv_ok, errors=rec.errors_n + rec.iv_err)
+                          ok=rec.ok_n + rec.iv_ok, errors=rec.errors_n + rec.iv_err,
+                          stream=rec.stream.snapshot() if rec.stream is not None else None)
 
     def _cur(self) -> StageRecording:
         if self._current is None:
@@ -361,6 +384,7 @@ class Recorder:
         ok, err = self._carry_ok, self._carry_err
         empty = not self._carry
         self._carry, self._carry_ok, self._carry_err = [], 0, 0
+        streams, self._carry_streams = self._carry_streams, []
         for rec in self._open:
             buf, rec_ok, rec_err = rec.flush()
             if buf:
@@ -368,6 +392,8 @@ class Recorder:
                 iv_hist.record_many(buf)
             ok += rec_ok
             err += rec_err
+            if rec.stream is not None:
+                streams.append(rec.stream.flush())
         span = max(now - self._iv_start, 1e-9)
         t0 = self._profile_t0 if self._profile_t0 is not None else self._iv_start
         start = self._iv_start
@@ -387,6 +413,7 @@ class Recorder:
             p95_ms=iv_hist.percentile_us(95) / 1000.0,
             p99_ms=iv_hist.percentile_us(99) / 1000.0,
             max_ms=iv_hist.max_us / 1000.0,
+            **_second(streams),
         )
         self.intervals.append(iv)
         return iv

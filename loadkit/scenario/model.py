@@ -17,8 +17,17 @@ from loadkit.errors import ScenarioError
 from loadkit.results.search import SearchSpace
 from loadkit.scenario import profile_schema as s
 from loadkit.scenario.fields import steps_of
-from loadkit.scenario.plan import Checks, MetricsSource, RequestSpec, Stability
+from loadkit.scenario.llm_schema import DEFAULT_PATHS
+from loadkit.scenario.plan import (
+    Checks,
+    MetricsSource,
+    RequestSpec,
+    Slo,
+    Stability,
+    StreamSpec,
+)
 from loadkit.scenario.schema import DatasetModel, ScenarioModel
+from loadkit.scenario.streaming import check_streaming, slo_of, stream_spec
 from loadkit.scenario.template import compile_template
 from loadkit.sla import Rule, parse_rule
 
@@ -73,6 +82,7 @@ class ProfileSpec:
     warmup_s: float | None = None          # None: the scenario's warmup
     breakdown: str | None = None           # "payload_bytes" or a dataset column
     search: SearchSpace | None = None      # search: the range it probes (integral: closed)
+    slo: Slo | None = None                 # streaming: per-request bounds (None: the scenario's)
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,10 @@ class RequestTemplate:
     body: Any = None                       # JSON-able template (see template.py)
     batch_size: int = 1
     max_response_bytes: int = 16 * 1024 * 1024
+    api: str = "http"                      # http | openai-chat | openai-completions
+    model: str | None = None               # openai-*: the body's "model"
+    max_tokens: int | str | None = None    # openai-*: a number or "{{ row.COL }}"
+    stream: StreamSpec | None = None       # how a streamed answer is read (None: not streamed)
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,7 @@ class Scenario:
     compare: dict[str, Any] = field(default_factory=dict)   # thresholds for `loadkit compare`
     canary: dict[str, Any] = field(default_factory=dict)    # stages/criteria for `loadkit canary`
     server_metrics: tuple[MetricsSource, ...] = ()          # scraped during every profile
+    slo: Slo | None = None                 # streaming: per-request bounds for goodput
 
     def request_spec(self, target_url: str, insecure: bool = False) -> RequestSpec:
         """The RequestSpec the engine sends, once the real base URL is known."""
@@ -124,7 +139,7 @@ class Scenario:
             target=target_url, method=self.request.method, path=self.request.path,
             headers=self.request.headers, timeout_s=self.request.timeout_s,
             checks=self.checks, max_response_bytes=self.request.max_response_bytes,
-            insecure=insecure, readiness_path=self.readiness_path)
+            insecure=insecure, readiness_path=self.readiness_path, stream=self.request.stream)
 
     def profile(self, name: str) -> ProfileSpec:
         for p in self.profiles:
@@ -176,7 +191,8 @@ def _profile(m: Any, global_sla: tuple[Rule, ...]) -> ProfileSpec:
     common: dict[str, Any] = {
         "name": m.name or m.kind, "kind": m.kind,
         "sla": merge_rules(global_sla, [_rule(e) for e in m.sla]),
-        "max_in_flight": m.max_in_flight, "warmup_s": m.warmup, "breakdown": m.breakdown}
+        "max_in_flight": m.max_in_flight, "warmup_s": m.warmup, "breakdown": m.breakdown,
+        "slo": slo_of(m.slo)}
     if isinstance(m, s.LatencyProfile):
         return ProfileSpec(**common, concurrency=m.concurrency, requests=m.requests,
                            duration_s=m.duration)
@@ -286,12 +302,19 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
     _check_profiles(profiles)
     dataset = _dataset(m.dataset, base_dir) if m.dataset is not None else None
     body = m.request.body
-    if body is None and dataset is not None and m.request.method not in ("GET", "HEAD"):
+    api = m.request.api
+    if (body is None and dataset is not None and m.request.method not in ("GET", "HEAD")
+            and api == "http"):
         body = DEFAULT_BODY
+    path = m.request.path
+    if api in DEFAULT_PATHS and "path" not in m.request.model_fields_set:
+        path = DEFAULT_PATHS[api]
+    stream = stream_spec(api, m.request.stream, m.request.tokenizer, base_dir)
     request = RequestTemplate(
-        method=m.request.method, path=m.request.path,
+        method=m.request.method, path=path,
         headers=tuple(m.request.headers.items()), timeout_s=m.request.timeout, body=body,
-        batch_size=m.request.batch_size, max_response_bytes=m.request.max_response_bytes)
+        batch_size=m.request.batch_size, max_response_bytes=m.request.max_response_bytes,
+        api=api, model=m.request.model, max_tokens=m.request.max_tokens, stream=stream)
     scenario = Scenario(
         name=m.name or default_name, target=m.target, profiles=profiles, request=request,
         mock=dict(m.mock or {}), dataset=dataset,
@@ -300,8 +323,9 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
         warmup_s=m.warmup, readiness_path=m.readiness.path if m.readiness else None,
         readiness_timeout_s=m.readiness.timeout if m.readiness else 30.0, sla=global_sla,
         description=m.description, source=source, compare=dict(m.compare or {}),
-        canary=dict(m.canary or {}),
+        canary=dict(m.canary or {}), slo=slo_of(m.slo),
         server_metrics=tuple(src.source() for src in m.server_metrics or ()))
+    check_streaming(m, scenario)
     check_template(scenario)
     check_search_rules(m, scenario)
     check_sla_stages(m, scenario)

@@ -17,6 +17,8 @@ from loadkit.errors import DatasetError
 from loadkit.scenario.breakdown import input_breakdown
 from loadkit.scenario.dataset import draw, read_frame, records
 from loadkit.scenario.fields import did_you_mean
+from loadkit.scenario.llm_payloads import build_llm_payloads
+from loadkit.scenario.llm_schema import OPENAI_APIS
 from loadkit.scenario.model import Scenario
 from loadkit.scenario.plan import PayloadSet
 from loadkit.scenario.template import Template, compile_template
@@ -67,6 +69,8 @@ def load_rows(scenario: Scenario) -> tuple[list[dict[str, Any]], list[str]]:
 
 def build_payloads(scenario: Scenario) -> dict[int, PayloadSet]:
     """One PayloadSet per batch size any profile uses; raises DatasetError on a bad dataset."""
+    if scenario.request.api in OPENAI_APIS:
+        return build_llm_payloads(scenario, *load_rows(scenario))
     template = compile_template(scenario.request.body)
     rows, columns = load_rows(scenario) if template.uses_rows or scenario.dataset else ([], [])
     if template.uses_rows and scenario.dataset is not None:

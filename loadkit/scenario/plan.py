@@ -25,6 +25,40 @@ class Stability:
 
 
 @dataclass(frozen=True)
+class Slo:
+    """Per-request bounds (ms) of a streaming endpoint; a request meeting all of them is good.
+
+    ``itl_ms`` bounds every gap of the request (its longest), ``tpot_ms`` its mean
+    time per output token, ``latency_ms`` its time to the last byte.
+    """
+
+    ttft_ms: float | None = None
+    itl_ms: float | None = None
+    tpot_ms: float | None = None
+    latency_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """How the engine reads a streamed answer (see ``engine/stream_read.py``).
+
+    ``format``: ``openai`` (SSE of OpenAI chunks; ``[DONE]`` ends a complete stream),
+    ``sse`` (each data event one chunk) or ``chunks`` (each body piece one chunk).
+    ``streamed`` False is an OpenAI call with ``stream: false`` (one JSON body: tokens
+    from its usage, no TTFT). ``tokenizer``: a local tokenizer.json to count tokens
+    when the server sends no usage.
+    """
+
+    format: str = "openai"
+    streamed: bool = True
+    tokenizer: str | None = None
+
+    @property
+    def need_done(self) -> bool:
+        return self.format == "openai" and self.streamed
+
+
+@dataclass(frozen=True)
 class Stage:
     """One block of constant load: closed (``concurrency``) or open (``rate``).
 
@@ -46,6 +80,7 @@ class Stage:
                                            # (a stress profile's recovery stage)
     breakdown: str | None = None           # record latency per input bucket of this key (the
                                            # PayloadSet's InputBreakdown of the same key)
+    slo: Slo | None = None                 # streaming: per-request bounds for goodput
 
     @property
     def is_open(self) -> bool:
@@ -111,6 +146,7 @@ class RequestSpec:
     max_response_bytes: int = 16 * 1024 * 1024
     insecure: bool = False
     readiness_path: str | None = None
+    stream: StreamSpec | None = None       # a streaming endpoint: read and time it token by token
 
     @property
     def url(self) -> str:
@@ -150,6 +186,7 @@ class PayloadSet:
     content_type: str = "application/json"
     payload_bytes: tuple[int, ...] = ()    # len of each body (for latency-by-input breakdown)
     breakdowns: tuple[InputBreakdown, ...] = ()  # one per breakdown key a profile asks for
+    input_tokens: tuple[int, ...] = ()     # streaming with a tokenizer: each body's prompt tokens
 
     def __len__(self) -> int:
         return len(self.bodies)

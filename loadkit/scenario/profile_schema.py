@@ -37,6 +37,7 @@ from loadkit.scenario.fields import (
     as_list,
     did_you_mean,
 )
+from loadkit.scenario.llm_schema import SloModel
 from loadkit.sla import parse_rule
 
 KINDS = ("latency", "throughput", "ramp", "stress", "spike", "soak", "constant-rate", "search")
@@ -128,6 +129,7 @@ class ProfileModel(Strict):
     warmup: SecondsOrZero | None = None
     max_in_flight: Count | None = None
     breakdown: str | None = None
+    slo: SloModel | None = None
 
     @field_validator("name")
     @classmethod

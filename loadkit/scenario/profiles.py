@@ -126,12 +126,14 @@ def _warmup(first: Stage, seconds: float) -> Stage:
 def compile_profile(profile: ProfileSpec, scenario: Scenario) -> list[Stage]:
     """The Stages the engine runs for ``profile``, indexed from 0 (warm-up first).
 
-    Every stage carries the profile's ``breakdown`` key (latency by input), the
-    only thing of the profile besides its load the engine is told.
+    Every stage carries the profile's ``breakdown`` key (latency by input) and, for
+    a streaming endpoint, its per-request ``slo`` (the profile's, else the
+    scenario's): the only things of the profile besides its load the engine is told.
     """
     stages = COMPILERS[profile.kind](profile, scenario.request.batch_size)
     warmup_s = scenario.warmup_s if profile.warmup_s is None else profile.warmup_s
     if warmup_s > 0 and stages:
         stages.insert(0, _warmup(stages[0], warmup_s))
-    return [replace(stage, index=i, breakdown=profile.breakdown)
+    slo = profile.slo if profile.slo is not None else scenario.slo
+    return [replace(stage, index=i, breakdown=profile.breakdown, slo=slo)
             for i, stage in enumerate(stages)]

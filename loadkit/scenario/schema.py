@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from loadkit.scenario.fields import (
@@ -24,6 +24,7 @@ from loadkit.scenario.fields import (
     did_you_mean,
     is_http_url,
 )
+from loadkit.scenario.llm_schema import APIS, SloModel, check_stream
 from loadkit.scenario.profile_schema import KINDS, Profile, SlaEntry
 from loadkit.scenario.telemetry_schema import ServerMetrics
 
@@ -76,6 +77,17 @@ class RequestModel(Strict):
     body: Any = None
     batch_size: Count = 1
     max_response_bytes: Annotated[int, BeforeValidator(_byte_size), Field(gt=0)] = 16 * 1024**2
+    # generative endpoints (llm_schema.py): the body is built from the dataset's prompts
+    api: Annotated[str, _one_of(APIS, "api", str.lower)] = "http"
+    model: str | None = None
+    max_tokens: Annotated[int, Field(gt=0)] | str | None = None
+    stream: bool | str | None = None
+    tokenizer: str | None = None
+
+    @model_validator(mode="after")
+    def _stream(self) -> RequestModel:
+        check_stream(self.api, self.stream, self.max_tokens, self.model)
+        return self
 
     @field_validator("path")
     @classmethod
@@ -184,6 +196,7 @@ class ScenarioModel(Strict):
     readiness: Annotated[ReadinessModel, BeforeValidator(_readiness)] | None = None
     profiles: Annotated[list[Profile], Field(min_length=1)]
     sla: Annotated[list[SlaEntry], BeforeValidator(as_list)] = Field(default_factory=list)
+    slo: SloModel | None = None
     # Checked by their consumers (loadkit compare / canary), which own their vocabularies.
     compare: dict[str, Any] | None = None
     canary: dict[str, Any] | None = None

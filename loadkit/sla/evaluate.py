@@ -42,11 +42,12 @@ from dataclasses import replace
 from typing import Literal
 
 from loadkit.results.model import Interval, ProfileResult, RunResult, StageResult, Summary, Verdict
-from loadkit.sla.grammar import LATENCY_METRICS, Rule
+from loadkit.sla.grammar import LATENCY_METRICS, STREAM_LATENCY_METRICS, Rule
 from loadkit.sla.steps import load_of, split_steps
 
 STEPPED_KINDS = frozenset({"ramp", "stress", "search"})
-LOAD_BROKEN_METRICS = frozenset(LATENCY_METRICS) | {"error_rate"}
+LOAD_BROKEN_METRICS = (frozenset(LATENCY_METRICS) | frozenset(STREAM_LATENCY_METRICS)
+                       | {"error_rate", "slo_attainment"})
 
 
 def observe(rule: Rule, data: StageResult | Summary) -> float | None:
@@ -61,7 +62,21 @@ def observe(rule: Rule, data: StageResult | Summary) -> float | None:
         return float(data.throughput_rps)
     if rule.metric == "rows_per_s":
         return float(data.rows_per_s)
-    return None
+    return observe_stream(rule, data)
+
+
+def observe_stream(rule: Rule, data: StageResult | Summary) -> float | None:
+    """A streaming rule's metric (``ttft_p99``, ``goodput`` ...); None without stream data."""
+    if not data.streamed:
+        return None
+    timing, _, stat = rule.metric.partition("_")
+    if rule.metric in STREAM_LATENCY_METRICS:
+        summary = getattr(data, f"{timing}_ms")
+        hist_count = data.stream_hist(timing).count
+        return float(getattr(summary, stat)) if summary is not None and hist_count else None
+    value = {"output_tokens_per_s": data.output_tokens_per_s, "goodput": data.goodput_rps,
+             "slo_attainment": data.slo_attainment}.get(rule.metric)
+    return None if value is None else float(value)
 
 
 _INTERVAL_FIELDS = {"p50": "p50_ms", "p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",

@@ -8,6 +8,10 @@
 * ``error_rate``: ``1%`` or a fraction ``0.01``; stored as a fraction (0..1).
 * ``throughput``: ``100rps`` (``/s`` and ``rpm`` too); stored in requests/s.
 * ``rows_per_s``: a bare number (``rows/s`` or ``/s`` accepted); stored in rows/s.
+* streaming endpoints: ``ttft_P``, ``itl_P``, ``tpot_P`` for each latency metric P
+  above (``ttft_p99 < 500ms``, ``tpot_mean < 30ms``), in ms; ``output_tokens_per_s``
+  (a bare number, ``tok/s`` accepted); ``goodput`` (requests/s that met every
+  ``slo`` bound, ``rps``); ``slo_attainment`` (``%`` or a fraction).
 * ops ``< <= > >=``.
 
 Every rule carries a canonical ``expr`` (``"p99 < 200ms"``) that parses back to
@@ -27,18 +31,27 @@ from loadkit.errors import SlaSyntaxError
 from loadkit.units import parse_fraction, parse_latency_us, parse_rate
 
 LATENCY_METRICS = ("p50", "p90", "p95", "p99", "p999", "max", "mean")
-METRICS = LATENCY_METRICS + ("error_rate", "throughput", "rows_per_s")
+STREAM_TIMINGS = ("ttft", "itl", "tpot")
+STREAM_LATENCY_METRICS = tuple(f"{t}_{p}" for t in STREAM_TIMINGS for p in LATENCY_METRICS)
+STREAM_METRICS = STREAM_LATENCY_METRICS + ("output_tokens_per_s", "goodput", "slo_attainment")
+METRICS = LATENCY_METRICS + ("error_rate", "throughput", "rows_per_s") + STREAM_METRICS
 OPS = ("<", "<=", ">", ">=")
-UNITS = {**{m: "ms" for m in LATENCY_METRICS},
-         "error_rate": "fraction", "throughput": "rps", "rows_per_s": "rows/s"}
+UNITS = {**{m: "ms" for m in LATENCY_METRICS + STREAM_LATENCY_METRICS},
+         "error_rate": "fraction", "throughput": "rps", "rows_per_s": "rows/s",
+         "output_tokens_per_s": "tokens/s", "goodput": "rps", "slo_attainment": "fraction"}
 
-_ALIASES = {"p99.9": "p999", "p50.0": "p50", "avg": "mean", "rps": "throughput"}
+_ALIASES = {"p99.9": "p999", "p50.0": "p50", "avg": "mean", "rps": "throughput",
+            **{f"{t}_p99.9": f"{t}_p999" for t in STREAM_TIMINGS},
+            **{f"{t}_avg": f"{t}_mean" for t in STREAM_TIMINGS},
+            "tokens_per_s": "output_tokens_per_s", "goodput_rps": "goodput"}
 _EXPR_RE = re.compile(
     r"^\s*(?P<metric>[A-Za-z_][A-Za-z0-9_.]*)\s*(?P<op><=|>=|==|!=|=<|=>|=|<|>)?\s*(?P<value>.*?)\s*$"
 )
 _STAGE_RE = re.compile(r"^(?P<expr>.*?)\s*@\s*stage\s*(?P<stage>\S*)\s*$", re.IGNORECASE)
 _ROWS_RE = re.compile(r"^\s*(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*"
                       r"(?:rows/s|rows_per_s|/s|rps)?\s*$")
+_TOKENS_RE = re.compile(r"^\s*(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*"
+                        r"(?:tokens/s|tok/s|/s)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -70,7 +83,7 @@ class Rule:
 
     @property
     def is_latency(self) -> bool:
-        return self.metric in LATENCY_METRICS
+        return self.metric in LATENCY_METRICS or self.metric in STREAM_LATENCY_METRICS
 
     @property
     def upper_bound(self) -> bool:
@@ -108,11 +121,11 @@ def _latency_text(ms: float) -> str:
 
 def canonical(metric: str, op: str, threshold: float) -> str:
     """The one spelling of a rule: ``p99 < 200ms``, ``error_rate < 1%``, ``throughput >= 100rps``."""
-    if metric in LATENCY_METRICS:
+    if metric in LATENCY_METRICS or metric in STREAM_LATENCY_METRICS:
         value = _latency_text(threshold)
-    elif metric == "error_rate":
+    elif metric in ("error_rate", "slo_attainment"):
         value = f"{_num(threshold * 100)}%"
-    elif metric == "throughput":
+    elif metric in ("throughput", "goodput"):
         value = f"{_num(threshold)}rps"
     else:
         value = _num(threshold)
@@ -126,14 +139,18 @@ def _parse_latency_ms(value: str) -> float:
         raise ValueError(f"value {value!r} is not a latency (use e.g. 200ms)") from None
 
 
-def _parse_error_rate(value: str) -> float:
+def _fraction(value: str, what: str, example: str) -> float:
     try:
         frac = parse_fraction(value)
     except ValueError:
-        raise ValueError(f"value {value!r} is not an error rate (use e.g. 1% or 0.01)") from None
+        raise ValueError(f"value {value!r} is not {what} (use e.g. {example})") from None
     if frac > 1:
-        raise ValueError(f"value {value!r} is above 100% (use e.g. 1% or 0.01)")
+        raise ValueError(f"value {value!r} is above 100% (use e.g. {example})")
     return frac
+
+
+def _parse_error_rate(value: str) -> float:
+    return _fraction(value, "an error rate", "1% or 0.01")
 
 
 def _parse_throughput(value: str) -> float:
@@ -141,6 +158,17 @@ def _parse_throughput(value: str) -> float:
         return parse_rate(value)
     except ValueError:
         raise ValueError(f"value {value!r} is not a throughput (use e.g. 100rps)") from None
+
+
+def _parse_tokens(value: str) -> float:
+    m = _TOKENS_RE.match(value)
+    if not m:
+        raise ValueError(f"value {value!r} is not a tokens/s figure (use e.g. 2000)")
+    return float(m.group("num"))
+
+
+def _parse_attainment(value: str) -> float:
+    return _fraction(value, "a fraction", "99% or 0.99")
 
 
 def _parse_rows(value: str) -> float:
@@ -155,6 +183,10 @@ _VALUE_PARSERS: dict[str, Callable[[str], float]] = {
     "error_rate": _parse_error_rate,
     "throughput": _parse_throughput,
     "rows_per_s": _parse_rows,
+    **{m: _parse_latency_ms for m in STREAM_LATENCY_METRICS},
+    "output_tokens_per_s": _parse_tokens,
+    "goodput": _parse_throughput,
+    "slo_attainment": _parse_attainment,
 }
 
 
@@ -187,8 +219,10 @@ def parse_rule(expr: str, *, abort: bool = False, grace_s: float = 0.0,
     metric = raw_metric.lower()
     metric = _ALIASES.get(metric, metric)
     if metric not in METRICS:
+        listed = ", ".join(METRICS[:METRICS.index("rows_per_s") + 1])
         raise SlaSyntaxError(
-            f"{expr!r}: unknown metric {raw_metric!r} (use one of {', '.join(METRICS)})")
+            f"{expr!r}: unknown metric {raw_metric!r} (use one of {listed}; streaming: "
+            "ttft_P, itl_P, tpot_P, output_tokens_per_s, goodput, slo_attainment)")
     if op is None:
         raise SlaSyntaxError(f"{expr!r}: missing operator after {raw_metric!r} (use <, <=, > or >=)")
     if op not in OPS:

@@ -100,13 +100,17 @@ _UNITS = {
     **{m: ["us", "ms", "s", ""] for m in ("p50", "p90", "p95", "p99", "p999", "max", "mean")},
     "throughput": ["rps", "/s", "rpm", ""],
     "rows_per_s": ["", "rows/s", "/s"],
+    **{f"{t}_{m}": ["us", "ms", "s", ""] for t in ("ttft", "itl", "tpot")
+       for m in ("p50", "p90", "p95", "p99", "p999", "max", "mean")},
+    "output_tokens_per_s": ["", "tok/s", "tokens/s", "/s"],
+    "goodput": ["rps", "/s", "rpm", ""],
 }
 
 
 @st.composite
 def _valid_expr(draw):
     metric = draw(st.sampled_from(METRICS))
-    if metric == "error_rate":
+    if metric in ("error_rate", "slo_attainment"):
         value = draw(st.one_of(
             st.decimals(min_value=0, max_value=100, places=3).map(lambda d: f"{d}%"),
             st.decimals(min_value=0, max_value=1, places=6).map(str)))
