@@ -14,7 +14,9 @@ A rule's value comes with a 95% interval, the wider of two:
   interval's upper end would only say how few requests there were, which a probe's
   length decides, not the target). It assumes independent requests;
 * from the per-second windows: ``value +- t sd(windows) / sqrt(k)`` over the ``k``
-  one-second values of the metric (three or more), which sees what the histogram
+  one-second values of the metric (three or more full seconds: a second with under
+  half the median second's requests, at a probe's edge, is left out; never below
+  0), which sees what the histogram
   cannot -- seconds that differ (a pause, a backlog building).
 
 The rule *held* when the whole interval satisfies it, *broke* when none of it does
@@ -76,7 +78,13 @@ def _wilson(errors: int, n: int) -> tuple[float, float]:
 
 def _window_interval(rule: Rule, observed: float, windows: Sequence[Interval]
                      ) -> tuple[float, float] | None:
-    values = [v for v in (observe_interval(rule, iv) for iv in windows) if v is not None]
+    # A second at either end of a probe is partly someone else's (or cut short): its
+    # few requests would make the spread look wider than the target's is.
+    counts = sorted(iv.requests for iv in windows)
+    if not counts:
+        return None
+    full = [iv for iv in windows if iv.requests >= 0.5 * counts[len(counts) // 2]]
+    values = [v for v in (observe_interval(rule, iv) for iv in full) if v is not None]
     k = len(values)
     if k < MIN_WINDOWS:
         return None
@@ -85,7 +93,7 @@ def _window_interval(rule: Rule, observed: float, windows: Sequence[Interval]
     from scipy import stats  # only for probes of 3 s or more: keeps short searches' imports light
 
     half = float(stats.t.ppf(0.975, k - 1)) * sd / math.sqrt(k)
-    return observed - half, observed + half
+    return max(0.0, observed - half), observed + half
 
 
 def check_rule(rule: Rule, data: Summary, hist: LatencyHistogram,

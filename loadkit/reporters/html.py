@@ -19,7 +19,8 @@ import jinja2
 import matplotlib
 from matplotlib.colors import to_hex
 
-from loadkit.reporters import charts, timecharts
+from loadkit.reporters import charts, search_report, timecharts
+from loadkit.reporters.search_report import probe_table
 from loadkit.reporters._common import (
     INPUT_HEADER,
     LATENCY_METRICS,
@@ -167,9 +168,10 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
              Card("p99", f"{fmt_num(lat.p99)} ms", f"max {fmt_num(lat.max)} ms"),
              Card("errors", f"{s.errors:,}", error_rate_pct(s.errors, s.requests),
                   "bad" if s.errors else "good"))
-    header = ("step", "load", "duration", "requests", "rps", "p50 ms", "p95 ms", "p99 ms",
+    header: tuple[str, ...] = ("step", "load", "duration", "requests", "rps", "p50 ms", "p95 ms", "p99 ms",
               "max ms", "errors", "late")
-    rows = tuple((str(st.index), stage_load(st) + (" · warm-up" if st.warmup else ""),
+    rows: tuple[tuple[str, ...], ...] = tuple((
+                  str(st.index), stage_load(st) + (" · warm-up" if st.warmup else ""),
                   fmt_duration(st.duration_s), f"{st.requests:,}", fmt_num(st.throughput_rps),
                   fmt_num(st.latency_ms.p50), fmt_num(st.latency_ms.p95),
                   fmt_num(st.latency_ms.p99), fmt_num(st.latency_ms.max),
@@ -179,7 +181,11 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
     made = [timecharts.latency_chart(f"latency-{i}", p, thresholds),
             timecharts.throughput_chart(f"throughput-{i}", p, floor)]
     measured = p.measured_stages()
-    if len(measured) > 1:
+    probes = probe_table(p)
+    if probes[1]:                      # a capacity search: its probes, not steps in order
+        header, rows = probes[0], tuple(probes[1])
+        made.append(search_report.probe_chart(f"probes-{i}", p))
+    elif len(measured) > 1:
         made.append(charts.load_curve_chart(f"curve-{i}", p, p99_limit, floor))
         made.append(charts.spectrum_chart(
             f"spectrum-{i}", f"{charts.short(p.name, 40)}: latency by percentile, per step",

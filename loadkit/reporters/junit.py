@@ -22,6 +22,7 @@ from loadkit.reporters._common import (
     verdict_message,
     verdict_state,
 )
+from loadkit.reporters.search_report import answer_line, search_of
 from loadkit.results.model import RunResult, Verdict
 
 # Characters XML 1.0 cannot carry at all, even escaped.
@@ -51,6 +52,25 @@ def _testcase(result: RunResult, v: Verdict) -> ET.Element:
     else:
         out = ET.SubElement(case, "system-out")
         out.text = _x(f"{v.expr}: {verdict_message(v)}")
+    return case
+
+
+def _search_case(result: RunResult, profile: str) -> ET.Element | None:
+    """A capacity search's answer as a test case: its headline, an error when the answer
+    is a bracket or a lower bound (indeterminate) rather than the number asked for."""
+    found = next((p for p in result.profiles if p.name == profile), None)
+    a = search_of(found) if found is not None else None
+    if a is None:
+        return None
+    name = "max_rate_under_sla" if a.model == "open" else "max_concurrency_under_sla"
+    case = ET.Element("testcase", {"classname": _x(f"loadkit.{profile}"), "name": name,
+                                   "time": fmt_num(round(a.duration_s, 3))})
+    if a.indeterminate:
+        el = ET.SubElement(case, "error", {"message": _x(a.headline), "type": "inconclusive"})
+        el.text = _x(f"{answer_line(a)}: {a.indeterminate}")
+    else:
+        out = ET.SubElement(case, "system-out")
+        out.text = _x(f"{answer_line(a)}: {a.headline}")
     return case
 
 
@@ -88,6 +108,14 @@ def render(result: RunResult) -> str:
             ET.SubElement(props, "property", {"name": key, "value": _x(value)})
         for v in verdicts:
             suite.append(_testcase(result, v))
+        answer = _search_case(result, profile)
+        if answer is not None:
+            suite.append(answer)
+            suite.set("tests", str(int(suite.get("tests", "0")) + 1))
+            totals["tests"] += 1
+            if answer.find("error") is not None:
+                suite.set("errors", str(int(suite.get("errors", "0")) + 1))
+                totals["errors"] += 1
     for k, n in totals.items():
         root.set(k, str(n))
     root.set("time", fmt_num(round(result.duration_s, 3)))

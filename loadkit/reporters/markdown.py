@@ -30,6 +30,7 @@ from loadkit.reporters._streams import (
     stream_rows,
     tokens_note,
 )
+from loadkit.reporters.search_report import probe_table
 from loadkit.results.model import ProfileResult, RunResult
 
 _ICON = {"pass": "✅", "fail": "❌", "inconclusive": "⚠️", "error": "❌", "interrupted": "⏹️"}
@@ -61,6 +62,15 @@ def _summary(result: RunResult) -> list[str]:
             for p in result.profiles]
     header = ["profile", "kind", "requests", "rps", "p50 ms", "p95 ms", "p99 ms", "errors"]
     return _table(header, rows, "llrrrrrr")
+
+
+def _probes(p: ProfileResult) -> list[str]:
+    """A capacity search's probes, in run order, with their verdicts."""
+    header, rows = probe_table(p)
+    if not rows:
+        return []
+    return ([f"**{esc(p.name)}** probes:", ""]
+            + _table(list(header), [[esc(c) for c in r] for r in rows], "llrlrrrrrl") + [""])
 
 
 def _inputs(p: ProfileResult) -> list[str]:
@@ -119,6 +129,7 @@ def render(result: RunResult) -> str:
                       *[f"- {esc(d)}" for d in error_details(result)]]
             lines += [""] if error_details(result) else []
         for p in result.profiles:
+            lines += _probes(p)
             lines += _inputs(p)
     if result.verdicts:
         lines += ["### SLA", ""] + _verdicts(result) + [""]

@@ -35,6 +35,7 @@ from loadkit.reporters._streams import (
     stream_rows,
     tokens_note,
 )
+from loadkit.reporters.search_report import probe_table
 from loadkit.results.model import ProfileResult, RunResult
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -88,6 +89,12 @@ def _steps(p: ProfileResult) -> list[str]:
     return table(header, rows, "llrrrrr", indent="  ")
 
 
+def _probes(p: ProfileResult) -> list[str]:
+    header, rows = probe_table(p)
+    rows = [tuple(clean(c, 60) for c in r) for r in rows]
+    return table(header, rows, "llrlrrrrrl", indent="  ") if rows else []
+
+
 def _inputs(p: ProfileResult) -> list[str]:
     lines = []
     for g in input_groups(p):
@@ -131,7 +138,9 @@ def render(result: RunResult) -> str:
         if head or multi or by_input:
             name = clean(p.name, NAME_WIDTH)
             lines += wrap(head, f"{name}: ", "  ") if head else [name]
-        if multi:
+        if p.kind == "search" and probe_table(p)[1]:
+            lines += _probes(p)
+        elif multi:
             lines += _steps(p)
         lines += by_input
         if head or multi or by_input:
