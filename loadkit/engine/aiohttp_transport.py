@@ -2,8 +2,9 @@
 
 Sits under the engine's workers and pacer behind the ``Transport`` protocol. It is
 slower than the fast transport but speaks everything aiohttp speaks (proxies from
-the environment, redirects, cookies, HEAD, any header), so ``auto`` falls back to
-it whenever the fast transport cannot send a request exactly.
+the environment, cookies, HEAD, any header), so ``auto`` falls back to it whenever
+the fast transport cannot send a request exactly. Redirects are followed as the
+fast transport follows them (``redirects.py``).
 
 ``send`` reads the body to its last byte (so latency is send -> last byte) under
 a cap, and turns every failure into a ``TransportError`` with one error kind.
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 from yarl import URL
 
+from loadkit.engine.redirects import count_redirects
 from loadkit.engine.transport import TransportError
 from loadkit.results import kinds
 
@@ -68,6 +70,7 @@ class AiohttpTransport:
         self._content_type = payloads.content_type if any(payloads.bodies) else ""
         self._connections = connections
         self._cap = request.max_response_bytes
+        self._follow = request.follow_redirects
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -100,7 +103,11 @@ class AiohttpTransport:
             raise RuntimeError("AiohttpTransport.send before start()")
         body = self._bodies[payload % self._n]
         try:
-            async with session.request(self._method, self._url, data=body) as resp:
+            async with session.request(self._method, self._url, data=body,
+                                       allow_redirects=self._follow > 0,
+                                       max_redirects=self._follow + 1) as resp:
+                if resp.history:
+                    count_redirects(len(resp.history))
                 status = resp.status
                 length = resp.content_length
                 cap = self._cap
@@ -116,6 +123,11 @@ class AiohttpTransport:
                 return status, body, perf_counter_ns()
         except TransportError:
             raise
+        except aiohttp.TooManyRedirects as exc:
+            # aiohttp raises on the (follow + 1)-th redirect answer: follow hops were taken.
+            count_redirects(len(exc.history) - 1)
+            last = exc.history[-1].status if exc.history else None
+            raise TransportError(kinds.REDIRECT_LOOP, last) from None
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 -- every failure becomes one error kind, never a crash

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
+from loadkit.engine.redirects import Tally
+
 if TYPE_CHECKING:
     from loadkit.engine.stream_settle import StreamSettle
     from loadkit.engine.transport import Transport
@@ -67,6 +69,7 @@ class StageControl:
     reason: str = ""
     in_flight: int = 0              # this stage's requests out
     issued: int = 0
+    tally: Tally = field(default_factory=Tally)   # hops followed etc., added to by transports
     check_ns: int = 0               # time the stage's body checks held the loop...
     checked: int = 0                # ...over this many responses (0 unless checks read bodies)
     stream: StreamSettle | None = None  # a streaming endpoint: settles each answer (stream_settle)

@@ -28,6 +28,7 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 import httptools
 
+from loadkit.engine.redirects import REDIRECT_STATUSES
 from loadkit.engine.transport import TransportError
 from loadkit.results import kinds
 
@@ -100,20 +101,27 @@ def build_requests(request: RequestSpec, payloads: PayloadSet) -> tuple[bytes, .
     return tuple(out)
 
 
-class _HeadReader:
-    """Header names of the last response in a byte string (1xx interim ones skipped)."""
+class HeadFields:
+    """The few headers loadkit reads, of the last response in a byte string (1xx skipped).
 
-    __slots__ = ("complete", "lengths", "codings")
+    Read off the hot path, from the bytes a connection kept before the body began:
+    framing (a close-delimited body), ``Location`` (a redirect), ``Content-Encoding``
+    (a compressed answer) and ``Keep-Alive`` (how long the server keeps an idle
+    connection).
+    """
+
+    __slots__ = ("codings", "complete", "encodings", "keep_alive", "lengths", "location")
 
     def __init__(self) -> None:
-        self.complete = False
-        self.lengths = 0
-        self.codings: list[bytes] = []
+        self.on_message_begin()
 
     def on_message_begin(self) -> None:
         self.complete = False
         self.lengths = 0
-        self.codings = []
+        self.codings: list[bytes] = []
+        self.encodings: list[bytes] = []
+        self.location: str | None = None
+        self.keep_alive: bytes | None = None
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
@@ -121,9 +129,30 @@ class _HeadReader:
             self.lengths += 1
         elif name == b"transfer-encoding":
             self.codings += [c.strip().lower() for c in value.split(b",") if c.strip()]
+        elif name == b"content-encoding":
+            self.encodings += [c.strip().lower() for c in value.split(b",") if c.strip()]
+        elif name == b"location":
+            self.location = value.decode("latin-1").strip()
+        elif name == b"keep-alive":
+            self.keep_alive = value
 
     def on_headers_complete(self) -> None:
         self.complete = True
+
+
+def head_fields(received: bytes) -> tuple[HeadFields, int]:
+    """The last response's fields in ``received`` and its status (0: no status line yet)."""
+    fields = HeadFields()
+    parser = httptools.HttpResponseParser(fields)
+    try:
+        parser.feed_data(received)
+    except httptools.HttpParserError:
+        pass
+    try:
+        status = parser.get_status_code()
+    except httptools.HttpParserError:  # pragma: no cover - no status line parsed
+        status = 0
+    return fields, status
 
 
 def delimited_by_close(received: bytes) -> bool:
@@ -134,20 +163,19 @@ def delimited_by_close(received: bytes) -> bool:
     ``received`` is what arrived before the body began: possibly a ``100 Continue``
     first, possibly a few body bytes after the head.
     """
-    names = _HeadReader()
-    parser = httptools.HttpResponseParser(names)
-    try:
-        parser.feed_data(received)
-    except httptools.HttpParserError:
-        pass
+    names, status = head_fields(received)
     if not names.complete:
         return False
-    status = parser.get_status_code()
     if status < 200 or status in (204, 304):
         return False
     if names.codings:
         return names.codings[-1] != b"chunked"
     return names.lengths == 0
+
+
+# (status, body, last-byte perf_counter_ns), and the head's fields when a redirect or
+# a compressed answer needs them (off the hot path: the transport looks at len()).
+Answer = tuple[int, bytes, int] | tuple[int, bytes, int, HeadFields]
 
 
 class Connection(asyncio.Protocol):
@@ -159,6 +187,7 @@ class Connection(asyncio.Protocol):
         "_fut",
         "_answer",
         "_head",
+        "_inspect",
         "_keep",
         "_loop",
         "_on_lost",
@@ -173,20 +202,20 @@ class Connection(asyncio.Protocol):
 
     def __init__(self, loop: asyncio.AbstractEventLoop, max_bytes: int,
                  done: Callable[[Connection, bool], None],
-                 on_lost: Callable[[Connection], None]) -> None:
+                 on_lost: Callable[[Connection], None], inspect: bool = False) -> None:
         self._loop = loop
+        self._inspect = inspect       # every answer's head fields are wanted (compression)
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.alive = False
         self.reused = False           # has completed a response before (stale-retry rule)
-        self._fut: asyncio.Future[tuple[int, bytes, int]] | None = None
+        self._fut: asyncio.Future[Answer] | None = None
         self.deadline = 0.0           # loop time after which the pool's sweep times it out
         self._parts: list[bytes] = []
         self._size = 0
         self._cap = max_bytes
         self._head: bytes | None = None
-        # parsed (status, body, last-byte perf_counter_ns), handed over after the feed
-        self._answer: tuple[int, bytes, int] | None = None
+        self._answer: Answer | None = None   # parsed, handed over after the feed
         self._keep = False
         self._done = done             # pool callback: (conn, keep_alive)
         self._on_lost = on_lost       # pool callback when an idle connection goes away
@@ -257,7 +286,7 @@ class Connection(asyncio.Protocol):
         self._complete(self.parser.should_keep_alive())
 
     # -- driving a request ------------------------------------------------------------------
-    def request(self, wire: bytes, fut: asyncio.Future[tuple[int, bytes, int]],
+    def request(self, wire: bytes, fut: asyncio.Future[Answer],
                 deadline: float) -> None:
         self._fut = fut
         self._head = None
@@ -271,8 +300,13 @@ class Connection(asyncio.Protocol):
         after the answer (garbage, an unasked response) drop it before anyone reuses it.
         """
         parts = self._parts
-        self._answer = (self.parser.get_status_code(),
-                        parts[0] if len(parts) == 1 else b"".join(parts), perf_counter_ns())
+        status = self.parser.get_status_code()
+        body = parts[0] if len(parts) == 1 else b"".join(parts)
+        now = perf_counter_ns()
+        if status in REDIRECT_STATUSES or self._inspect:
+            self._answer = (status, body, now, head_fields(self._head or b"")[0])
+        else:
+            self._answer = (status, body, now)
         parts.clear()
         self._size = 0
         self._keep = keep_alive

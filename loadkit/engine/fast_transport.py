@@ -20,21 +20,33 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 from loadkit.engine.fast_protocol import (
     FRAMING_HEADERS,
+    Answer,
     Connection,
+    HeadFields,
     StaleConnection,
     build_requests,
+)
+from loadkit.engine.redirects import (
+    REDIRECT_STATUSES,
+    count_redirects,
+    next_method,
+    resolve,
+    same_origin,
 )
 from loadkit.engine.transport import TransportError
 from loadkit.results import kinds
 
+from loadkit.scenario.plan import PayloadSet
+
 if TYPE_CHECKING:
-    from loadkit.scenario.plan import PayloadSet, RequestSpec
+    from loadkit.scenario.plan import RequestSpec
 
 SUPPORTED_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Methods a client may send twice (RFC 9110 9.2.2): only these are retried after a
@@ -100,6 +112,12 @@ class FastTransport:
         self._port = parts.port or (443 if self._tls else 80)
         self._ssl = ssl_context(request.insecure) if self._tls else None
         self._wire = build_requests(request, payloads)
+        self._request = request
+        self._method = request.method.upper()
+        self._bodies = payloads.bodies
+        self._content_type = payloads.content_type
+        self._follow = request.follow_redirects
+        self._others: dict[str, FastTransport] = {}      # pools for redirects to other origins
         self._n_wire = len(self._wire)
         self._timeout_s = request.timeout_s
         self._retry_stale = request.method.upper() in IDEMPOTENT_METHODS
@@ -139,7 +157,12 @@ class FastTransport:
 
     # -- the hot path ---------------------------------------------------------------
     async def send(self, payload: int) -> tuple[int, bytes, int]:
-        wire = self._wire[payload % self._n_wire]
+        answer = await self._exchange(self._wire[payload % self._n_wire])
+        if len(answer) == 3:
+            return answer  # type: ignore[return-value]
+        return await self._special(answer, payload)  # type: ignore[arg-type]
+
+    async def _exchange(self, wire: bytes) -> Answer:
         idle = self._idle
         conn = idle.pop() if idle else await self._acquire()
         loop = self._loop
@@ -162,6 +185,58 @@ class FastTransport:
                 return await fut
             except StaleConnection:
                 raise TransportError(kinds.RESET) from None
+
+    # -- off the hot path: redirects ------------------------------------------------------
+    async def _special(self, answer: tuple[int, bytes, int, HeadFields],
+                       payload: int) -> tuple[int, bytes, int]:
+        """An answer whose head mattered: follow its redirects (``redirects.py``)."""
+        method = self._method
+        body = self._bodies[payload % len(self._bodies)] if self._bodies else b""
+        url = self._request.url
+        hops = 0
+        while True:
+            status, data, stamp, head = answer
+            if status not in REDIRECT_STATUSES or not head.location or not self._follow:
+                return status, data, stamp
+            if hops == self._follow:
+                raise TransportError(kinds.REDIRECT_LOOP, status)
+            url = resolve(url, head.location)
+            method, keep_body = next_method(status, method)
+            body = body if keep_body else b""
+            pool = await self._pool_for(url)
+            hops += 1
+            count_redirects()
+            got = await pool._exchange(self._hop_wire(method, url, body))
+            if len(got) == 3:
+                return got  # type: ignore[return-value]
+            answer = got  # type: ignore[assignment]
+
+    def _hop_wire(self, method: str, url: str, body: bytes) -> bytes:
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = self._request.headers
+        if not same_origin(url, self._request.url):      # credentials stay with their origin
+            headers = tuple(h for h in headers if h[0].lower() != "authorization")
+        hop = replace(self._request, method=method, target=f"{parts.scheme}://{parts.netloc}",
+                      path=path, headers=headers)
+        return build_requests(hop, PayloadSet(1, (body,) if body else (),
+                                              content_type=self._content_type))[0]
+
+    async def _pool_for(self, url: str) -> FastTransport:
+        """This pool for its own origin; a pool of the same size for any other (made once)."""
+        if same_origin(url, self._request.url):
+            return self
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        pool = self._others.get(origin)
+        if pool is None:
+            if parts.scheme not in ("http", "https"):
+                raise TransportError(kinds.PROTOCOL)     # a Location we cannot follow
+            pool = FastTransport(replace(self._request, target=origin, path="/"),
+                                 PayloadSet(1, ()), self._limit)
+            self._others[origin] = pool
+            await pool.start()
+        return pool
 
     # -- the pool ------------------------------------------------------------------
     async def _acquire(self) -> Connection:
@@ -255,6 +330,9 @@ class FastTransport:
             if not w.done():
                 w.set_result(None)
         self._waiters.clear()
+        for other in self._others.values():
+            await other.close()
+        self._others.clear()
         conns = list(self._idle) + list(self._conns)
         self._idle.clear()
         self._conns.clear()

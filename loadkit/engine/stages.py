@@ -38,6 +38,7 @@ import numpy as np
 from loadkit.engine.control import ABORT, DEADLINE, INTERRUPT, STABLE, InFlight, StageControl
 from loadkit.engine.health import ClientWork, HealthMonitor, OpenStageReport
 from loadkit.engine.pacer import PacerStats, default_max_in_flight, pace
+from loadkit.engine.redirects import CURRENT_TALLY
 from loadkit.engine.stability import is_stable, min_duration_s
 from loadkit.engine.stream_settle import StreamContext, StreamSettle
 from loadkit.engine.workers import start_workers
@@ -168,15 +169,22 @@ async def start_stage(stage: Stage, run: RunState, t0_ns: int | None = None) -> 
     ending = _ending(stage)
     stats: PacerStats | None = None
     in_flight_tasks: set[asyncio.Task[None]] = set()
-    if stage.is_open:
-        assert stage.rate is not None
-        stats = PacerStats()
-        senders = [asyncio.ensure_future(pace(ctl, stage.rate, stage.requests, ending.duration_s,
-                                              max_in_flight_of(stage, run.request), stats,
-                                              in_flight_tasks, t0_ns=t0_ns))]
-    else:
-        assert stage.concurrency is not None
-        senders = start_workers(ctl, stage.concurrency, stage.requests)
+    # The senders' tasks copy this context: a transport that follows a redirect (or
+    # decompresses) adds to this stage's tally from inside the request.
+    token = CURRENT_TALLY.set(ctl.tally)
+    try:
+        if stage.is_open:
+            assert stage.rate is not None
+            stats = PacerStats()
+            senders = [asyncio.ensure_future(pace(ctl, stage.rate, stage.requests,
+                                                  ending.duration_s,
+                                                  max_in_flight_of(stage, run.request), stats,
+                                                  in_flight_tasks, t0_ns=t0_ns))]
+        else:
+            assert stage.concurrency is not None
+            senders = start_workers(ctl, stage.concurrency, stage.requests)
+    finally:
+        CURRENT_TALLY.reset(token)
     sr = StageRun(stage, ctl, sink, t0_ns, ending, stats, senders, in_flight_tasks)
     if ending.duration_s is not None:
         # The pacer ends its own schedule on time; this is its backstop (and the
@@ -245,6 +253,8 @@ async def finish_stage(sr: StageRun, run: RunState,
         await previous                          # results (and the recorder's stages) in order
     result = run.recorder.finish(sr.sink, elapsed, stable=sr.ending.stable,
                                  in_flight=in_flight_at_end)
+    if sr.ctl.tally.redirects:
+        result = replace(result, redirects=sr.ctl.tally.redirects)
     if sr.report is not None:               # judged once the stage's p99 is known
         run.health.open_stage(replace(sr.report, p99_ms=result.latency_ms.p99))
     if sr.ctl.checked:

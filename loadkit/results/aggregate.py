@@ -143,6 +143,7 @@ def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
         status_codes=dict(sorted(codes.items())),
         stable=all(stables) if stables else None,
         in_flight_at_end=sum(s.in_flight_at_end for s in parts),
+        redirects=sum(s.redirects for s in parts),
         breakdown=merge_breakdown(parts),
         server_metrics=server[0],
         server_scrapes=server[1],

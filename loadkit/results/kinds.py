@@ -20,6 +20,7 @@ HTTP_5XX = "http_5xx"
 CHECK_FAILED = "check_failed"
 TOO_LARGE = "too_large"
 STREAM_INCOMPLETE = "stream_incomplete"
+REDIRECT_LOOP = "redirect_loop"
 OTHER = "other"
 
 
@@ -49,6 +50,8 @@ KINDS: tuple[ErrorKind, ...] = (
               "the cap", True),
     ErrorKind(STREAM_INCOMPLETE, "a streamed answer that ended without `data: [DONE]` or broke "
               "after content began (its partial TTFT and gaps are not recorded)", True),
+    ErrorKind(REDIRECT_LOOP, "one more redirect than `request.follow_redirects` allows (a loop, "
+              "or a chain too long); the status is the last redirect's", True),
     ErrorKind(OTHER, "a failure inside loadkit itself, never a server's doing (a bug: please "
               "report it)", False),
 )

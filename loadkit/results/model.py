@@ -174,6 +174,8 @@ class StageResult(StreamFigures):
     overflow: int = 0                           # latencies above 1 h, clamped and counted
     stable: bool | None = None                  # None: no stability windows were asked for
     in_flight_at_end: int = 0                   # requests abandoned when the stage stopped
+    redirects: int = 0                          # redirect hops followed (each request timed
+                                                # from its first send to its final answer)
     breakdown: tuple[BreakdownBucket, ...] = ()  # latency by input bucket, lowest key first
     # The target's own metrics over the stage (loadkit.telemetry; see results/server.py)
     server_metrics: dict[str, ServerSeries] = field(default_factory=dict)

@@ -111,6 +111,7 @@ class RequestTemplate:
     model: str | None = None               # openai-*: the body's "model"
     max_tokens: int | str | None = None    # openai-*: a number or "{{ row.COL }}"
     stream: StreamSpec | None = None       # how a streamed answer is read (None: not streamed)
+    follow_redirects: int = 10
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ class Scenario:
             target=target_url, method=self.request.method, path=self.request.path,
             headers=self.request.headers, timeout_s=self.request.timeout_s,
             checks=self.checks, max_response_bytes=self.request.max_response_bytes,
-            insecure=insecure, readiness_path=self.readiness_path, stream=self.request.stream)
+            insecure=insecure, readiness_path=self.readiness_path, stream=self.request.stream,
+            follow_redirects=self.request.follow_redirects)
 
     def profile(self, name: str) -> ProfileSpec:
         for p in self.profiles:
@@ -314,7 +316,8 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
         method=m.request.method, path=path,
         headers=tuple(m.request.headers.items()), timeout_s=m.request.timeout, body=body,
         batch_size=m.request.batch_size, max_response_bytes=m.request.max_response_bytes,
-        api=api, model=m.request.model, max_tokens=m.request.max_tokens, stream=stream)
+        api=api, model=m.request.model, max_tokens=m.request.max_tokens, stream=stream,
+        follow_redirects=m.request.follow_redirects)
     scenario = Scenario(
         name=m.name or default_name, target=m.target, profiles=profiles, request=request,
         mock=dict(m.mock or {}), dataset=dataset,

@@ -147,6 +147,7 @@ class RequestSpec:
     insecure: bool = False
     readiness_path: str | None = None
     stream: StreamSpec | None = None       # a streaming endpoint: read and time it token by token
+    follow_redirects: int = 10             # redirects one request may follow (0: report the 3xx)
 
     @property
     def url(self) -> str:

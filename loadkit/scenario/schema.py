@@ -69,6 +69,19 @@ def _byte_size(value: Any) -> Any:
     return value
 
 
+def _redirects(value: Any) -> Any:
+    """``false`` (report the 3xx), ``true`` (the default limit, 10) or a number of hops."""
+    if value is False:
+        return 0
+    if value is True:
+        return 10
+    if isinstance(value, int) and 0 <= value <= 100:
+        return value
+    raise PydanticCustomError(
+        "redirects", "{value} is not false, true or a number of redirects (0-100)",
+        {"value": repr(value)[:40]})
+
+
 class RequestModel(Strict):
     method: Annotated[str, _one_of(METHODS, "method", str.upper)] = "POST"
     path: str = "/predict"
@@ -88,6 +101,7 @@ class RequestModel(Strict):
     def _stream(self) -> RequestModel:
         check_stream(self.api, self.stream, self.max_tokens, self.model)
         return self
+    follow_redirects: Annotated[int, BeforeValidator(_redirects)] = 10
 
     @field_validator("path")
     @classmethod
