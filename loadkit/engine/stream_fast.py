@@ -22,7 +22,7 @@ from collections.abc import Callable
 from time import perf_counter_ns
 from typing import TYPE_CHECKING
 
-from loadkit.engine.fast_protocol import Connection, _TooLarge
+from loadkit.engine.fast_protocol import Answer, Connection, _TooLarge
 from loadkit.engine.fast_transport import FastTransport
 from loadkit.engine.stream_read import StreamRead
 from loadkit.engine.transport import TransportError
@@ -48,7 +48,7 @@ class StreamConnection(Connection):
         self._read: StreamRead | None = None
         self._live = False            # this answer's body is a stream to time
 
-    def request(self, wire: bytes, fut: asyncio.Future[tuple[int, bytes]],
+    def request(self, wire: bytes, fut: asyncio.Future[Answer],
                 deadline: float) -> None:
         self._read = StreamRead(self._fmt, self._keep_text)
         self._live = False
