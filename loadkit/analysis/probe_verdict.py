@@ -5,12 +5,15 @@ the next one, and the search analysis calls it again over the stored probes (so 
 re-judged result gives the same outcomes). A probe repeated at the same load is
 judged on its runs pooled: one histogram, every per-second window.
 
-A rule's value comes with a 95% interval, the wider of two:
+Every rule load can break is read generically -- the requests' latency (``p99``), a
+stream's TTFT / ITL / TPOT (``ttft_p99``, from its own histogram and per-second
+figures), an error rate, an SLO attainment -- so a search on a streaming endpoint
+needs nothing special. A rule's value comes with a 95% interval, the wider of two:
 
 * from the histogram: for a percentile ``q`` over ``n`` requests, the ranks
   ``q +- 1.96 sqrt(q (1 - q) / n)`` read back from the histogram (the order
   statistic interval; ``mean +- 1.96 sd / sqrt(n)`` for a mean; Wilson's for an
-  error rate with errors in it -- with none, nothing points at the threshold and the
+  error rate with errors in it (and for the misses of an SLO attainment) -- with none, nothing points at the threshold and the
   interval's upper end would only say how few requests there were, which a probe's
   length decides, not the target). It assumes independent requests;
 * from the per-second windows: ``value +- t sd(windows) / sqrt(k)`` over the ``k``
@@ -36,7 +39,7 @@ from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.model import Interval, StageResult, Summary
 from loadkit.results.search import RuleCheck
 from loadkit.sla.evaluate import LOAD_BROKEN_METRICS, observe, observe_interval
-from loadkit.sla.grammar import Rule
+from loadkit.sla.grammar import LATENCY_METRICS, STREAM_LATENCY_METRICS, Rule
 
 Z = 1.959963984540054            # two-sided 95%
 MIN_WINDOWS = 3
@@ -49,22 +52,44 @@ def search_rules(rules: Sequence[Rule]) -> list[Rule]:
             and not r.abort]
 
 
-def _histogram_interval(rule: Rule, data: Summary, hist: LatencyHistogram
+def metric_histogram(rule: Rule, data: Summary, latency: LatencyHistogram
+                     ) -> tuple[LatencyHistogram, str] | None:
+    """The histogram a latency-like rule reads, and the statistic (``p99``, ``mean``):
+    the requests' latency for ``p99``, a stream's own for ``ttft_p99``, ``itl_p95`` ..."""
+    if rule.metric in LATENCY_METRICS:
+        return latency, rule.metric
+    if rule.metric in STREAM_LATENCY_METRICS and data.streamed:
+        timing, _, stat = rule.metric.partition("_")
+        return data.stream_hist(timing), stat
+    return None
+
+
+def _histogram_interval(rule: Rule, data: Summary, latency: LatencyHistogram
                         ) -> tuple[float, float] | None:
+    if rule.metric == "error_rate" and data.errors > 0:
+        return _wilson(data.errors, data.requests)
+    if rule.metric == "slo_attainment" and data.good_requests is not None and data.requests:
+        bad = data.requests - data.good_requests
+        if bad > 0:
+            low, high = _wilson(bad, data.requests)      # of the misses; attainment is 1 - it
+            return 1 - high, 1 - low
+        return None
+    found = metric_histogram(rule, data, latency)
+    if found is None:
+        return None
+    hist, stat = found
     n = hist.count
     if n <= 0:
         return None
-    pct = _PERCENTILES.get(rule.metric)
+    pct = _PERCENTILES.get(stat)
     if pct is not None:
         q = pct / 100.0
         half = Z * math.sqrt(q * (1 - q) / n)
         return (hist.percentile_us(max(0.0, q - half) * 100) / 1000.0,
                 hist.percentile_us(min(1.0, q + half) * 100) / 1000.0)
-    if rule.metric == "mean":
+    if stat == "mean":
         half = Z * hist.stdev_us / math.sqrt(n) / 1000.0
-        return hist.mean_us / 1000.0 - half, hist.mean_us / 1000.0 + half
-    if rule.metric == "error_rate" and data.errors > 0:
-        return _wilson(data.errors, data.requests)
+        return max(0.0, hist.mean_us / 1000.0 - half), hist.mean_us / 1000.0 + half
     return None
 
 
@@ -76,6 +101,16 @@ def _wilson(errors: int, n: int) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def window_value(rule: Rule, iv: Interval) -> float | None:
+    """The rule's metric over one second: what abort rules read, plus a stream's
+    per-second TTFT / ITL percentiles (``ttft_p99`` reads ``ttft_p99_ms``)."""
+    seen = observe_interval(rule, iv)
+    if seen is None and rule.metric in STREAM_LATENCY_METRICS:
+        value = getattr(iv, f"{rule.metric}_ms", None)
+        seen = float(value) if value is not None else None
+    return seen
+
+
 def _window_interval(rule: Rule, observed: float, windows: Sequence[Interval]
                      ) -> tuple[float, float] | None:
     # A second at either end of a probe is partly someone else's (or cut short): its
@@ -84,7 +119,7 @@ def _window_interval(rule: Rule, observed: float, windows: Sequence[Interval]
     if not counts:
         return None
     full = [iv for iv in windows if iv.requests >= 0.5 * counts[len(counts) // 2]]
-    values = [v for v in (observe_interval(rule, iv) for iv in full) if v is not None]
+    values = [v for v in (window_value(rule, iv) for iv in full) if v is not None]
     k = len(values)
     if k < MIN_WINDOWS:
         return None

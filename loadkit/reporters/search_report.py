@@ -39,13 +39,26 @@ def _binding_check(a: SearchAnalysis, probe: ProbeRecord) -> RuleCheck | None:
     return probe.checks[0] if probe.checks else None
 
 
+def _fmt(metric: str, value: float) -> str:
+    """A check's value in its unit: a stream's ``ttft_p99`` is in ms as ``p99`` is."""
+    if metric == "slo_attainment":
+        return f"{fmt_num(value * 100)}%"
+    stat = metric.rpartition("_")[2]
+    if metric.startswith(("ttft_", "itl_", "tpot_")) and stat in _LATENCY_STATS:
+        return f"{fmt_num(value)} ms"
+    return fmt_metric(metric, value)
+
+
+_LATENCY_STATS = frozenset({"p50", "p90", "p95", "p99", "p999", "max", "mean"})
+
+
 def _interval(check: RuleCheck | None) -> str:
     if check is None or check.observed is None:
         return "no data"
-    value = fmt_metric(check.metric, check.observed)
+    value = _fmt(check.metric, check.observed)
     if check.low is None or check.high is None or check.low == check.high:
         return value
-    return f"{value} [{fmt_metric(check.metric, check.low)}–{fmt_metric(check.metric, check.high)}]"
+    return f"{value} [{_fmt(check.metric, check.low)}–{_fmt(check.metric, check.high)}]"
 
 
 def probe_table(profile: ProfileResult) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
@@ -89,8 +102,9 @@ def probe_chart(key: str, profile: ProfileResult) -> Chart | None:
     check0 = points[0][1]
     assert check0 is not None
     metric = check0.metric
-    scale = 100.0 if metric == "error_rate" else 1.0
-    ylabel = "error rate (%)" if metric == "error_rate" else f"{metric} (ms)"
+    percent = metric in ("error_rate", "slo_attainment")
+    scale = 100.0 if percent else 1.0
+    ylabel = f"{metric.replace('_', ' ')} (%)" if percent else f"{metric} (ms)"
     xlabel = "offered rate (rps)" if a.model == "open" else "concurrency"
     title = f"{short(profile.name, 40)}: probes, {xlabel} → {metric}"
     with style():
