@@ -25,7 +25,7 @@ from loadkit.results.model import (
     StageResult,
     Summary,
 )
-from loadkit.results.server import ScrapeStats, ServerSeries
+from loadkit.results.server import ScrapeStats, ServerSeries, combine_series
 
 
 def merged_histogram(stages: Iterable[StageResult]) -> LatencyHistogram:
@@ -58,6 +58,7 @@ def summarize(stages: Sequence[StageResult]) -> Summary:
         rows_per_s=round(rows / duration, 3) if duration > 0 else 0.0,
         latency_ms=LatencySummary.of(hist),
         **merge_stream_fields(measured, duration, requests),
+        server_metrics=combine_series(s.server_metrics for s in measured),
     )
 
 

@@ -194,6 +194,8 @@ class StageResult(StreamFigures):
 class Summary(StreamFigures):
     """A profile's measured (non-warm-up) stages taken together."""
 
+    _omit_when_empty: ClassVar[frozenset[str]] = frozenset({"server_metrics"})
+
     requests: int = 0
     ok: int = 0
     errors: int = 0
@@ -203,6 +205,7 @@ class Summary(StreamFigures):
     throughput_rps: float = 0.0
     rows_per_s: float = 0.0
     latency_ms: LatencySummary = field(default_factory=LatencySummary)
+    server_metrics: dict[str, ServerSeries] = field(default_factory=dict)   # stages combined
 
     @property
     def error_rate(self) -> float:

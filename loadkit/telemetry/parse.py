@@ -22,10 +22,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
+
+__all__ = ["ExpositionError", "Selector", "Snapshot", "series_key", "snapshot"]
 from dataclasses import dataclass, field
 from typing import Any
 
-from loadkit.results.server import COUNTER, GAUGE, HISTOGRAM
+from loadkit.results.server import COUNTER, GAUGE, HISTOGRAM, series_key
 
 OPENMETRICS = "application/openmetrics-text"
 
@@ -56,17 +58,6 @@ class Snapshot:
 
     def __len__(self) -> int:
         return len(self.kinds)
-
-
-_LABEL_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
-
-
-def series_key(name: str, labels: dict[str, str]) -> str:
-    """``name{a="x",b="y"}`` (labels sorted; values escaped as in the text format)."""
-    if not labels:
-        return name
-    inner = ",".join(f'{k}="{v.translate(_LABEL_ESCAPES)}"' for k, v in sorted(labels.items()))
-    return f"{name}{{{inner}}}"
 
 
 def is_openmetrics(text: str, content_type: str = "") -> bool:

@@ -19,49 +19,26 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from loadkit.results.server import COUNTER, GAUGE, HISTOGRAM, ScrapeStats, ServerPoint, ServerSeries
+from loadkit.results.server import (
+    COUNTER,
+    GAUGE,
+    HISTOGRAM,
+    ScrapeStats,
+    ServerPoint,
+    ServerSeries,
+    histogram_quantile,
+    histogram_series,
+    round6,
+)
 from loadkit.telemetry.parse import Buckets, Snapshot
 
 POINT_SERIES = 24          # series kept in each time-series point (the first ones seen)
-DIGITS = 6
-
-
-def _r(x: float) -> float:
-    return float(f"{x:.{DIGITS}g}")
+_r = round6
+__all__ = ["POINT_SERIES", "SourceLog", "StageWindow", "histogram_quantile"]
 
 
 def _empty(like: Buckets) -> Buckets:
     return Buckets(bounds=like.bounds, cumulative=(0.0,) * len(like.bounds), sum=0.0, count=0.0)
-
-
-def histogram_quantile(q: float, bounds: Sequence[float], cumulative: Sequence[float]
-                       ) -> float | None:
-    """Prometheus' ``histogram_quantile(q, ...)`` over cumulative bucket counts.
-
-    The quantile's rank is found in its bucket and interpolated linearly between
-    the bucket's bounds (the lowest bucket starts at 0 when its bound is positive);
-    a rank in the ``+Inf`` bucket gives the highest finite bound. None: no counts.
-    """
-    if not bounds or len(bounds) != len(cumulative):
-        return None
-    total = cumulative[-1]
-    if not total > 0:
-        return None
-    rank = q * total
-    b = next(i for i, c in enumerate(cumulative) if c >= rank)
-    if math.isinf(bounds[b]):
-        return bounds[-2] if len(bounds) > 1 else None
-    upper = bounds[b]
-    if b == 0:
-        if upper <= 0:
-            return upper
-        lower, below = 0.0, 0.0
-    else:
-        lower, below = bounds[b - 1], cumulative[b - 1]
-    in_bucket = cumulative[b] - below
-    if in_bucket <= 0:
-        return upper
-    return lower + (upper - lower) * (rank - below) / in_bucket
 
 
 def counter_delta(prev: float, now: float) -> float:
@@ -215,7 +192,8 @@ class StageWindow:
                 out[key] = ServerSeries(
                     kind=COUNTER, scrapes=c.n,
                     increase=_r(c.increase) if span > 0 else None,
-                    rate_per_s=_r(c.increase / span) if span > 0 else None)
+                    rate_per_s=_r(c.increase / span) if span > 0 else None,
+                    window_s=_r(span) if span > 0 else None)
             else:
                 out[key] = _histogram_series(self.histograms[key])
         return out
@@ -225,17 +203,8 @@ def _histogram_series(h: _Histogram) -> ServerSeries:
     span = h.t1 - h.t0
     if span <= 0 or not h.delta:
         return ServerSeries(kind=HISTOGRAM, scrapes=h.n)
-    bounds = h.prev.bounds
-
-    def q(p: float) -> float | None:
-        v = histogram_quantile(p, bounds, h.delta)
-        return None if v is None else _r(v)
-
-    return ServerSeries(
-        kind=HISTOGRAM, scrapes=h.n, count=_r(h.count),
-        rate_per_s=_r(h.count / span) if span > 0 else None,
-        mean=_r(h.sum / h.count) if h.count > 0 else None,
-        p50=q(0.5), p90=q(0.9), p99=q(0.99))
+    finite = [(b, c) for b, c in zip(h.prev.bounds, h.delta, strict=True) if not math.isinf(b)]
+    return histogram_series(h.count, h.sum, span, h.n, finite)
 
 
 class SourceLog:
