@@ -65,7 +65,7 @@ def make_app(options: MockOptions) -> web.Application:
     state = ServerState(
         options=options,
         model=default_model(),
-        metrics=Metrics(options.model_version),
+        metrics=Metrics(options.model_version, options.capacity),
         service=ServiceTime(
             options.latency,
             per_row_s=options.per_row_s,
@@ -194,6 +194,7 @@ async def _predict(
             await asyncio.sleep(delay_s)
         labels, probs = state.model.predict(x, options.predictions_shift)
         end += await _pause_for_stall(state)
+        metrics.service.observe(max(0.0, end - start))
     finally:
         slots.release(end, loop.time())
 

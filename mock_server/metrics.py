@@ -17,11 +17,40 @@ BUCKETS_S: tuple[float, ...] = (
 )
 
 
-class Metrics:
-    """Requests by status, in-flight, queue depth, latency histogram, injected faults."""
+class Histogram:
+    """Cumulative-bucket histogram over ``BUCKETS_S``, rendered in the text format."""
 
-    def __init__(self, model_version: str) -> None:
+    def __init__(self, name: str, help_text: str) -> None:
+        self.name, self.help = name, help_text
+        self.counts = [0] * (len(BUCKETS_S) + 1)
+        self.sum_s = 0.0
+        self.count = 0
+
+    def observe(self, value_s: float) -> None:
+        self.counts[bisect.bisect_left(BUCKETS_S, value_s)] += 1
+        self.sum_s += value_s
+        self.count += 1
+
+    def lines(self) -> list[str]:
+        out = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
+        cumulative = 0
+        for edge, count in zip(BUCKETS_S, self.counts, strict=False):
+            cumulative += count
+            out.append(f'{self.name}_bucket{{le="{edge:g}"}} {cumulative}')
+        out += [f'{self.name}_bucket{{le="+Inf"}} {cumulative + self.counts[-1]}',
+                f"{self.name}_sum {self.sum_s:.6f}", f"{self.name}_count {self.count}"]
+        return out
+
+
+class Metrics:
+    """Requests by status, in-flight, queue depth, busy and total slots, latency and
+    service-time histograms, injected faults."""
+
+    def __init__(self, model_version: str, capacity: int = 0) -> None:
         self.model_version = model_version
+        self.capacity = capacity                 # inference slots (0: unlimited)
+        self.service = Histogram("mock_service_seconds",
+                                 "Time a /predict held an inference slot (no queueing).")
         self.requests_by_status: Counter[str] = Counter()
         self.faults_by_kind: Counter[str] = Counter()
         self.in_flight = 0
@@ -62,6 +91,9 @@ class Metrics:
             "# HELP mock_busy_slots Inference slots in use.",
             "# TYPE mock_busy_slots gauge",
             f"mock_busy_slots {self.busy_slots}",
+            "# HELP mock_capacity_slots Inference slots configured (0: unlimited).",
+            "# TYPE mock_capacity_slots gauge",
+            f"mock_capacity_slots {self.capacity}",
             "# HELP mock_ready 1 once the cold start is over.",
             "# TYPE mock_ready gauge",
             f"mock_ready {int(self.ready)}",
@@ -80,5 +112,6 @@ class Metrics:
             f'mock_request_latency_seconds_bucket{{le="+Inf"}} {cumulative}',
             f"mock_request_latency_seconds_sum {self._latency_sum_s:.6f}",
             f"mock_request_latency_seconds_count {self._latency_count}",
+            *self.service.lines(),
         ]
         return "\n".join(lines) + "\n"

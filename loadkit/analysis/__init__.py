@@ -17,6 +17,7 @@ from loadkit.analysis.latency import analyze_latency
 from loadkit.analysis.ramp import analyze_ramp, find_knee, ramp_steps
 from loadkit.analysis.recovery import Recovery, recovery_time
 from loadkit.analysis.search import analyze_search
+from loadkit.analysis.server import analyze_server
 from loadkit.analysis.soak import analyze_soak
 from loadkit.analysis.spike import analyze_spike
 from loadkit.analysis.stress import analyze_stress, stress_steps
@@ -61,6 +62,9 @@ def analyze(profile: ProfileResult, rules: Sequence[Rule] = (), *,
         out = {"kind": kind,
                "headline": (f"{s.throughput_rps:.0f} rps, p50 {format_latency_ms(s.latency_ms.p50)}, "
                             f"p99 {format_latency_ms(s.latency_ms.p99)} over {s.requests} requests")}
+    server = analyze_server(profile, out)
+    if server is not None:
+        out["server"] = server
     by_input = analyze_breakdown(profile)
     if by_input is not None:
         out["breakdown"] = by_input
