@@ -13,6 +13,8 @@ to a profile whose stages carry ``server_metrics`` (``loadkit.telemetry``):
   step (at least one): busy slots pinned at capacity, a bounded queue full, a
   KV cache at 100%. Counters and histograms are not ceilings (a rate flattening
   is the throughput plateau the knee already names).
+* ``chart``: the series a report draws beside the client's figures (at most four:
+  the queue/in-flight gauges, then what moved most).
 * ``moved``: every series' change between the first and last measured step (a
   gauge's mean, a counter's or histogram's rate, a histogram's p50), largest
   relative change first -- what reports list as "moved most".
@@ -31,6 +33,7 @@ QUEUE_RE = re.compile(r"queue|waiting|pending|in_?flight|running|busy|active|con
                       re.IGNORECASE)
 CEILING_TOLERANCE = 0.02
 MOVED_LIMIT = 10
+CHART_LIMIT = 4
 
 
 def _steps(profile: ProfileResult) -> list[StageResult]:
@@ -125,8 +128,20 @@ def analyze_server(profile: ProfileResult, analysis: dict[str, Any]) -> dict[str
         out["at"] = at_step(steps, point)
     if profile.kind in ("ramp", "stress", "search"):
         out["first_ceiling"] = first_ceiling(steps)
+    out["chart"] = chart_series(profile, steps, out["moved"])
     out["headline"] = server_line(out, profile.kind)
     return out
+
+
+def chart_series(profile: ProfileResult, steps: Sequence[StageResult],
+                 moved_list: Sequence[dict[str, Any]], limit: int = CHART_LIMIT) -> list[str]:
+    """The series a report charts beside the client's: queue/in-flight gauges first,
+    then what moved most; only series the time series holds."""
+    charted = {k for p in profile.server_timeseries for k in p.values}
+    queue = sorted(k for k, v in steps[-1].server_metrics.items()
+                   if v.kind == GAUGE and QUEUE_RE.search(k.split("{", 1)[0]))
+    picked = [k for k in [*queue, *(m["series"] for m in moved_list)] if k in charted]
+    return list(dict.fromkeys(picked))[:limit]
 
 
 def _fmt(x: float | None) -> str:

@@ -6,13 +6,16 @@ run's file keeps exactly ``COLUMNS``.
 
 One row per profile-second, so a spreadsheet or ``pandas.read_csv`` can pivot by
 profile or stage without knowing loadkit. ``stage`` is the stage's load label
-(``c=16``, ``200 rps``; ``warmup`` is appended for warm-up stages).
+(``c=16``, ``200 rps``; ``warmup`` is appended for warm-up stages). A run with
+``server_metrics`` adds one ``server:SERIES`` column per charted server series
+(its latest scraped value at the second's end; empty before its first scrape).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from loadkit.reporters import server_view
 from loadkit.reporters._common import stage_load, stage_of
 from loadkit.reporters._streams import SECOND_COLUMNS
 from loadkit.results.model import RunResult
@@ -24,7 +27,10 @@ COLUMNS = ("profile", "t", "elapsed_s", "stage", "requests", "ok", "errors", "rp
 def frame(result: RunResult) -> pd.DataFrame:
     """The timeseries of every profile as a DataFrame with ``COLUMNS``."""
     rows = []
+    extra = list(dict.fromkeys(k for p in result.profiles for k in server_view.csv_columns(p)))
+    server_rows: list[dict[str, float]] = []
     for p in result.profiles:
+        server_rows += server_view.as_of(p, extra) if extra else []
         labels: dict[int, str] = {}
         for s in p.stages:
             labels[s.index] = stage_load(s) + (" warmup" if s.warmup else "")
@@ -41,6 +47,8 @@ def frame(result: RunResult) -> pd.DataFrame:
             df[name] = pd.array([getattr(iv, name) for p in result.profiles
                                  for iv in p.timeseries],
                                 dtype="Int64" if name == "output_tokens" else "Float64")
+    for key in extra:
+        df["server:" + key] = pd.array([r.get(key) for r in server_rows], dtype="Float64")
     return df.astype({"profile": "string", "t": "float64", "elapsed_s": "float64",
                       "stage": "string", "requests": "int64", "ok": "int64",
                       "errors": "int64", "rps": "float64", "p50_ms": "float64",

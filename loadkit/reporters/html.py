@@ -19,7 +19,7 @@ import jinja2
 import matplotlib
 from matplotlib.colors import to_hex
 
-from loadkit.reporters import charts, search_report, timecharts
+from loadkit.reporters import charts, search_report, server_view, timecharts
 from loadkit.reporters.search_report import probe_table
 from loadkit.reporters._common import (
     INPUT_HEADER,
@@ -90,6 +90,10 @@ class ProfileView:
     status_codes: tuple[tuple[str, str], ...]
     verdicts: tuple[VerdictRow, ...] = field(default=())
     inputs: tuple[InputGroup, ...] = field(default=())
+    server_line: str = ""                                    # the target's own metrics
+    server_header: tuple[str, ...] = field(default=())
+    server_rows: tuple[tuple[str, ...], ...] = field(default=())
+    server_notes: tuple[str, ...] = field(default=())
 
 
 def _verdict_row(result: RunResult, v: Verdict) -> VerdictRow:
@@ -131,7 +135,7 @@ def _analysis_items(analysis: Any) -> tuple[tuple[str, str], ...]:
         return ()
     items = []
     for key, value in analysis.items():
-        if key in ("headline", "kind", "steps", "breakdown") or value is None:
+        if key in ("headline", "kind", "steps", "breakdown", "server") or value is None:
             continue
         if isinstance(value, dict):
             text = ", ".join(f"{str(k).replace('_', ' ')} {_scalar(v)}" for k, v in value.items()
@@ -180,6 +184,7 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
     thresholds, p99_limit, floor = _limits(result, p.name)
     made = [timecharts.latency_chart(f"latency-{i}", p, thresholds),
             timecharts.throughput_chart(f"throughput-{i}", p, floor)]
+    made.append(server_view.server_chart(f"server-{i}", p))
     measured = p.measured_stages()
     probes = probe_table(p)
     if probes[1]:                      # a capacity search: its probes, not steps in order
@@ -190,6 +195,7 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
         made.append(charts.spectrum_chart(
             f"spectrum-{i}", f"{charts.short(p.name, 40)}: latency by percentile, per step",
             [(stage_load(st), st.hist()) for st in measured], _sequential(len(measured))))
+    server = server_view.stage_table(p)
     codes: dict[str, int] = {}
     for st in measured:
         for code, n in st.status_codes.items():
@@ -201,7 +207,10 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
         error_kinds=tuple((k, f"{n:,}") for k, n in s.error_kinds.items() if n),
         status_codes=tuple((k, f"{n:,}") for k, n in sorted(codes.items())),
         verdicts=tuple(_verdict_row(result, v) for v in result.verdicts if v.profile == p.name),
-        inputs=tuple(InputGroup(g["scope"], g["line"], tuple(g["rows"])) for g in input_groups(p)))
+        inputs=tuple(InputGroup(g["scope"], g["line"], tuple(g["rows"])) for g in input_groups(p)),
+        server_line=server_view.server_headline(p), server_header=tuple(server[0]),
+        server_rows=tuple(tuple(r) for r in server[1]),
+        server_notes=tuple(server_view.scrape_lines(p)))
 
 
 def _headline_cards(result: RunResult) -> tuple[Card, ...]:

@@ -8,6 +8,7 @@ so a name cannot break the table or inject HTML.
 
 from __future__ import annotations
 
+from loadkit.reporters import server_view
 from loadkit.reporters._common import (
     STATUS_EXIT,
     INPUT_HEADER,
@@ -83,6 +84,20 @@ def _inputs(p: ProfileResult) -> list[str]:
     return lines
 
 
+def _server(p: ProfileResult) -> list[str]:
+    """The server's own metrics: the turning-point sentence and what moved most."""
+    rows = server_view.moved_rows(p)
+    line = server_view.server_headline(p)
+    if not rows and not line:
+        return []
+    out = [f"**{esc(p.name)}** server metrics" + (f": {esc(line)}" if line else ""), ""]
+    if rows:
+        out += _table(list(server_view.MOVED_HEADER),
+                      [[_code(r[0]), *(esc(c) for c in r[1:])] for r in rows], "llrrr")
+        out.append("")
+    return out
+
+
 def _verdicts(result: RunResult) -> list[str]:
     rows = []
     for v in result.verdicts:
@@ -130,7 +145,7 @@ def render(result: RunResult) -> str:
             lines += [""] if error_details(result) else []
         for p in result.profiles:
             lines += _probes(p)
-            lines += _inputs(p)
+            lines += _inputs(p) + _server(p)
     if result.verdicts:
         lines += ["### SLA", ""] + _verdicts(result) + [""]
     warnings = notes(result)

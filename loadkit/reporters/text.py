@@ -11,6 +11,7 @@ import re
 import textwrap
 from collections.abc import Sequence
 
+from loadkit.reporters import server_view
 from loadkit.reporters._common import (
     STATUS_EXIT,
     INPUT_HEADER,
@@ -104,6 +105,18 @@ def _inputs(p: ProfileResult) -> list[str]:
     return lines
 
 
+def _server(p: ProfileResult) -> list[str]:
+    """The server's own metrics: the turning-point sentence and what moved most."""
+    lines = wrap(server_view.server_headline(p), "  server: ", "    ") \
+        if server_view.server_headline(p) else []
+    rows = server_view.moved_rows(p)
+    if rows:
+        lines.append("  server series that moved most (first -> last step):")
+        lines += table(list(server_view.MOVED_HEADER),
+                       [[clean(r[0], 60), *r[1:]] for r in rows], "llrrr", indent="    ")
+    return lines
+
+
 def _verdicts(result: RunResult) -> list[str]:
     rows = []
     for v in result.verdicts:
@@ -134,7 +147,7 @@ def render(result: RunResult) -> str:
     for p in result.profiles:
         head = headline(p)
         multi = len(p.measured_stages()) > 1
-        by_input = _inputs(p)
+        by_input = _inputs(p) + _server(p)
         if head or multi or by_input:
             name = clean(p.name, NAME_WIDTH)
             lines += wrap(head, f"{name}: ", "  ") if head else [name]

@@ -75,41 +75,59 @@ class _Gauge:
         self.last = v
 
 
+def overlap(t0: float, t1: float, start: float, end: float) -> float:
+    """Seconds of [t0, t1] that lie within [start, end]."""
+    return max(0.0, min(t1, end) - max(t0, start))
+
+
 @dataclass
 class _Counter:
-    t0: float
+    """A counter's increase within [start, end]: each delta between two scrapes counts
+    for the share of its interval inside the stage (Prometheus extrapolates the same
+    way to a window's edges), so the figures cover the stage exactly, not the
+    slightly shifted span between its first and last scrape."""
+
+    prev_t: float
     prev: float
-    t1: float = 0.0
     n: int = 0
     increase: float = 0.0
+    window: float = 0.0
 
-    def add(self, t: float, v: float) -> None:
-        self.increase += counter_delta(self.prev, v)
-        self.prev, self.t1 = v, t
+    def add(self, t: float, v: float, start: float, end: float) -> None:
+        share = overlap(self.prev_t, t, start, end)
+        if t > self.prev_t:
+            self.increase += counter_delta(self.prev, v) * share / (t - self.prev_t)
+        self.window += share
+        self.prev_t, self.prev = t, v
         self.n += 1
 
 
 @dataclass
 class _Histogram:
-    t0: float
+    """A histogram's bucket deltas within [start, end], shared out as ``_Counter``'s."""
+
+    prev_t: float
     prev: Buckets
-    t1: float = 0.0
     n: int = 0
     delta: list[float] = field(default_factory=list)
     sum: float = 0.0
     count: float = 0.0
+    window: float = 0.0
 
-    def add(self, t: float, now: Buckets) -> None:
+    def add(self, t: float, now: Buckets, start: float, end: float) -> None:
         d = bucket_delta(self.prev, now)
+        share = overlap(self.prev_t, t, start, end)
         if d is None:                       # re-bucketed: start again from this scrape
-            self.t0, self.delta, self.sum, self.count = t, [], 0.0, 0.0
-        else:
+            self.delta, self.sum, self.count, self.window = [], 0.0, 0.0, 0.0
+        elif t > self.prev_t:
+            f = share / (t - self.prev_t)
             if not self.delta:
                 self.delta = [0.0] * len(d.cumulative)
-            self.delta = [a + b for a, b in zip(self.delta, d.cumulative, strict=True)]
-            self.sum += d.sum
-            self.count += d.count
-        self.prev, self.t1 = now, t
+            self.delta = [a + b * f for a, b in zip(self.delta, d.cumulative, strict=True)]
+            self.sum += d.sum * f
+            self.count += d.count * f
+            self.window += share
+        self.prev_t, self.prev = t, now
         self.n += 1
 
 
@@ -117,7 +135,8 @@ class StageWindow:
     """One source's series over one stage: every scrape from the stage's start until the
     first scrape at or after its end (that scrape closes it)."""
 
-    def __init__(self, index: int, start_t: float, source: str) -> None:
+    def __init__(self, index: int, start_t: float, source: str,
+                 pre: Snapshot | None = None) -> None:
         self.index = index
         self.start_t = start_t
         self.end_t: float | None = None
@@ -127,6 +146,7 @@ class StageWindow:
         self.counters: dict[str, _Counter] = {}
         self.histograms: dict[str, _Histogram] = {}
         self.stats = ScrapeStats(source=source)
+        self._pre = pre                  # the last scrape before the start: the baseline
         self._failures: dict[str, int] = {}
         self._lost: dict[str, None] = {}
         self._ok = 0
@@ -135,15 +155,21 @@ class StageWindow:
         self._last_t: float | None = None
 
     def add(self, snap: Snapshot, took_ms: float) -> None:
-        """Fold one scrape in. A counter or histogram that first appears after the
-        window's first scrape was created since the previous one (client libraries
-        create a labelled series at its first increment), so it counts from zero
-        there rather than losing what it counted before it was first seen."""
-        born_at = self._last_t
+        """Fold one scrape in.
+
+        A counter or histogram starts from its value at the last scrape before the
+        stage. One that first appears later was created since the previous scrape
+        (client libraries create a labelled series at its first increment), so it
+        counts from zero there rather than losing what it counted before it was seen.
+        """
+        pre = self._pre
+        born_at = self._last_t if self._last_t is not None else (pre.t if pre else None)
         self._ok += 1
         self._last_t = snap.t
         self._slowest_ms = max(self._slowest_ms, took_ms)
         self._dropped = max(self._dropped, snap.dropped)
+        start = self.start_t
+        end = self.end_t if self.end_t is not None else math.inf
         for key, kind in snap.kinds.items():
             self.kinds.setdefault(key, kind)
             if kind == GAUGE:
@@ -151,18 +177,26 @@ class StageWindow:
             elif kind == COUNTER:
                 c = self.counters.get(key)
                 if c is None:
-                    t0 = born_at if born_at is not None else snap.t
-                    c = self.counters[key] = _Counter(t0=t0, prev=0.0 if born_at is not None else
-                                                      snap.values[key], t1=t0, n=0)
-                c.add(snap.t, snap.values[key])
+                    if pre is not None and self._ok == 1 and key in pre.values:
+                        c = _Counter(prev_t=pre.t, prev=pre.values[key])
+                    elif born_at is not None:
+                        c = _Counter(prev_t=born_at, prev=0.0)
+                    else:
+                        c = _Counter(prev_t=snap.t, prev=snap.values[key])
+                    self.counters[key] = c
+                c.add(snap.t, snap.values[key], start, end)
             else:
                 h = self.histograms.get(key)
                 now = snap.histograms[key]
                 if h is None:
-                    t0 = born_at if born_at is not None else snap.t
-                    base = _empty(now) if born_at is not None else now
-                    h = self.histograms[key] = _Histogram(t0=t0, prev=base, t1=t0, n=0)
-                h.add(snap.t, now)
+                    if pre is not None and self._ok == 1 and key in pre.histograms:
+                        h = _Histogram(prev_t=pre.t, prev=pre.histograms[key])
+                    elif born_at is not None:
+                        h = _Histogram(prev_t=born_at, prev=_empty(now))
+                    else:
+                        h = _Histogram(prev_t=snap.t, prev=now)
+                    self.histograms[key] = h
+                h.add(snap.t, now, start, end)
 
     def failed(self, kind: str) -> None:
         self._failures[kind] = self._failures.get(kind, 0) + 1
@@ -188,7 +222,7 @@ class StageWindow:
                                         min=_r(g.lo), max=_r(g.hi), last=_r(g.last))
             elif kind == COUNTER:
                 c = self.counters[key]
-                span = c.t1 - c.t0
+                span = c.window
                 out[key] = ServerSeries(
                     kind=COUNTER, scrapes=c.n,
                     increase=_r(c.increase) if span > 0 else None,
@@ -200,7 +234,7 @@ class StageWindow:
 
 
 def _histogram_series(h: _Histogram) -> ServerSeries:
-    span = h.t1 - h.t0
+    span = h.window
     if span <= 0 or not h.delta:
         return ServerSeries(kind=HISTOGRAM, scrapes=h.n)
     finite = [(b, c) for b, c in zip(h.prev.bounds, h.delta, strict=True) if not math.isinf(b)]
@@ -227,7 +261,8 @@ class SourceLog:
     def begin(self, index: int, t: float) -> None:
         if self.t0 is None:
             self.t0 = t
-        self.windows.append(StageWindow(index, t, self.source))
+        pre = self._prev if self._prev is not None and self._prev.t <= t else None
+        self.windows.append(StageWindow(index, t, self.source, pre))
         self._stage = index
 
     def end(self, index: int, t: float) -> None:
