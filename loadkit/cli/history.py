@@ -34,7 +34,7 @@ def db_option(f: F) -> F:
 def significance_option(f: F) -> F:
     f = click.option("--min-magnitude", default="5%", show_default=True,
                      help="Smallest move of a regime's mean that a change point may have.")(f)
-    return click.option("--significance", default="0.001", show_default=True,
+    return click.option("--significance", default="0.0002", show_default=True,
                         help="Largest p-value at which a change point is kept.")(f)
 
 

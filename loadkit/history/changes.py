@@ -29,11 +29,13 @@ from loadkit.results.history import (
     direction_of,
 )
 
-DEFAULT_SIGNIFICANCE = 0.001   # Otava's default max p-value; benchmarks/history_changepoints.py
+DEFAULT_SIGNIFICANCE = 0.0002  # Otava defaults to 0.001 for one series; a profile has six:
+                               # benchmarks/history_changepoints.py measures both
 DEFAULT_MIN_MAGNITUDE = 0.05   # a split moving the mean by less than 5% is noise between runners,
                                # however significant a t-test on near-constant figures finds it
 WINDOW = 50                    # Otava's default window; a change needs no more than this either side
 MIN_SERIES = 4                 # fewer runs than this: no split is meaningful
+MIN_SEGMENT = 2                # runs a change point leaves on each side, at least
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,14 @@ class Split:
 
 def splits(values: Sequence[float], significance: float = DEFAULT_SIGNIFICANCE,
            min_magnitude: float = DEFAULT_MIN_MAGNITUDE) -> list[Split]:
-    """Otava's change points of ``values``, oldest first."""
+    """Otava's change points of ``values``, oldest first, each leaving at least MIN_SEGMENT
+    runs on either side (one run is an outlier, not a regime: a single busy-machine run
+    at either end would otherwise be split off)."""
     if len(values) < MIN_SERIES or max(values) == min(values):
         return []
-    from otava.analysis import compute_change_points
+    from otava.analysis import TTestSignificanceTester, compute_change_points
 
+    series = np.asarray(values, dtype=float)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         # a segment with no spread makes scipy's t-test warn about precision; its p-value
         # is then nan (equal means) or 0 (different means), both handled by Otava
@@ -87,8 +92,16 @@ def splits(values: Sequence[float], significance: float = DEFAULT_SIGNIFICANCE,
         points, _weak = compute_change_points(list(values), window_len=WINDOW,
                                               max_pvalue=significance,
                                               min_magnitude=min_magnitude)
+        kept = [cp for cp in points if MIN_SEGMENT <= cp.index <= len(values) - MIN_SEGMENT]
+        if len(kept) < len(points):
+            # the segments beside each kept point changed: Otava's tester recomputes its
+            # stats (as its own merge step does), and a point no longer significant goes
+            tester = TTestSignificanceTester(significance)
+            intervals = tester.get_intervals(kept)
+            kept = [cp for cp in (tester.change_point(c.to_candidate(), series, intervals)
+                                  for c in kept) if tester.is_significant(cp)]
     return [Split(int(cp.index), float(cp.stats.mean_1), float(cp.stats.mean_2),
-                  float(cp.stats.pvalue)) for cp in points]
+                  float(cp.stats.pvalue)) for cp in kept]
 
 
 def regime_of(s: Series, cuts: Sequence[Split]) -> Regime:

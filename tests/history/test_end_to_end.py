@@ -1,7 +1,7 @@
 """Real short runs against a mock server that becomes 40% slower halfway, through the CLI.
 
-A dozen runs (0.25 s of load each, concurrency 4) against the mock server with a
-uniform 12-18 ms latency, then against one 40% slower; each result.json is
+A dozen runs (0.25 s of load each, concurrency 8) against the mock server with a
+fixed 40 ms latency, half of them against one 40% slower; each result.json is
 added with `loadkit history add`, `history show --json` must put the change
 point at the first slow run, and `history check` must pass a run like the
 current regime and fail a much slower one. The three servers run in their own
@@ -33,11 +33,12 @@ request: {path: /predict, timeout: 5s, body: {instances: "{{ rows }}"}}
 dataset: {path: data/iris.csv, seed: 1}
 checks: {status: [200]}
 profiles:
-  - {name: steady, kind: throughput, concurrency: 4, duration: 0.25s}
+  - {name: steady, kind: throughput, concurrency: 8, duration: 0.25s}
 sla: [error_rate < 1%]
 """
 RUNS_EACH_SIDE = 6
-LATENCY_MS = (12.0, 18.0)
+LATENCY_MS = 40.0     # a fixed service time: what varies between runs is the machine's own jitter,
+                      # a few ms that stay small beside 40 ms
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +47,9 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     scenario = load_scenario(scenario_file(folder, SCENARIO))
     procs = {}
     for name, factor in (("fast", 1.0), ("slow", 1.4), ("slower", 3.0)):
-        lo, hi = (v * factor for v in LATENCY_MS)
         procs[name] = subprocess.Popen(
             [sys.executable, "-m", "mock_server", "--port", "0", "--latency",
-             f"uniform:{lo:g}ms:{hi:g}ms"], cwd=ROOT, env=_env_with_root_on_path(),
+             f"fixed:{LATENCY_MS * factor:g}ms"], cwd=ROOT, env=_env_with_root_on_path(),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
     def measure(server: str, name: str) -> str:
