@@ -19,7 +19,7 @@ import jinja2
 import matplotlib
 from matplotlib.colors import to_hex
 
-from loadkit.reporters import charts, search_report, server_view, timecharts
+from loadkit.reporters import charts, search_report, server_view, streamcharts, timecharts
 from loadkit.reporters.search_report import probe_table
 from loadkit.reporters._common import (
     INPUT_HEADER,
@@ -42,7 +42,8 @@ from loadkit.reporters._common import (
     verdict_state,
 )
 from loadkit.results.aggregate import merged_histogram
-from loadkit.results.model import ProfileResult, RunResult, Verdict
+from loadkit.reporters._streams import STREAM_HEADER, stream_cells
+from loadkit.results.model import ProfileResult, RunResult, Summary, Verdict
 
 TEMPLATE = "report.html.j2"
 
@@ -165,13 +166,14 @@ def _sequential(n: int) -> list[str]:
 
 def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
     s, lat = p.summary, p.summary.latency_ms
-    cards = (Card("requests", f"{s.requests:,}", f"{fmt_duration(s.duration_s)} measured"),
-             Card("throughput", f"{fmt_num(s.throughput_rps)} rps",
-                  f"{fmt_num(s.rows_per_s)} rows/s" if s.rows_per_s else ""),
-             Card("p50", f"{fmt_num(lat.p50)} ms"), Card("p95", f"{fmt_num(lat.p95)} ms"),
-             Card("p99", f"{fmt_num(lat.p99)} ms", f"max {fmt_num(lat.max)} ms"),
-             Card("errors", f"{s.errors:,}", error_rate_pct(s.errors, s.requests),
-                  "bad" if s.errors else "good"))
+    cards: tuple[Card, ...] = (
+        Card("requests", f"{s.requests:,}", f"{fmt_duration(s.duration_s)} measured"),
+        Card("throughput", f"{fmt_num(s.throughput_rps)} rps",
+             f"{fmt_num(s.rows_per_s)} rows/s" if s.rows_per_s else ""),
+        Card("p50", f"{fmt_num(lat.p50)} ms"), Card("p95", f"{fmt_num(lat.p95)} ms"),
+        Card("p99", f"{fmt_num(lat.p99)} ms", f"max {fmt_num(lat.max)} ms"),
+        Card("errors", f"{s.errors:,}", error_rate_pct(s.errors, s.requests),
+             "bad" if s.errors else "good"))
     header: tuple[str, ...] = ("step", "load", "duration", "requests", "rps", "p50 ms", "p95 ms", "p99 ms",
               "max ms", "errors", "late")
     rows: tuple[tuple[str, ...], ...] = tuple((
@@ -181,8 +183,11 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
                   fmt_num(st.latency_ms.p99), fmt_num(st.latency_ms.max),
                   errors_cell(st.errors, st.requests), f"{st.late:,}")
                  for st in p.stages)
+    if s.streamed:
+        cards += _stream_cards(s)
     thresholds, p99_limit, floor = _limits(result, p.name)
-    made = [timecharts.latency_chart(f"latency-{i}", p, thresholds),
+    made = [*streamcharts.stream_charts(i, p),
+            timecharts.latency_chart(f"latency-{i}", p, thresholds),
             timecharts.throughput_chart(f"throughput-{i}", p, floor)]
     made.append(server_view.server_chart(f"server-{i}", p))
     measured = p.measured_stages()
@@ -211,6 +216,20 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
         server_line=server_view.server_headline(p), server_header=tuple(server[0]),
         server_rows=tuple(tuple(r) for r in server[1]),
         server_notes=tuple(server_view.scrape_lines(p)))
+
+
+def _stream_cards(s: Summary) -> tuple[Card, ...]:
+    """TTFT, ITL, TPOT, tokens/s and SLO attainment of a streaming profile."""
+    cells = dict(zip(STREAM_HEADER[1:], stream_cells(s), strict=True))
+    slo = (Card("SLO met", cells["SLO met"], f"goodput {cells['goodput rps']} rps",
+                "good" if (s.slo_attainment or 0) >= 0.99 else "warn"),) if (
+        s.slo_attainment is not None) else ()
+    return (Card("TTFT p50", f"{cells['TTFT p50 ms']} ms"),
+            Card("TTFT p99", f"{cells['TTFT p99 ms']} ms", "time to first token"),
+            Card("ITL p95", f"{cells['ITL p95 ms']} ms", f"p50 {cells['ITL p50 ms']} ms"),
+            Card("TPOT mean", f"{cells['TPOT mean ms']} ms", "time per output token"),
+            Card("output tokens/s", cells["tokens/s"], f"{s.output_tokens or 0:,} tokens"),
+            *slo)
 
 
 def _headline_cards(result: RunResult) -> tuple[Card, ...]:
