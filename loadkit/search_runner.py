@@ -26,12 +26,13 @@ from loadkit.analysis.search import probe_record, probe_stages, runs_of_last
 from loadkit.analysis.search_plan import Probe, decide
 from loadkit.engine import EngineRun, run_stages
 from loadkit.results.aggregate import merge_health, summarize
-from loadkit.results.model import Interval, ProfileResult, StageResult
+from loadkit.results.model import GeneratorHealth, Interval, ProfileResult, StageResult
 from loadkit.results.search import Drain, SearchRecord
 from loadkit.scenario import Scenario, compile_profile
 from loadkit.scenario.model import ProfileSpec
 from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
 from loadkit.scenario.profiles import probe_stage
+from loadkit.sla.steps import load_of
 
 SETTLE_REQUESTS = 10           # lone requests per settle check
 SETTLE_FACTOR = 1.5            # settled: median within 1.5x the baseline's...
@@ -106,6 +107,20 @@ def _profile(profile: ProfileSpec, state: _Search, record: SearchRecord, started
                        generator_bound=dict(state.generator_bound)))
 
 
+def _health(run: EngineRun, probes: Sequence[Probe], state: _Search) -> GeneratorHealth:
+    """A run's health as the search's result carries it: a probe the generator could not
+    drive and that was run again (a moment's starvation) no longer makes the whole run
+    fall behind -- the retry measured that load -- though its reasons stay, marked."""
+    if not run.health.fell_behind or not run.stages:
+        return run.health
+    index = run.stages[-1].index
+    later = [s for s in state.stages if s.index > index and not s.warmup]
+    if not later or load_of(later[0]) != load_of(run.stages[-1]):
+        return run.health
+    return replace(run.health, fell_behind=False,
+                   reasons=tuple(f"retried: {r}" for r in run.health.reasons))
+
+
 def run_search(scenario: Scenario, profile: ProfileSpec, request: RequestSpec,
                payloads: Mapping[int, PayloadSet], *, transport: str = "auto", processes: int = 1,
                on_interval: ProbeHook | None = None) -> tuple[ProfileResult, EngineRun]:
@@ -163,7 +178,7 @@ def run_search(scenario: Scenario, profile: ProfileSpec, request: RequestSpec,
     runs = state.runs
     union = EngineRun(
         stages=result.stages, timeseries=result.timeseries,
-        health=merge_health([r.health for r in runs], concurrent=False),
+        health=merge_health([_health(r, probes, state) for r in runs], concurrent=False),
         interrupted=state.interrupted, aborted=False,
         transport=runs[-1].transport if runs else transport,
         started_at=result.started_at, finished_at=result.finished_at)

@@ -52,14 +52,16 @@ def probe_record(profile: ProfileResult, runs: Sequence[StageResult], rules: Seq
     """The last of ``runs`` (one load's runs so far, in order) as a ProbeRecord, judged
     on them all pooled with their per-second windows."""
     stage = runs[-1]
-    indices = {s.index for s in runs}
+    # A run the generator could not drive measured the generator too: never pooled.
+    driven = [s for s in runs if str(s.index) not in generator_bound] or [stage]
+    indices = {s.index for s in driven}
     windows = [iv for iv in profile.timeseries if iv.stage in indices]
     outcome: Outcome
-    outcome, checks = judge_probe(rules, runs, windows)
+    outcome, checks = judge_probe(rules, driven, windows)
     why = generator_bound.get(str(stage.index), "")
     if why:
         outcome = "generator_bound"
-    pooled = summarize(runs)
+    pooled = summarize(driven)
     return ProbeRecord(
         stage=stage.index, load=load_of(stage), run=len(runs), outcome=outcome,
         requests=stage.requests, throughput_rps=stage.throughput_rps,

@@ -14,8 +14,10 @@ The policy, in the order it is applied:
    SLA could not be shown to hold there), and the search goes on below it. When
    the bracket's upper end is unresolved at the end, the answer is the bracket,
    not a number: the search stops as ``undecided`` (indeterminate).
-2. A probe the generator could not drive (``generator_bound``) stops the search:
-   the answer is "at least" the highest load that held.
+2. A probe the generator could not drive (``generator_bound``: it fell behind its
+   schedule, e.g. starved of CPU by a neighbour for a moment) is run again, up to
+   ``repeats`` more times; still generator-bound, it stops the search: the answer
+   is "at least" the highest load that held.
 3. Growth: until a probe breaks, the load grows by ``factor`` (capped at
    ``max``). The first probe breaking means the SLA is not met even at ``start``;
    ``max`` holding means the answer is "at least max".
@@ -127,9 +129,9 @@ def decide(space: SearchSpace, probes: Sequence[Probe]) -> Decision:
     def stop(why: Stop) -> Decision:
         return Decision(next_load=None, lo=lo, hi=hi, stop=why, undecided_at=undecided_at)
 
-    if last.outcome == "generator_bound":
+    if last.outcome == "generator_bound" and _runs_of_last(probes) > space.repeats:
         return stop("generator_bound")
-    if last.outcome == "undecided" and _runs_of_last(probes) <= space.repeats:
+    if last.outcome in ("undecided", "generator_bound") and _runs_of_last(probes) <= space.repeats:
         if len(probes) >= space.max_probes:
             return stop("max_probes")
         return Decision(next_load=last.load, lo=lo, hi=hi, repeat=True, undecided_at=last.load)

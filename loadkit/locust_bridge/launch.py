@@ -99,6 +99,15 @@ def check_scenario(scenario_path: str | os.PathLike[str], profile: str | None) -
         if profile not in names:
             raise UsageError(f"--profile: no profile named {profile!r} "
                              f"(the scenario has {', '.join(names) or 'none'})")
+        if scenario.profile(profile).kind == "search":
+            raise UsageError(SEARCH_NOT_IN_LOCUST.format(name=profile))
+
+
+# A Locust load shape is planned before the run; a search decides each probe from the
+# last one's verdict, which in Locust lives in every worker's recorder until the end.
+SEARCH_NOT_IN_LOCUST = ("--profile: {name!r} is a capacity search, which decides each probe "
+                        "from the last one's verdict; Locust's load shapes are planned ahead, "
+                        "so run it with `loadkit run` (no Locust search shape yet)")
 
 
 def run_locust(scenario_path: str | os.PathLike[str], *, profile: str | None = None,

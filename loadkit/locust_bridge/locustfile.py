@@ -31,6 +31,7 @@ from loadkit import __version__
 from loadkit.errors import EXIT_FAIL, LoadkitError, UsageError
 from loadkit.locust_bridge import gate
 from loadkit.locust_bridge.collect import bucket_3sig, decode_part
+from loadkit.locust_bridge.launch import SEARCH_NOT_IN_LOCUST
 from loadkit.locust_bridge.listener import Bridge
 from loadkit.locust_bridge.schedule import ShapeStep, plan_shape
 from loadkit.locust_bridge.settings import BridgeSettings
@@ -53,8 +54,10 @@ def _load() -> tuple[Any, BridgeSettings, Any, dict[str, tuple[ShapeStep, ...]]]
                          f"(the scenario has {', '.join(names) or 'none'})")
     if settings.profile is not None:
         exposed = [scenario.profile(settings.profile)]
+        if exposed[0].kind == "search":
+            raise UsageError(SEARCH_NOT_IN_LOCUST.format(name=settings.profile))
     elif "--class-picker" in sys.argv:
-        exposed = list(scenario.profiles)
+        exposed = [p for p in scenario.profiles if p.kind != "search"]
     else:
         exposed = []
     steps = {p.name: plan_shape(compile_profile(p, scenario), user_rps=settings.user_rps)

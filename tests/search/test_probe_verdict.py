@@ -4,9 +4,13 @@ is exact. No network."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from loadkit.analysis.probe_verdict import judge_probe
+from loadkit.results.hdr import LatencyHistogram
+from loadkit.results.model import LatencySummary
 from loadkit.sla import parse_rule
 from tests.search.builders import probe, window
 
@@ -84,3 +88,18 @@ def test_throughput_and_scoped_rules_are_not_what_a_probe_is_judged_on() -> None
     rules = [parse_rule("p99 < 50ms"), parse_rule("throughput >= 10000rps")]
     outcome, checks = judge_probe(rules, [probe(1, 100, 10)], [])
     assert outcome == "held" and [c.expr for c in checks] == ["p99 < 50ms"]
+
+
+def test_a_stream_rule_reads_its_own_histogram_and_interval() -> None:
+    # Latency to the last byte is 400 ms; TTFT is 40 ms for 98.5% and 120 ms for 1.5%:
+    # the TTFT p99 (120 ms) has a rank interval reaching back into the 40 ms requests.
+    ttft = LatencyHistogram()
+    ttft.record(40_000, 985)
+    ttft.record(120_000, 15)
+    stage = replace(probe(1, 10, 400), output_tokens=16_000, ttft_histogram=ttft.encode(),
+                    ttft_ms=LatencySummary.of(ttft))
+    outcome, (check,) = judge_probe([parse_rule("ttft_p99 < 100ms")], [stage], [])
+    assert outcome == "undecided" and check.metric == "ttft_p99"
+    assert (check.observed, check.low, check.high) == ms(120, 40, 120)
+    clear = judge_probe([parse_rule("ttft_p99 < 200ms")], [stage], [])[0]
+    assert clear == "held"

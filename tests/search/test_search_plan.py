@@ -96,12 +96,13 @@ def test_noise_at_the_first_probe_is_an_undecided_answer_below_start() -> None:
     assert (d.lo, d.hi, d.stop) == (None, 50, "undecided") and d.indeterminate
 
 
-def test_a_generator_bound_probe_stops_the_search_at_least_the_last_held_load() -> None:
+def test_a_generator_bound_probe_is_retried_then_stops_the_search_at_the_last_held_load(
+        ) -> None:
     def weak_generator(load: float, run: int) -> Outcome:
         return "generator_bound" if load > 300 else "held"
 
     probes, d = search(RATE, weak_generator)
-    assert [p.load for p in probes] == [50, 100, 200, 400]
+    assert [p.load for p in probes] == [50, 100, 200, 400, 400, 400]     # two repeats first
     assert (d.lo, d.hi, d.stop) == (200, None, "generator_bound") and d.indeterminate
 
 
@@ -150,3 +151,12 @@ def test_closed_model_finds_every_concurrency_exactly(c: int) -> None:
                        capacity(c))
     assert d.lo == c and d.hi == c + 1 and d.stop == "precision"
     assert len(probes) <= 11 + 10      # 11 doublings to 1024, then log2(512) halvings at most
+
+
+def test_a_generator_starved_for_a_moment_gets_its_probe_again() -> None:
+    def hiccup(load: float, run: int) -> Outcome:
+        return "generator_bound" if (load, run) == (400, 0) else capacity(812)(load, run)
+
+    probes, d = search(RATE, hiccup)
+    assert [p.load for p in probes][:6] == [50, 100, 200, 400, 400, 800]
+    assert (d.lo, d.stop) == (800, "precision")

@@ -90,7 +90,7 @@ def test_a_generator_bound_probe_stops_the_search_at_at_least_the_last_held_load
         scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = ScriptedEngine(capacity=5000, fell_behind_above=300)
     result = run(scenario, engine, monkeypatch)
-    assert probe_loads(engine) == [50, 100, 200, 400]
+    assert probe_loads(engine) == [50, 100, 200, 400, 400, 400]   # retried twice
     a = result.profiles[0].analysis
     assert a["stop"] == "generator_bound" and a["max_rate_under_sla"] == 200
     assert a["headline"].startswith("at least 200 rps (generator-bound")
@@ -109,3 +109,26 @@ def test_the_lightest_probe_breaking_fails_the_profile(
     assert a["headline"].startswith("the SLA is not met even at 50 rps (p99 < 50ms broken")
     verdicts = evaluate({"capacity": [parse_rule("p99 < 50ms")]}, result)
     assert status_of(verdicts, result) == "fail"
+
+
+def test_a_probe_retried_after_a_generator_hiccup_does_not_make_the_run_fall_behind(
+        scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = ScriptedEngine(capacity=812, fell_behind_above=300)
+    calls = {"n": 0}
+
+    def once(stages: object, *args: object, **kw: object) -> object:
+        run_ = engine(stages, *args, **kw)       # type: ignore[arg-type]
+        if run_.health.fell_behind:
+            calls["n"] += 1
+            if calls["n"] > 1:                    # only the first 400 rps run starves
+                run_ = replace(run_, health=replace(run_.health, fell_behind=False, reasons=()))
+        return run_
+
+    monkeypatch.setattr(search_runner, "run_stages", once)
+    profile = scenario.profiles[0]
+    measured, union = search_runner.run_search(
+        scenario, profile, scenario.request_spec("http://127.0.0.1:9"), build_payloads(scenario))
+    assert probe_loads(engine)[:6] == [50, 100, 200, 400, 400, 800]
+    assert not union.health.fell_behind
+    assert union.health.reasons == ("retried: schedule lag",)
+    assert measured.search is not None and list(measured.search.generator_bound) == ["4"]

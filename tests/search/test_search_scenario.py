@@ -83,3 +83,14 @@ def test_a_global_latency_rule_is_enough_to_search_on(write: Callable[[str], Pat
                                     "sla: [throughput >= 10rps]}", "sla: [p95 < 20ms]\n")),
                        env={})
     assert [r.expr for r in sc.profiles[0].sla] == ["p95 < 20ms", "throughput >= 10rps"]
+
+
+def test_locust_refuses_a_search_profile_before_it_starts(write: Callable[[str], Path]) -> None:
+    from loadkit.errors import UsageError
+    from loadkit.locust_bridge.launch import check_scenario
+
+    path = write(search("{name: cap, kind: search, rate: {start: 5, max: 50}, stage_duration: 1s}"))
+    with pytest.raises(UsageError) as info:
+        check_scenario(path, "cap")
+    assert "'cap' is a capacity search" in str(info.value) and "loadkit run" in str(info.value)
+    assert info.value.exit_code == 2
