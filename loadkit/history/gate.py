@@ -92,7 +92,7 @@ def _finding(profile: str, metric: str, observed: float, history: Sequence[Store
     elif metric != "error_rate" and observed > 0 and min(values) > 0:
         # latencies and rates vary by ratios (a slow runner is 10% slower, not 2 ms): the
         # test runs on their logarithms, where that noise is closer to the normal it assumes
-        p = one_sided_p(np.log(values).tolist(), math.log(observed))
+        p = one_sided_p([math.log(v) for v in values], math.log(observed))
     else:
         p = one_sided_p(values, observed)
     state: FindingState = "same"
