@@ -173,7 +173,8 @@ class StageWindow:
         for key, kind in snap.kinds.items():
             self.kinds.setdefault(key, kind)
             if kind == GAUGE:
-                self.gauges.setdefault(key, _Gauge()).add(snap.values[key])
+                if snap.t <= end:           # the closing scrape, after the stage, is the next's
+                    self.gauges.setdefault(key, _Gauge()).add(snap.values[key])
             elif kind == COUNTER:
                 c = self.counters.get(key)
                 if c is None:
@@ -217,7 +218,9 @@ class StageWindow:
         out: dict[str, ServerSeries] = {}
         for key, kind in self.kinds.items():
             if kind == GAUGE:
-                g = self.gauges[key]
+                g = self.gauges.get(key)
+                if g is None:                   # seen only by the closing scrape
+                    continue
                 out[key] = ServerSeries(kind=GAUGE, scrapes=g.n, mean=_r(g.total / g.n),
                                         min=_r(g.lo), max=_r(g.hi), last=_r(g.last))
             elif kind == COUNTER:

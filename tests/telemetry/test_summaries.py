@@ -95,11 +95,13 @@ def test_scrapes_outside_a_stage_window_do_not_count_in_it() -> None:
     log.scraped(snapshot(page(gauge=100), 9.0, sel), 1.0)      # before the stage
     log.begin(0, 10.0)
     log.scraped(snapshot(page(gauge=1), 10.0, sel), 1.0)
+    log.scraped(snapshot(page(gauge=5), 10.5, sel), 1.0)
     log.end(0, 11.0)
     log.scraped(snapshot(page(gauge=3), 11.5, sel), 1.0)       # closes the stage
     log.scraped(snapshot(page(gauge=100), 12.0, sel), 1.0)     # after it
     g = log.stage(0)[0]["app_in_flight"]
-    assert (g.mean, g.max, g.scrapes) == (2.0, 3.0, 2)
+    # the closing scrape, taken after the stage ended, describes the next stage's gauges
+    assert (g.mean, g.max, g.scrapes) == (3.0, 5.0, 2)
 
 
 def test_failed_scrapes_are_counted_by_kind_and_close_the_stage() -> None:
@@ -183,3 +185,17 @@ def test_processes_tell_the_parents_observer_once_per_stage() -> None:
     for kind, proc in [("started", 1), ("started", 0), ("stopped", 0), ("stopped", 1)]:
         _observe(Obs(), 4, kind, proc, started, stopped, 2)
     assert calls == [("started", 4), ("stopped", 4)]     # first start, last stop
+
+
+def test_a_counter_is_counted_over_the_stage_itself_not_its_scrapes_span() -> None:
+    # Scrapes at 9.5 (before), 10.5 and 11.5 (after): a steady 100/s counter, stage
+    # [10, 11]: half of each edge interval lies inside the stage.
+    log = SourceLog("src")
+    sel = Selector()
+    log.scraped(snapshot(page(requests=950), 9.5, sel), 1.0)
+    log.begin(0, 10.0)
+    log.scraped(snapshot(page(requests=1050), 10.5, sel), 1.0)
+    log.end(0, 11.0)
+    log.scraped(snapshot(page(requests=1150), 11.5, sel), 1.0)
+    c = log.stage(0)[0][COUNTER_KEY]
+    assert (c.increase, c.rate_per_s, c.window_s) == (100.0, 100.0, 1.0)
