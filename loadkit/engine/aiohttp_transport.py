@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 from yarl import URL
 
+from loadkit.engine.encoding import asked_codings, decode, unsupported_coding
 from loadkit.engine.redirects import count_redirects
 from loadkit.engine.transport import TransportError
 from loadkit.results import kinds
@@ -71,6 +72,12 @@ class AiohttpTransport:
         self._connections = connections
         self._cap = request.max_response_bytes
         self._follow = request.follow_redirects
+        # Compression only when the scenario asks (aiohttp's own Accept-Encoding is
+        # skipped); gzip/deflate decoded by encoding.py, timed apart as on the fast
+        # transport; any other coding asked for (br, zstd) is left to aiohttp.
+        self._codings = asked_codings(request.headers)
+        self._decode = (self._codings is not None and unsupported_coding(request.headers) is None
+                        and any(c != "identity" for c in self._codings))
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -89,7 +96,8 @@ class AiohttpTransport:
             connector=connector,
             headers=headers,
             timeout=self._client_timeout(),
-            auto_decompress=True,
+            auto_decompress=self._codings is not None and not self._decode,
+            skip_auto_headers=("Accept-Encoding",) if self._codings is None else (),
             max_line_size=MAX_HEADER_LINE,
             max_field_size=MAX_HEADER_LINE,
         )
@@ -120,7 +128,13 @@ class AiohttpTransport:
                     body = await self._read_capped(resp, status, cap)
                 # aiohttp hands the last byte over when this task resumes: the nearest
                 # stamp it allows (the fast transport stamps inside its protocol).
-                return status, body, perf_counter_ns()
+                stamp = perf_counter_ns()
+                if self._decode:
+                    coded = resp.headers.get("Content-Encoding")
+                    if coded:
+                        body = decode(body, [c.strip().lower() for c in coded.split(",")
+                                             if c.strip()], cap, status)
+                return status, body, stamp
         except TransportError:
             raise
         except aiohttp.TooManyRedirects as exc:

@@ -50,8 +50,10 @@ def resolve_transport(name: str, request: RequestSpec) -> str:
         if not fast_available():
             raise UsageError("transport: the fast transport is not available in this install")
         if not fast_available(request):
-            raise UsageError("transport: the fast transport cannot send this request "
-                             "(proxy, HEAD, framing headers or scheme); use aiohttp or auto")
+            mod = _fast_module()
+            why = getattr(mod, "unsupported", lambda r: None)(request) or "this request"
+            raise UsageError(f"transport: the fast transport cannot send {why}; use "
+                             f"--transport aiohttp (or auto, which picks it)")
     return name
 
 

@@ -33,6 +33,7 @@ from loadkit.engine.fast_protocol import (
     StaleConnection,
     build_requests,
 )
+from loadkit.engine.encoding import asked_codings, decode, unsupported_coding
 from loadkit.engine.redirects import (
     REDIRECT_STATUSES,
     count_redirects,
@@ -54,32 +55,39 @@ SUPPORTED_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "OPTIONS"})
 
 
-def supports(request: RequestSpec) -> bool:
-    """True when the fast transport can send this request exactly as aiohttp would.
+def unsupported(request: RequestSpec) -> str | None:
+    """Why the fast transport cannot send this request exactly as aiohttp would (None: it can).
 
-    False for: a scheme other than http/https, a HEAD request (the response parser
-    would wait for a body), framing headers set by the scenario (Transfer-Encoding,
-    Connection, Expect...), an Accept-Encoding asking for compression (the fast
-    transport does not decompress, so body checks would see gzip), and a proxy
-    named in the environment for this target.
+    Each reason names the header or feature, for the message that says to use
+    ``--transport aiohttp``: a scheme other than http/https, a HEAD request (the
+    response parser would wait for a body), a framing header set by the scenario
+    (Transfer-Encoding, Connection, Expect...), an Accept-Encoding naming a coding
+    other than gzip/deflate (br, zstd: not decoded here), a proxy in the environment.
     """
     try:
         parts = urlsplit(request.url)
         parts.port  # noqa: B018 -- raises ValueError on a bad port
     except ValueError:
-        return False
+        return f"the target URL's port is not a number ({request.target!r})"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return False
+        return f"the scheme {parts.scheme!r} (http and https only)"
     if request.method.upper() not in SUPPORTED_METHODS:
-        return False
-    for name, value in request.headers:
+        return f"the method {request.method.upper()} (HEAD answers carry no body to wait for)"
+    for name, _ in request.headers:
         if name.lower() in FRAMING_HEADERS:
-            return False
-        if name.lower() == "accept-encoding" and value.strip().lower() != "identity":
-            return False              # compressed answers: aiohttp decodes them for the checks
+            return f"the header {name} (the fast transport frames requests itself)"
+    coding = unsupported_coding(request.headers)
+    if coding is not None:
+        return f"Accept-Encoding: {coding} (the fast transport decodes gzip and deflate only)"
     proxies = getproxies()
-    proxied = parts.scheme in proxies or "all" in proxies
-    return not proxied or bool(proxy_bypass(parts.hostname))
+    if (parts.scheme in proxies or "all" in proxies) and not proxy_bypass(parts.hostname):
+        return "a proxy named in the environment (http_proxy / all_proxy)"
+    return None
+
+
+def supports(request: RequestSpec) -> bool:
+    """True when the fast transport can send this request exactly as aiohttp would."""
+    return unsupported(request) is None
 
 
 def ssl_context(insecure: bool) -> ssl.SSLContext:
@@ -117,6 +125,8 @@ class FastTransport:
         self._bodies = payloads.bodies
         self._content_type = payloads.content_type
         self._follow = request.follow_redirects
+        codings = asked_codings(request.headers) or ()
+        self._decoding = any(c != "identity" for c in codings)   # answers may come compressed
         self._others: dict[str, FastTransport] = {}      # pools for redirects to other origins
         self._n_wire = len(self._wire)
         self._timeout_s = request.timeout_s
@@ -189,7 +199,8 @@ class FastTransport:
     # -- off the hot path: redirects ------------------------------------------------------
     async def _special(self, answer: tuple[int, bytes, int, HeadFields],
                        payload: int) -> tuple[int, bytes, int]:
-        """An answer whose head mattered: follow its redirects (``redirects.py``)."""
+        """An answer whose head mattered: follow its redirects (``redirects.py``), then
+        decode its body (``encoding.py``: after the last byte's stamp, timed apart)."""
         method = self._method
         body = self._bodies[payload % len(self._bodies)] if self._bodies else b""
         url = self._request.url
@@ -197,6 +208,9 @@ class FastTransport:
         while True:
             status, data, stamp, head = answer
             if status not in REDIRECT_STATUSES or not head.location or not self._follow:
+                if head.encodings:
+                    data = decode(data, [c.decode("latin-1") for c in head.encodings],
+                                  self._max_bytes, status)
                 return status, data, stamp
             if hops == self._follow:
                 raise TransportError(kinds.REDIRECT_LOOP, status)
@@ -285,7 +299,7 @@ class FastTransport:
     def _new_connection(self) -> Connection:
         """A connection for the pool (a streaming transport gives its own kind)."""
         return Connection(self._loop, self._max_bytes,  # type: ignore[arg-type]
-                          self._release, self._lost)
+                          self._release, self._lost, inspect=self._decoding)
 
     def _release(self, conn: Connection, keep_alive: bool) -> None:
         """Called by a connection when its request ended (answered or failed)."""

@@ -72,14 +72,18 @@ class ClientWork:
     check_ns: int
     checked: int
     p50_ms: float           # the stage's p50 of successful requests
+    decompress_ns: int = 0  # decoding compressed answers: client work on the loop too...
+    decompressed: int = 0   # ...of this many answers
 
     @property
     def share(self) -> float:
-        return self.check_ns / max(self.wall_s * 1e9, 1.0)
+        return (self.check_ns + self.decompress_ns) / max(self.wall_s * 1e9, 1.0)
 
     @property
     def mean_us(self) -> float:
-        return self.check_ns / max(self.checked, 1) / 1000.0
+        """Mean client work per response (checks and decoding)."""
+        return (self.check_ns + self.decompress_ns) / max(self.checked, self.decompressed,
+                                                          1) / 1000.0
 
     @property
     def wait_ms(self) -> float:
@@ -175,8 +179,9 @@ class HealthMonitor:
         loop_p99_ms = self._loop_lag.percentile_us(99) / 1000.0
         reasons = fell_behind_reasons(self._open, self._lagged, self._samples)
         reasons += client_work_reasons(self._client)
-        measured = [w for w in self._client if not w.warmup and w.checked]
+        measured = [w for w in self._client if not w.warmup and (w.checked or w.decompressed)]
         busiest = max(measured, key=lambda w: w.share, default=None)
+        decoded = sum(w.decompressed for w in measured)
         return GeneratorHealth(
             loop_lag_p99_ms=round(loop_p99_ms, 3),
             loop_lag_max_ms=round(self._loop_lag.max_us / 1000.0, 3),
@@ -192,6 +197,9 @@ class HealthMonitor:
             stale_retries=int(getattr(transport, "stale_retries", 0)),
             check_share=round(busiest.share, 4) if busiest else 0.0,
             check_mean_us=round(busiest.mean_us, 2) if busiest else 0.0,
+            decompressed=decoded,
+            decompress_mean_us=round(sum(w.decompress_ns for w in measured) / decoded / 1000, 2)
+            if decoded else 0.0,
         )
 
 
@@ -199,13 +207,13 @@ def client_work_reasons(stages: list[ClientWork]) -> list[str]:
     """Stages whose latencies carry the generator's own check work (empty when none do)."""
     reasons = []
     for w in stages:
-        if w.warmup or w.checked < MIN_JUDGED_REQUESTS or w.p50_ms <= 0:
+        if w.warmup or max(w.checked, w.decompressed) < MIN_JUDGED_REQUESTS or w.p50_ms <= 0:
             continue
         wait = w.wait_ms
         if wait > MAX_CHECK_WAIT_OF_P50 * w.p50_ms:
             shown = "unbounded" if wait == float("inf") else f"{wait:.3g} ms"
             reasons.append(
-                f"stage {w.label}: response checks held the generator's event loop "
+                f"stage {w.label}: response checks and decoding held the generator's event loop "
                 f"{w.share:.0%} of the time ({w.mean_us:.0f} us each); a response waited "
                 f"~{shown} for them on average, over {MAX_CHECK_WAIT_OF_P50:.0%} of the p50 "
                 f"{w.p50_ms:.3g} ms: the latencies include client work (lighten the checks, "

@@ -28,11 +28,12 @@ DEFAULT_FOLLOW = 10
 class Tally:
     """Per-stage counts a transport adds to from inside a request (rare events only)."""
 
-    __slots__ = ("decompress_ns", "redirects")
+    __slots__ = ("decompress_ns", "decompressed", "redirects")
 
     def __init__(self) -> None:
         self.redirects = 0
-        self.decompress_ns = 0
+        self.decompress_ns = 0        # time spent decoding compressed answers...
+        self.decompressed = 0         # ...of this many
 
 
 CURRENT_TALLY: ContextVar[Tally | None] = ContextVar("loadkit_stage_tally", default=None)

@@ -257,10 +257,12 @@ async def finish_stage(sr: StageRun, run: RunState,
         result = replace(result, redirects=sr.ctl.tally.redirects)
     if sr.report is not None:               # judged once the stage's p99 is known
         run.health.open_stage(replace(sr.report, p99_ms=result.latency_ms.p99))
-    if sr.ctl.checked:
+    tally = sr.ctl.tally
+    if sr.ctl.checked or tally.decompressed:
         run.health.client_work(ClientWork(sr.stage.label or str(sr.stage.index),
                                           sr.stage.warmup, elapsed, sr.ctl.check_ns,
-                                          sr.ctl.checked, result.latency_ms.p50))
+                                          sr.ctl.checked, result.latency_ms.p50,
+                                          tally.decompress_ns, tally.decompressed))
     run.health.between_stages()
     run.results.append(result)
     return result

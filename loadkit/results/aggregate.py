@@ -242,6 +242,9 @@ def merge_health(healths: Sequence[GeneratorHealth], *, concurrent: bool) -> Gen
         stale_retries=sum(h.stale_retries for h in healths),
         check_share=max(h.check_share for h in healths),
         check_mean_us=max(h.check_mean_us for h in healths),
+        decompressed=sum(h.decompressed for h in healths),
+        decompress_mean_us=round(sum(h.decompress_mean_us * h.decompressed for h in healths)
+                                 / max(1, sum(h.decompressed for h in healths)), 2),
     )
 
 

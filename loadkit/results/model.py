@@ -296,6 +296,10 @@ class GeneratorHealth:
     # relative to the stage's p50 the run is inconclusive (a reason says so).
     check_share: float = 0.0
     check_mean_us: float = 0.0
+    # Compressed answers decoded by loadkit (only when the scenario sends Accept-Encoding):
+    # how many, and the mean decoding time -- client time, outside every latency.
+    decompressed: int = 0
+    decompress_mean_us: float = 0.0
 
 
 @dataclass(frozen=True)

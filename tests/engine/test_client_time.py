@@ -109,7 +109,7 @@ def test_costly_checks_that_hold_the_loop_make_the_run_inconclusive_with_the_rea
     assert health.fell_behind                                    # type: ignore[attr-defined]
     assert health.check_share > 0.5                              # type: ignore[attr-defined]
     assert 1500 < health.check_mean_us < 20000                   # type: ignore[attr-defined]
-    assert any("response checks held the generator's event loop" in r
+    assert any("response checks and decoding held the generator's event loop" in r
                for r in health.reasons)                          # type: ignore[attr-defined]
 
 

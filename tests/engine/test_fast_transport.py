@@ -378,7 +378,9 @@ def test_get_without_body_sends_no_content_length_and_default_port_is_left_out_o
     pytest.param(RequestSpec(target="http://127.0.0.1",
                              headers=(("Transfer-Encoding", "chunked"),)), False, id="framing"),
     pytest.param(RequestSpec(target="http://127.0.0.1",
-                             headers=(("Accept-Encoding", "gzip"),)), False, id="compression"),
+                             headers=(("Accept-Encoding", "gzip"),)), True, id="gzip"),
+    pytest.param(RequestSpec(target="http://127.0.0.1",
+                             headers=(("Accept-Encoding", "br"),)), False, id="brotli"),
     pytest.param(RequestSpec(target="http://127.0.0.1", headers=(("X-Api-Key", "k"),)), True,
                  id="plain-header"),
 ])
