@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 from loadkit.analysis.search import probe_record, probe_stages, runs_of_last
 from loadkit.analysis.search_plan import Probe, decide
-from loadkit.engine import EngineRun, run_stages
+from loadkit.engine import EngineRun, Transport, run_stages
 from loadkit.results.aggregate import merge_health, summarize
 from loadkit.results.model import GeneratorHealth, Interval, ProfileResult, StageResult
 from loadkit.results.search import Drain, SearchRecord
@@ -60,7 +60,7 @@ def max_settle_s(request: RequestSpec) -> float:
 
 
 def lone_p50_ms(request: RequestSpec, payloads: Mapping[int, PayloadSet], batch: int,
-                transport: str) -> tuple[float | None, bool]:
+                transport: str | Transport) -> tuple[float | None, bool]:
     """Median latency of a few lone requests (None: none succeeded), and whether a
     signal interrupted them."""
     check = Stage(0, "settle check", concurrency=1, requests=SETTLE_REQUESTS, warmup=True,
@@ -73,7 +73,7 @@ def lone_p50_ms(request: RequestSpec, payloads: Mapping[int, PayloadSet], batch:
 
 
 def settle(after: int, baseline_ms: float | None, request: RequestSpec,
-           payloads: Mapping[int, PayloadSet], batch: int, transport: str) -> tuple[Drain, bool]:
+           payloads: Mapping[int, PayloadSet], batch: int, transport: str | Transport) -> tuple[Drain, bool]:
     """Lone-request checks until the target is back at its baseline (or the bound ends)."""
     t0 = time.monotonic()
     checks, p50, interrupted = 0, 0.0, False
@@ -122,7 +122,7 @@ def _health(run: EngineRun, probes: Sequence[Probe], state: _Search) -> Generato
 
 
 def run_search(scenario: Scenario, profile: ProfileSpec, request: RequestSpec,
-               payloads: Mapping[int, PayloadSet], *, transport: str = "auto", processes: int = 1,
+               payloads: Mapping[int, PayloadSet], *, transport: str | Transport = "auto", processes: int = 1,
                on_interval: ProbeHook | None = None) -> tuple[ProfileResult, EngineRun]:
     """Warm up, take the baseline, then probe until the plan stops; the measured profile
     (probe stages, their per-second series, the ``SearchRecord``) and the runs' union."""
@@ -180,7 +180,8 @@ def run_search(scenario: Scenario, profile: ProfileSpec, request: RequestSpec,
         stages=result.stages, timeseries=result.timeseries,
         health=merge_health([_health(r, probes, state) for r in runs], concurrent=False),
         interrupted=state.interrupted, aborted=False,
-        transport=runs[-1].transport if runs else transport,
+        transport=(runs[-1].transport if runs else
+                   transport if isinstance(transport, str) else transport.name),
         started_at=result.started_at, finished_at=result.finished_at)
     return result, union
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from time import perf_counter_ns
 from typing import Any
@@ -96,16 +97,22 @@ class MockTransport:
     function ``(n, payload) -> Reply`` (n counts from 0 across the whole life of
     the transport; ``payload`` is the body's index in the run's payloads).
     ``start``/``close`` may be called again for each run the instance serves.
+    With ``capacity`` K it serves like a server with K workers: at most K
+    replies are in progress, the others wait their turn (first come, first
+    served), so throughput saturates at K / latency and latency grows with the
+    queue -- a target whose knee is known exactly.
     """
 
     script: Script = field(default_factory=Reply)
     cycle: bool = True
+    capacity: int | None = None                          # requests answered at once; others queue
     name: str = "mock"
     calls: list[int] = field(default_factory=list)      # payload index of every request sent
     in_flight: int = 0
     peak_in_flight: int = 0
     starts: int = 0
     closes: int = 0
+    _slots: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def of(cls, statuses: Iterable[int] = (200,), *, latency_ms: float | Iterable[float] = 0.0,
@@ -133,6 +140,10 @@ class MockTransport:
 
     async def start(self) -> None:
         self.starts += 1
+        if self.capacity is not None:          # made on the run's own loop
+            if self.capacity < 1:
+                raise ValueError(f"MockTransport: capacity must be at least 1 (got {self.capacity})")
+            self._slots = asyncio.Semaphore(self.capacity)
 
     async def close(self) -> None:
         self.closes += 1
@@ -141,8 +152,9 @@ class MockTransport:
         """Answer after the reply's latency (and chunk delays) or raise its error."""
         reply = self._begin(payload)
         try:
-            async for _ in _arrivals(reply):
-                pass
+            async with self._slot():
+                async for _ in _arrivals(reply):
+                    pass
             return reply.status, reply.full_body, perf_counter_ns()
         finally:
             self.in_flight -= 1
@@ -155,10 +167,15 @@ class MockTransport:
         """
         reply = self._begin(payload)
         try:
-            async for data in _arrivals(reply):
-                yield perf_counter_ns(), data
+            async with self._slot():
+                async for data in _arrivals(reply):
+                    yield perf_counter_ns(), data
         finally:
             self.in_flight -= 1
+
+    def _slot(self) -> AbstractAsyncContextManager[Any]:
+        """A free slot of the computed capacity (none to wait for without one)."""
+        return self._slots if self._slots is not None else nullcontext()
 
     def _begin(self, payload: int) -> Reply:
         reply = self.reply_for(len(self.calls), payload)

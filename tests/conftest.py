@@ -206,3 +206,35 @@ def _first_line(proc: subprocess.Popen[bytes], timeout_s: float) -> str:
         elif proc.poll() is not None:
             break
     return buf.split(b"\n", 1)[0].decode(errors="replace").strip()
+
+
+def wait_until(what: str, check: Callable[[], Any], timeout_s: float = 30.0,
+               poll_s: float = 0.05) -> Any:
+    """Poll ``check()`` until it returns something truthy (returned), or fail naming ``what``.
+
+    What a test waits for instead of sleeping a guess: the condition itself.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:g}s waiting for {what}")
+        time.sleep(poll_s)
+
+
+def signal_delivered(pid: int, sig: int) -> bool:
+    """True once ``sig`` sent to ``pid`` is no longer pending (Linux ``/proc``).
+
+    Two signals of one kind sent before the first is delivered merge into one
+    in the kernel; a test sending a second one waits for this first.
+    """
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True                                   # gone: nothing is pending any more
+    bit = 1 << (sig - 1)
+    pending = [int(line.split()[1], 16) for line in status.splitlines()
+               if line.startswith(("SigPnd:", "ShdPnd:"))]
+    return not any(p & bit for p in pending)

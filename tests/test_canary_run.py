@@ -59,18 +59,10 @@ def urls():
             list(pool.map(MockServer.stop, servers.values()))
 
 
-def skip_if_only_the_generator_held(result) -> None:
-    """A host too busy to drive the load holds a canary, rightly; that is not this test's
-    subject, so it is skipped with the reason rather than passed or failed."""
-    last = result.stages[-1] if result.stages else None
-    if last is not None and last.decision == "hold" and all(
-            c.name == "generator" for c in last.criteria if c.status == "hold"):
-        pytest.skip(f"this host could not drive the load: {last.reason}")
-
-
 def test_identical_candidate_is_promoted_through_every_stage(scenario, urls):
     result = run_canary(scenario, urls["base"], urls["same"], config())
-    skip_if_only_the_generator_held(result)
+    # 60 rps against 50 ms servers: a generator too busy to drive that is a real hold,
+    # and this test fails with the reason rather than skipping it.
     assert result.decision == "promote", result.reason
     assert result.exit_code == 0
     assert [s.share for s in result.stages] == [0.01, 0.05, 0.25, 1.0]

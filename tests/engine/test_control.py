@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from loadkit.engine import run_stages
 from loadkit.results.model import StageResult
 from loadkit.scenario.plan import RequestSpec, Stability, Stage
+from tests.conftest import signal_delivered, wait_until
 from tests.engine.conftest import PAYLOADS, assert_accounted
 from tests.engine.tiny_server import TinyServer
 
@@ -103,7 +103,7 @@ def test_a_second_sigint_aborts_at_once_with_keyboard_interrupt(
     proc = _child(srv.url, "/sleep/6000", "aiohttp")
     _wait_for_tick(proc)
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.3)
+    wait_until("the first SIGINT to be delivered", lambda: signal_delivered(proc.pid, signal.SIGINT))
     proc.send_signal(signal.SIGINT)
     out = _last_json(proc)
     assert out == {"keyboard_interrupt": True}

@@ -37,11 +37,31 @@ def _post(url: str, form: dict[str, str] | None = None) -> dict:
         return json.loads(resp.read() or b"{}")
 
 
-def _wait_file(path: Path, timeout_s: float = 30.0) -> None:
+def _wait_for(what: str, check, timeout_s: float = 30.0):
+    """Poll ``check()`` until it returns something truthy (its value), or fail naming ``what``."""
     deadline = time.monotonic() + timeout_s
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{path} was never written"
-        time.sleep(0.2)
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def _loadkit_rows(base: str) -> list[dict]:
+    stats = json.loads(_wait_http(base + "/stats/requests"))
+    (tab,) = [e for e in stats["extended_stats"] if e["key"] == "loadkit"]
+    return [row for row in tab["data"] if row["requests"] > 0]
+
+
+def _reports(out: Path) -> dict | None:
+    """result.json once complete (it parses) and the reports that follow it are there."""
+    if not all((out / name).exists() for name in ("result.json", "report.html", "junit.xml")):
+        return None
+    try:
+        return read_json(out / "result.json")
+    except ValueError:                      # still being written
+        return None
 
 
 @pytest.fixture
@@ -65,14 +85,9 @@ def test_swarm_and_stop_through_the_ui_api_write_loadkit_reports(web_ui):
     assert "loadkit · bridge-ui · Locust" in page
     reply = _post(base + "/swarm", {"user_count": "3", "spawn_rate": "3"})
     assert reply["success"], reply
-    time.sleep(2.5)
-    stats = json.loads(_wait_http(base + "/stats/requests"))
-    (tab,) = [e for e in stats["extended_stats"] if e["key"] == "loadkit"]
-    assert tab["data"] and tab["data"][0]["requests"] > 0       # exact live table
+    _wait_for("the live loadkit table to count requests", lambda: _loadkit_rows(base))
     _post(base + "/stop")
-    _wait_file(out / "result.json")
-    time.sleep(0.5)                                              # reports follow result.json
-    result = read_json(out / "result.json")
+    result = _wait_for("result.json and the reports after stop", lambda: _reports(out))
     assert result["profiles"][0]["name"] == "manual"
     assert result["profiles"][0]["stages"][0]["concurrency"] == 3
     assert result["profiles"][0]["summary"]["requests"] > 0

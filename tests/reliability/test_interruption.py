@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from collections.abc import Callable
 import psutil
 import pytest
 
+from tests.conftest import signal_delivered, wait_until
 from tests.reliability.conftest import CLI, REPORT_FILES, cli_env, read_result, scenario
 
 STOP_WITHIN_S = 5.0
@@ -78,7 +78,8 @@ def test_a_second_sigint_aborts_at_once(
     out = tmp_path / "out"
     proc = start_run(write_scenario(sc), out)
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.3)      # two signals sent back to back would merge into one in the kernel
+    # two signals sent back to back would merge into one in the kernel
+    wait_until("the first SIGINT to be delivered", lambda: signal_delivered(proc.pid, signal.SIGINT))
     proc.send_signal(signal.SIGINT)
     code, _, stderr = finish(proc)
     assert code == 130
@@ -94,14 +95,12 @@ def test_sigterm_while_waiting_for_readiness_exits_130_and_stops_the_mock(
                              "--out", str(tmp_path / "out")],
                             env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     me = psutil.Process(proc.pid)
-    mocks: list[psutil.Process] = []
-    for _ in range(200):                             # until the mock server child is up
-        mocks = [c for c in me.children(recursive=True) if "mock_server" in " ".join(c.cmdline())]
-        if mocks:
-            break
-        time.sleep(0.05)
-    assert mocks, "the mock server never started"
-    time.sleep(1.0)                                  # into the readiness wait
+    mocks: list[psutil.Process] = wait_until("the mock server child", lambda: [
+        c for c in me.children(recursive=True) if "mock_server" in " ".join(c.cmdline())])
+    ports = wait_until("the mock server to listen", lambda: {
+        c.laddr.port for c in mocks[0].net_connections("tcp") if c.status == psutil.CONN_LISTEN})
+    wait_until("loadkit to poll the readiness path", lambda: any(
+        c.raddr and c.raddr.port in ports for c in me.net_connections("tcp")))
     proc.send_signal(signal.SIGTERM)
     code, _, stderr = finish(proc)
     assert code == 130, stderr
