@@ -188,7 +188,8 @@ class HistoryStore:
     def _insert(self, conn: Connection, result: RunResult, key: str, prov: Provenance) -> None:
         inserted = conn.execute(runs.insert().values(
             digest=key, scenario=result.scenario.name, started_at=float(result.started_at),
-            finished_at=float(result.finished_at), status=str(result.status),
+            finished_at=float(result.finished_at),
+            status=str(getattr(result.status, "value", result.status) or ""),  # an enum or a str
             partial=bool(result.partial), result_schema=result.schema,
             loadkit_version=result.loadkit_version or "", git_commit=prov.commit,
             git_branch=prov.branch, runner=prov.runner, added_at=time.time(),

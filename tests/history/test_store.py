@@ -150,3 +150,27 @@ def test_a_stored_run_can_be_printed_back_and_re_rendered(tmp_path: Path, capsys
     capsys.readouterr()
     assert _run(["history", "result", "1", "--db", db]) == 0
     assert loads(capsys.readouterr().out) == results[1]
+
+
+def test_streaming_figures_are_stored_and_gated_when_a_run_has_them(tmp_path: Path):
+    from dataclasses import replace
+
+    from loadkit.history.gate import check
+    from loadkit.results.model import LatencySummary
+
+    def streamed(ttft_ms: float, run: int):
+        r = make_result(10.0, run=run)
+        ttft = LatencySummary(p50=ttft_ms, p99=ttft_ms * 2, mean=ttft_ms)
+        p = r.profiles[0]
+        summary = replace(p.summary, ttft_ms=ttft, goodput_rps=40.0, output_tokens_per_s=900.0)
+        return replace(r, profiles=(replace(p, summary=summary),))
+
+    store = HistoryStore.open(str(tmp_path / "h.sqlite"), create=True)
+    store.add([streamed(100.0 + i % 3, i) for i in range(8)], Provenance())
+    runs = store.runs("iris")
+    assert runs[0].profiles["latency"]["ttft_p99"] == 200.0
+    assert runs[0].profiles["latency"]["goodput"] == 40.0
+    outcome = check(streamed(180.0, 50), runs)
+    bad = {f.metric for f in outcome.findings if f.state == "regression"}
+    assert outcome.status == "fail" and {"ttft_p50", "ttft_p99"} <= bad
+    assert "p50" not in bad
