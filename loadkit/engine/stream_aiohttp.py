@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 
 class AiohttpStreamTransport(AiohttpTransport):
-    """aiohttp whose answers are ``(status, StreamRead)``."""
+    """aiohttp whose answers are ``(status, StreamRead, last byte)``."""
+
+    reads_streams = True
 
     def __init__(self, request: RequestSpec, payloads: PayloadSet, connections: int) -> None:
         super().__init__(request, payloads, connections)

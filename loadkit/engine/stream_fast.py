@@ -104,7 +104,9 @@ class StreamConnection(Connection):
 
 
 class FastStreamTransport(FastTransport):
-    """The fast transport whose answers are ``(status, StreamRead)``."""
+    """The fast transport whose answers are ``(status, StreamRead, last byte)``."""
+
+    reads_streams = True
 
     def __init__(self, request: RequestSpec, payloads: PayloadSet, connections: int) -> None:
         super().__init__(request, payloads, connections)

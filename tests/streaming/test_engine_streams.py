@@ -128,3 +128,14 @@ def test_long_stream_outlives_the_timeout_while_tokens_keep_coming(
     s = run(url, transport, stage=Stage(0, "c=1", concurrency=1, requests=1),
             payload=body(max_tokens=12), timeout_s=0.1)
     assert s.ok == 1 and s.latency_ms.max >= 240
+
+
+def test_a_transport_that_answers_whole_bodies_is_refused_for_a_stream() -> None:
+    from loadkit.errors import UsageError
+    from loadkit.testing import MockTransport
+
+    request = RequestSpec(target="http://127.0.0.1:1", stream=StreamSpec("openai"))
+    with pytest.raises(UsageError, match="^transport: a streamed request"):
+        run_stages([Stage(0, "c=1", concurrency=1, requests=1)], request,
+                   {1: PayloadSet(batch_size=1, bodies=(body(),))}, transport=MockTransport(),
+                   handle_signals=False)

@@ -33,13 +33,15 @@ def test_ttft_starts_at_first_content_not_role_chunk_comment_or_keepalive() -> N
     assert r.problem(streamed=True, need_done=True) == ""
 
 
-def test_events_split_across_reads_and_crlf_line_ends_are_joined() -> None:
-    r = StreamRead("openai")
-    whole = chat("a").replace(b"\n", b"\r\n") + chat("b")
-    r.feed(whole[:11], 1)
-    r.feed(whole[11:30], 2)
-    r.feed(whole[30:], 3)
-    assert (r.first_ns, r.chunks, r.gaps) == (3, 2, [0])
+def test_events_split_across_reads_anywhere_with_crlf_line_ends_are_joined() -> None:
+    two_lines = b'data: {"choices":[{"delta":\r\ndata: {"content":"c"}}]}\r\n\r\n'
+    whole = (b": ping\r\n\r\n" + chat("a").replace(b"\n", b"\r\n") + two_lines
+             + chat("b").replace(b"\n", b"\r\n"))
+    for cut in range(1, len(whole)):          # every cut, a \r | \n one included
+        r = StreamRead("openai")
+        r.feed(whole[:cut], 1)
+        r.feed(whole[cut:], 3)
+        assert (r.chunks, r.error) == (3, ""), cut
 
 
 def test_completions_text_is_content() -> None:
@@ -82,3 +84,21 @@ def test_non_streamed_answer_reads_usage_and_text() -> None:
                  b'"usage":{"prompt_tokens":4,"completion_tokens":3}}')
     assert (r.output_tokens, r.input_tokens, r.text, r.first_ns) == (3, 4, "a b c", 0)
     assert r.problem(streamed=False, need_done=False) == ""
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"choices":[{"delta":{"content":"hi"}}]}',
+    b'{"choices":[{"delta":{"role":"assistant","content":""}}]}',
+    b'{"choices":[{"delta":{"content": "spaced"}}]}',
+    b'{"choices":[{"text":"x"}]}',
+    b'{"choices":[{"text":""}]}',
+    b'{"choices":[{"delta":{"content":"a"}}],"usage":{"completion_tokens":1}}',
+    b'{"choices":[{"delta":{"reasoning_content":"think"}}]}',
+    b'{"choices":[{"delta":{},"logprobs":{"content":[]}}]}',
+    b'{"choices":[{"delta":{"tool_calls":[{"id":"1"}]}}]}',
+])
+def test_the_unparsed_fast_path_counts_exactly_what_the_parser_counts(payload: bytes) -> None:
+    fast, parsed = StreamRead("openai"), StreamRead("openai", keep_text=True)
+    fast.feed(b"data: " + payload + b"\n\n", 1)
+    parsed.feed(b"data: " + payload + b"\n\n", 1)
+    assert (fast.chunks, fast.output_tokens) == (parsed.chunks, parsed.output_tokens)
