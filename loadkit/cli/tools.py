@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,20 +11,17 @@ from loadkit.cli._base import (
     cli,
     default_out,
 )
-from loadkit.errors import (
-    EXIT_INTERRUPTED,
-)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def mock_server(ctx: click.Context) -> int:
     """Run the bundled mock model server (options as `python -m mock_server --help`)."""
-    cmd = [sys.executable, "-m", "mock_server", *ctx.args]
-    try:
-        return subprocess.call(cmd)
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    from loadkit.children import run_forwarding
+
+    # SIGTERM / SIGINT / SIGHUP are forwarded to the server and waited for: the port is
+    # free when this command returns (kill -TERM of this process alone used to leave it).
+    return run_forwarding([sys.executable, "-m", "mock_server", *ctx.args])
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})

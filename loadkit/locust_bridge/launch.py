@@ -9,13 +9,12 @@ variables (``settings``); the command line is plain Locust.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
+from loadkit.children import run_forwarding
 from loadkit.errors import UsageError
 from loadkit.locust_bridge.settings import DEFAULT_USER_RPS, BridgeSettings
 
@@ -119,8 +118,10 @@ def run_locust(scenario_path: str | os.PathLike[str], *, profile: str | None = N
     """Run Locust to completion and return its exit code.
 
     The bridge sets Locust's exit code from loadkit's: 0 pass, 1 an SLA failed,
-    4 inconclusive (2 when the scenario is bad). Ctrl-C reaches Locust too (same
-    process group); Locust then writes the partial reports and we wait for it.
+    4 inconclusive (2 when the scenario is bad). SIGINT (Ctrl-C), SIGTERM and SIGHUP
+    to this process are forwarded to Locust (in its own process group, so it gets
+    each exactly once); it writes the partial reports, stops its mock server, and we
+    wait for it (``loadkit.children``).
     """
     if validate and mode != "worker":
         check_scenario(scenario_path, profile)
@@ -130,14 +131,4 @@ def run_locust(scenario_path: str | os.PathLike[str], *, profile: str | None = N
                                expect_workers=expect_workers)
     env = bridge_env(scenario_path, profile=profile, out_dir=out_dir,
                      partial_out_dir=partial_out_dir)
-    proc = subprocess.Popen(cmd, env=env)
-    interrupts = 0
-    while True:
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            # Locust got the same SIGINT and is writing its reports: wait for it.
-            # A second Ctrl-C means "now": stop it the hard way.
-            interrupts += 1
-            if interrupts > 1 and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+    return run_forwarding(cmd, env)
