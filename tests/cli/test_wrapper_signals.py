@@ -14,9 +14,7 @@ import time
 from pathlib import Path
 
 import psutil
-import pytest
-
-from tests.locust_bridge.conftest import free_port, write_scenario
+from tests.locust_bridge.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,16 +57,5 @@ def test_sigterm_to_loadkit_mock_server_stops_the_server_and_frees_its_port() ->
     _term_and_check(proc, [port])
 
 
-def test_sigterm_to_loadkit_locust_stops_locust_and_its_mock_and_frees_the_ports(
-        tmp_path: Path) -> None:
-    pytest.importorskip("locust")
-    web = free_port()
-    scenario = write_scenario(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-m", "loadkit.cli", "locust", str(scenario),
-                             "--web-port", str(web), "--out", str(tmp_path / "out")],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_listening(proc, web, 40)
-    mock_ports = [c.laddr.port for p in psutil.Process(proc.pid).children(recursive=True)
-                  for c in p.net_connections("tcp") if c.status == psutil.CONN_LISTEN]
-    assert len(mock_ports) >= 2                         # Locust's web UI and the mock server
-    _term_and_check(proc, mock_ports)
+# `loadkit locust`: the web UI tests (tests/locust_bridge/test_webui.py) start Locust through
+# the wrapper and stop it with SIGTERM to the wrapper alone, checking the same way.

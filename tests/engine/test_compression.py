@@ -25,6 +25,10 @@ from tests.reliability.conftest import serve_app
 N = 8
 PAYLOADS = {1: PayloadSet(1, (b'{"x": 1}',))}
 DOC = json.dumps({"predictions": [[i / 7, i / 11] for i in range(3000)]}).encode()
+BODIES = {"gzip": gzip.compress(DOC), "deflate": zlib.compress(DOC),
+          "raw-deflate": zlib.compress(DOC)[2:-4],
+          "corrupt": gzip.compress(DOC)[:40] + b"\x00" * 40,
+          "bomb": gzip.compress(b"0" * 2_000_000)}
 
 
 def app(seen: list[str]) -> web.Application:
@@ -35,11 +39,7 @@ def app(seen: list[str]) -> web.Application:
         how = request.match_info["how"]
         if how == "plain" or not asked:
             return web.Response(body=DOC, content_type="application/json")
-        body = {"gzip": lambda: gzip.compress(DOC),
-                "deflate": lambda: zlib.compress(DOC),
-                "raw-deflate": lambda: zlib.compress(DOC)[2:-4],
-                "corrupt": lambda: gzip.compress(DOC)[:40] + b"\x00" * 40,
-                "bomb": lambda: gzip.compress(b"0" * 2_000_000)}[how]()
+        body = BODIES[how]
         coding = "deflate" if "deflate" in how else "gzip"
         return web.Response(body=body, content_type="application/json",
                             headers={"Content-Encoding": coding})

@@ -106,7 +106,7 @@ async def _kinds_of(cls: type, script: Script) -> list[tuple[str, str | None]]:
     server = await asyncio.start_server(on_conn, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     async with server:
-        spec = RequestSpec(target=f"http://127.0.0.1:{port}", path="/p", timeout_s=0.3,
+        spec = RequestSpec(target=f"http://127.0.0.1:{port}", path="/p", timeout_s=0.15,
                            max_response_bytes=4096)
         t = cls(spec, PayloadSet(batch_size=1, bodies=(b"{}",)), 1)
         await t.start()

@@ -146,7 +146,7 @@ def test_a_few_bytes_at_a_time_parses_as_the_whole_response(
             shape.status, shape.body), size
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(name=st.sampled_from(IDS), fractions=st.lists(st.floats(0, 1), max_size=12))
 def test_any_cuts_through_any_shape_parse_as_the_whole_response(
         name: str, fractions: list[float]) -> None:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
-from .conftest import free_port, read_json, start_locust, stop
+from .conftest import ROOT, free_port, read_json, stop
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -66,17 +69,41 @@ def _reports(out: Path) -> dict | None:
 
 @pytest.fixture
 def web_ui(scenario_factory, tmp_path):
+    """Locust's UI started as a user does, through the ``loadkit locust`` wrapper.
+
+    Stopped with SIGTERM to the wrapper alone (``stop``), as a pod stop does: Locust
+    and the mock server it started must be gone after, and every port they held free.
+    """
     scenario = scenario_factory(name="bridge-ui")
     port = free_port()
     out = tmp_path / "out"
-    proc = start_locust(scenario, out, log=tmp_path / "ui.log", mode="ui", web_port=port,
-                        extra_args=["--loglevel", "WARNING"])
+    with open(tmp_path / "ui.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "loadkit.cli", "locust", str(scenario),
+                                 "--web-port", str(port), "--out", str(out), "--",
+                                 "--loglevel", "WARNING"], stdout=log, stderr=subprocess.STDOUT,
+                                cwd=str(ROOT))
     base = f"http://127.0.0.1:{port}"
+    family: list[psutil.Process] = []
+    ports: set[int] = set()
     try:
         _wait_http(base + "/")
+        family = psutil.Process(proc.pid).children(recursive=True)
+        ports = {c.laddr.port for p in family for c in p.net_connections("tcp")
+                 if c.status == psutil.CONN_LISTEN}
+        assert port in ports and len(ports) >= 2       # the web UI and the mock server
         yield base, out, proc
     finally:
         stop(proc)
+    _, alive = psutil.wait_procs(family, timeout=5)
+    for p in alive:
+        p.kill()
+    assert alive == [], "Locust or its mock server outlived the wrapper's SIGTERM"
+    assert [p for p in ports if _listening(p)] == []
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_swarm_and_stop_through_the_ui_api_write_loadkit_reports(web_ui):
