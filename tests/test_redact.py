@@ -17,3 +17,29 @@ def test_free_text_loses_urls_credentials_and_known_secret_values():
     out = redact_text(text, secrets=("Bearer tok-12345",))
     for secret in ("hunter2", "s3cr3t", "tok-12345", "bob"):
         assert secret not in out
+
+
+@pytest.mark.parametrize("url, expected", [
+    # a password may hold '@': the host is what follows the LAST one
+    ("http://u:p@ss@host/x", "http://***@host/x"),
+    # a parameter with no value still names a secret slot: kept, masked
+    ("http://h/p?token=&x=1", "http://h/p?token=***&x=***"),
+    ("http://h/p?flag", "http://h/p?flag=***"),
+    # the mask reads as *** in the URL, never percent-encoded
+    ("http://h/?k=v", "http://h/?k=***"),
+    ("http://[::1:bad/", "***"),                          # not a URL at all: all of it masked
+], ids=["at-in-password", "blank-value", "bare-key", "mask-unencoded", "unparsable"])
+def test_url_edge_cases_keep_nothing_secret_and_stay_readable(url, expected):
+    assert redact_url(url) == expected
+
+
+def test_free_text_keeps_everything_but_the_secrets():
+    text = "cannot reach http://bob:hunter2@10.0.0.1/x?api_key=s3cr3t with Bearer tok-12345"
+    assert redact_text(text, secrets=("Bearer tok-12345",)) == (
+        "cannot reach http://***@10.0.0.1/x?api_key=*** with ***")
+
+
+def test_short_or_empty_secrets_are_not_masked_everywhere():
+    # a 3-character header value would blank out every 'abc' in a message: too short to mask
+    assert redact_text("abc def", secrets=("abc", "")) == "abc def"
+    assert redact_text("abcd def", secrets=("abcd",)) == "*** def"

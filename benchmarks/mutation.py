@@ -1,0 +1,166 @@
+"""Mutation score of loadkit's unit tests: plant small bugs, count how many the tests catch.
+
+mutmut (the dev extra) rewrites one operator, constant or call at a time in the
+chosen rooms and runs that room's own unit tests against each mutant; a mutant
+is *killed* when a test fails, *survives* when every test passes. The score is
+killed / (killed + survived): timeouts count as killed (the bug hung a test),
+mutants no test reaches count as survivors (untested code is not caught code).
+
+Each room is judged by its own tests only (``ROOMS``): a bug in ``sla/`` that
+only a slow end-to-end test notices is a survivor here, on purpose.
+
+    python benchmarks/mutation.py                     # every room (CPU heavy: tens of minutes)
+    python benchmarks/mutation.py --rooms sla redact  # a subset
+    python benchmarks/mutation.py --max-children 1 --budget-min 20
+
+It works on a copy of the tracked files in a temporary folder (the checkout is
+never touched), prints one line per room and a total, writes the same as JSON
+(``--json FILE``), and lists the survivors (``--survivors``) to write tests for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# room -> (files to mutate, the room's own unit tests)
+ROOMS: dict[str, tuple[list[str], list[str]]] = {
+    "sla": (["loadkit/sla/*"], ["tests/sla"]),
+    "results": (["loadkit/results/aggregate.py", "loadkit/results/codec.py",
+                 "loadkit/results/kinds.py", "loadkit/results/recorder.py",
+                 "loadkit/results/model.py"], ["tests/results"]),
+    "analysis": (["loadkit/analysis/*"], ["tests/analysis"]),
+    "redact": (["loadkit/redact.py"], ["tests/test_redact.py"]),
+    "classify": (["loadkit/engine/aiohttp_transport.py"], ["tests/engine/test_errors.py"]),
+}
+
+# mutmut's exit codes per mutant (mutmut.__main__.status_by_exit_code)
+KILLED = {1, 3, -24, 24, 152, 255}      # a test failed, or the mutant hung (timeout)
+SURVIVED = {0, 5}                       # every test passed, or no test ran it
+
+
+def _copy_tree(dest: Path) -> None:
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    for rel in files:
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+
+
+def _configure(work: Path, mutate: list[str], tests: list[str], max_children: int) -> None:
+    """A [tool.mutmut] section for this room alone (mutmut reads pyproject.toml)."""
+    pyproject = work / "pyproject.toml"
+    text = pyproject.read_text()
+    section = "\n[tool.mutmut]\n" + "\n".join([
+        'source_paths = ["loadkit"]',
+        f"only_mutate = {json.dumps(mutate)}",
+        f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
+        'pytest_add_cli_args = ["-q", "-p", "no:cacheprovider", "-x"]',
+        "timeout_multiplier = 5.0",
+        "use_git_change_detection = false",
+    ]) + "\n"
+    pyproject.write_text(text + section)
+
+
+def run_room(name: str, max_children: int, budget_s: float, keep: Path | None,
+             show: bool = False) -> dict:
+    mutate, tests = ROOMS[name]
+    work = Path(tempfile.mkdtemp(prefix=f"loadkit-mutation-{name}-"))
+    try:
+        _copy_tree(work)
+        _configure(work, mutate, tests, max_children)
+        env = dict(os.environ, PYTHONPATH=str(work))
+        mutmut = [sys.executable, "-m", "mutmut"]
+        started = time.monotonic()
+        try:
+            proc = subprocess.run([*mutmut, "run", "--max-children", str(max_children)],
+                                  cwd=work, env=env, capture_output=True, text=True,
+                                  timeout=budget_s)
+            finished = proc.returncode == 0
+            log = proc.stdout[-2000:] + proc.stderr[-2000:]
+        except subprocess.TimeoutExpired:
+            finished, log = False, "budget ran out: the counts cover the mutants run so far"
+        elapsed = time.monotonic() - started
+        codes, survivors = _collect(work)
+        killed = sum(n for c, n in codes.items() if c in KILLED)
+        survived = sum(n for c, n in codes.items() if c in SURVIVED)
+        judged = killed + survived
+        out = {"room": name, "mutated": mutate, "tests": tests, "killed": killed,
+               "survived": survived, "not_run": sum(n for c, n in codes.items()
+                                                   if c not in KILLED | SURVIVED),
+               "score": round(killed / judged, 4) if judged else None,
+               "finished": finished, "seconds": round(elapsed, 1), "survivors": survivors}
+        if not judged:
+            out["log"] = log
+        if show:                    # each survivor's diff, while mutmut's folder is there
+            out["diffs"] = {key: subprocess.run([*mutmut, "show", key], cwd=work, env=env,
+                                                capture_output=True, text=True).stdout
+                            for key in survivors}
+        return out
+    finally:
+        if keep is not None:
+            shutil.copytree(work / "mutants", keep / name, dirs_exist_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _collect(work: Path) -> tuple[Counter[int | None], list[str]]:
+    """Exit code per mutant, from mutmut's ``.meta`` files (one per mutated source file)."""
+    codes: Counter[int | None] = Counter()
+    survivors: list[str] = []
+    for meta in sorted((work / "mutants").rglob("*.py.meta")):
+        data = json.loads(meta.read_text())
+        for key, code in data.get("exit_code_by_key", {}).items():
+            codes[code] += 1
+            if code in SURVIVED:
+                survivors.append(key)
+    return codes, survivors
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rooms", nargs="+", choices=sorted(ROOMS), default=sorted(ROOMS))
+    ap.add_argument("--max-children", type=int, default=2, help="parallel mutants (cores)")
+    ap.add_argument("--budget-min", type=float, default=15.0, help="wall-time cap per room")
+    ap.add_argument("--json", type=Path, help="write the per-room figures here")
+    ap.add_argument("--survivors", action="store_true", help="list surviving mutants")
+    ap.add_argument("--keep", type=Path, help="copy mutmut's mutants/ folders here")
+    args = ap.parse_args(argv)
+    rows = []
+    for name in args.rooms:
+        row = run_room(name, args.max_children, args.budget_min * 60, args.keep, args.survivors)
+        rows.append(row)
+        judged = row["killed"] + row["survived"]
+        score = f"{row['killed'] / judged * 100:.1f}%" if judged else "-"
+        note = "" if row["finished"] else "  (budget ran out: partial)"
+        print(f"{name:10s} killed {row['killed']:4d}  survived {row['survived']:4d}  "
+              f"score {score:>6s}  {row['seconds']:7.1f} s{note}", flush=True)
+        if row.get("log"):
+            print(row["log"], file=sys.stderr)
+        if args.survivors:
+            for key in row["survivors"]:
+                print(f"    survived: {key}")
+                print("      " + row["diffs"].get(key, "").strip().replace("\n", "\n      "))
+    killed = sum(r["killed"] for r in rows)
+    survived = sum(r["survived"] for r in rows)
+    total = f"{killed / (killed + survived) * 100:.1f}%" if killed + survived else "-"
+    print(f"{'total':10s} killed {killed:4d}  survived {survived:4d}  score {total:>6s}")
+    if args.json is not None:
+        args.json.write_text(json.dumps({"rooms": rows, "killed": killed, "survived": survived},
+                                        indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
