@@ -20,6 +20,7 @@ import aiohttp
 from yarl import URL
 
 from loadkit.engine.encoding import asked_codings, decode, unsupported_coding
+from loadkit.engine.keepalive import DEFAULT_KEEP_S
 from loadkit.engine.redirects import count_redirects
 from loadkit.engine.transport import TransportError
 from loadkit.results import kinds
@@ -90,6 +91,9 @@ class AiohttpTransport:
             limit=self._connections,
             limit_per_host=0,
             ttl_dns_cache=300,
+            # aiohttp keeps idle connections 15 s by default and reads no Keep-Alive
+            # header: reuse them only as long as the fast pool would by default.
+            keepalive_timeout=DEFAULT_KEEP_S,
             ssl=not self._request.insecure,
         )
         self._session = aiohttp.ClientSession(

@@ -28,6 +28,7 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 import httptools
 
+from loadkit.engine.keepalive import keep_alive_hint
 from loadkit.engine.redirects import REDIRECT_STATUSES
 from loadkit.engine.transport import TransportError
 from loadkit.results import kinds
@@ -195,6 +196,8 @@ class Connection(asyncio.Protocol):
         "_size",
         "deadline",
         "alive",
+        "idle_since",
+        "keep_hint",
         "parser",
         "reused",
         "transport",
@@ -211,6 +214,8 @@ class Connection(asyncio.Protocol):
         self.reused = False           # has completed a response before (stale-retry rule)
         self._fut: asyncio.Future[Answer] | None = None
         self.deadline = 0.0           # loop time after which the pool's sweep times it out
+        self.idle_since = 0.0         # loop time (the pool's tick) it last went idle
+        self.keep_hint: float | None = None   # the server's Keep-Alive: timeout, if it said
         self._parts: list[bytes] = []
         self._size = 0
         self._cap = max_bytes
@@ -307,6 +312,9 @@ class Connection(asyncio.Protocol):
             self._answer = (status, body, now, head_fields(self._head or b"")[0])
         else:
             self._answer = (status, body, now)
+        if not self.reused and self._head is not None and b"timeout=" in self._head:
+            # Once per connection, and only when a Keep-Alive timeout may be there.
+            self.keep_hint = keep_alive_hint(head_fields(self._head)[0].keep_alive)
         parts.clear()
         self._size = 0
         self._keep = keep_alive

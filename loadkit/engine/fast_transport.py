@@ -34,6 +34,7 @@ from loadkit.engine.fast_protocol import (
     build_requests,
 )
 from loadkit.engine.encoding import asked_codings, decode, unsupported_coding
+from loadkit.engine.keepalive import KeepAlive
 from loadkit.engine.redirects import (
     REDIRECT_STATUSES,
     count_redirects,
@@ -145,9 +146,12 @@ class FastTransport:
         self.dropped = 0
         self.reconnects = 0
         self.stale_retries = 0
-
+        self.expired = 0              # idle connections closed before the server's keep-alive
+        self._keep = KeepAlive()
+        self._now = 0.0               # loop time at the sweep's last tick
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._now = self._loop.time()
         self._closed = False
         self._ensure_sweeping()
 
@@ -160,9 +164,17 @@ class FastTransport:
     def _sweep(self) -> None:
         loop = self._loop
         assert loop is not None
-        now = loop.time()
+        now = self._now = loop.time()
         for conn in [c for c in self._conns if c.busy and c.deadline <= now]:
             conn.time_out()
+        keep = self._keep
+        for conn in [c for c in self._idle if keep.stale(now - c.idle_since)]:
+            self._idle.remove(conn)               # before the server closes it under a request
+            self.expired += 1
+            self._conns.discard(conn)
+            self.dropped += 1
+            conn._close()
+            self._slot_freed()
         self._sweeper = loop.call_later(self.tick_s, self._sweep)
 
     # -- the hot path ---------------------------------------------------------------
@@ -185,6 +197,7 @@ class FastTransport:
             # A kept-alive connection closed before any answer: usually the server's
             # idle timeout racing our request, but it may have read it (a crash, a
             # reset fault). Like aiohttp, retry once only when sending twice is harmless.
+            self._keep.closed_after(loop.time() - conn.idle_since)
             if not self._retry_stale:
                 raise TransportError(kinds.RESET) from None
             self.stale_retries += 1
@@ -256,6 +269,7 @@ class FastTransport:
     async def _acquire(self) -> Connection:
         if self._sweeper is None:
             self._loop = asyncio.get_running_loop()
+            self._now = self._loop.time()
             self._ensure_sweeping()
         while True:
             if self._closed:
@@ -304,6 +318,10 @@ class FastTransport:
     def _release(self, conn: Connection, keep_alive: bool) -> None:
         """Called by a connection when its request ended (answered or failed)."""
         if keep_alive and not self._closed:
+            conn.idle_since = self._now            # the sweep's clock: no syscall here
+            if conn.keep_hint is not None:
+                self._keep.told(conn.keep_hint)
+                conn.keep_hint = None
             waiters = self._waiters
             while waiters:
                 w = waiters.popleft()
@@ -322,6 +340,8 @@ class FastTransport:
             self._idle.remove(conn)
         except ValueError:
             return                    # not idle: its request's end already freed the slot
+        if self._loop is not None:    # the server keeps idle connections no longer than this
+            self._keep.closed_after(self._loop.time() - conn.idle_since)
         self._conns.discard(conn)
         self.dropped += 1
         self._slot_freed()
