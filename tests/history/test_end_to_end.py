@@ -1,6 +1,6 @@
 """Real short runs against a mock server that becomes 40% slower halfway, through the CLI.
 
-A dozen runs (0.25 s of load each, concurrency 8) against the mock server with a
+A dozen runs (0.15 s of load each, concurrency 8) against the mock server with a
 fixed 40 ms latency, half of them against one 40% slower; each result.json is
 added with `loadkit history add`, `history show --json` must put the change
 point at the first slow run, and `history check` must pass a run like the
@@ -33,7 +33,7 @@ request: {path: /predict, timeout: 5s, body: {instances: "{{ rows }}"}}
 dataset: {path: data/iris.csv, seed: 1}
 checks: {status: [200]}
 profiles:
-  - {name: steady, kind: throughput, concurrency: 8, duration: 0.25s}
+  - {name: steady, kind: throughput, concurrency: 8, duration: 0.15s}
 sla: [error_rate < 1%]
 """
 RUNS_EACH_SIDE = 6
