@@ -196,12 +196,12 @@ def check(result_file: str, db: str | None, branch: str | None, significance: st
 def report(scenario: str | None, branch: str | None, db: str | None, significance: str,
            min_magnitude: str, out: str) -> int:
     """Write a self-contained trend page: each metric over the runs, change points, regimes."""
-    from loadkit.reporters import history_report
+    from loadkit.reporters import history_page, history_report
 
     h = _history(db, scenario, branch, significance, min_magnitude)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in (("history.html", history_report.render_history_html(h)),
+    for name, text in (("history.html", history_page.render_history_html(h)),
                        ("history.json", history_report.render_history_json(h))):
         (folder / name).write_text(text, encoding="utf-8")
         click.echo(f"wrote {folder / name}")

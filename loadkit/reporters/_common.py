@@ -349,3 +349,25 @@ def small_page(title: str, css: str, body: str) -> str:
     """The jinja2 source of compare.html or canary.html: one shared head and style, the
     page's own ``css`` lines (its badges) and ``body`` (both may use jinja2 syntax)."""
     return _SMALL_PAGE_HEAD.format(title=title, css=css.strip("\n")) + body
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def clean(text: object, width: int | None = None) -> str:
+    """One printable line, cut to ``width`` with an ellipsis."""
+    out = _CONTROL.sub("?", " ".join(str(text).split()))
+    if width is not None and len(out) > width:
+        out = out[: width - 1] + "…"
+    return out
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str,
+          indent: str = "") -> list[str]:
+    """Fixed-width columns; ``align`` is one ``l``/``r`` per column."""
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(row, widths, align, strict=True)]
+        lines.append((indent + "  ".join(cells)).rstrip())
+    return lines

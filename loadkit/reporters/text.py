@@ -7,12 +7,10 @@ control characters replaced, so a scenario cannot scramble the log or the termin
 
 from __future__ import annotations
 
-import re
 import textwrap
-from collections.abc import Sequence
 
 from loadkit.reporters import server_view
-from loadkit.reporters._common import (
+from loadkit.reporters._common import (  # clean, table: re-exported, other reporters use them
     STATUS_EXIT,
     INPUT_HEADER,
     STATUS_TEXT,
@@ -24,7 +22,9 @@ from loadkit.reporters._common import (
     iso_utc,
     notes,
     stage_load,
+    clean,
     summary_cells,
+    table,
     verdict_message,
     verdict_rule,
     verdict_state,
@@ -39,17 +39,8 @@ from loadkit.reporters._streams import (
 from loadkit.reporters.search_report import probe_table
 from loadkit.results.model import ProfileResult, RunResult
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 NAME_WIDTH = 24
 LINE_WIDTH = 100      # sentences (headlines, warnings) wrap here rather than lose their end
-
-
-def clean(text: object, width: int | None = None) -> str:
-    """One printable line, cut to ``width`` with an ellipsis."""
-    out = _CONTROL.sub("?", " ".join(str(text).split()))
-    if width is not None and len(out) > width:
-        out = out[: width - 1] + "…"
-    return out
 
 
 def wrap(text: object, first: str, rest: str, width: int = LINE_WIDTH) -> list[str]:
@@ -58,17 +49,6 @@ def wrap(text: object, first: str, rest: str, width: int = LINE_WIDTH) -> list[s
     profile's recovery time) is often the one a reader came for."""
     return textwrap.wrap(clean(text), width=width, initial_indent=first,
                          subsequent_indent=rest, break_on_hyphens=False) or [first.rstrip()]
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str,
-          indent: str = "") -> list[str]:
-    """Fixed-width columns; ``align`` is one ``l``/``r`` per column."""
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
-    lines = []
-    for row in [header, *rows]:
-        cells = [c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(row, widths, align, strict=True)]
-        lines.append((indent + "  ".join(cells)).rstrip())
-    return lines
 
 
 def _profiles(result: RunResult) -> list[str]:
