@@ -146,3 +146,34 @@ def test_bad_threshold_names_the_field(block, field):
 def test_bad_alpha_is_a_usage_error():
     with pytest.raises(ScenarioError):
         compare(synthetic_run(seed=1), synthetic_run(seed=2), alpha=1.5)
+
+
+@pytest.mark.parametrize("worse, better, metric", [
+    ({"median_ms": 13.0}, {"median_ms": 7.0}, "p99"),
+    ({"median_ms": 13.0}, {"median_ms": 7.0}, "p50"),
+    ({"error_rate": 0.05}, {}, "error_rate"),
+    ({"rps_scale": 0.7}, {"rps_scale": 1.4}, "throughput"),
+], ids=["p99", "p50", "error_rate", "throughput"])
+def test_each_test_is_one_sided_a_change_for_the_better_is_never_significant(worse, better,
+                                                                             metric):
+    # error rate: a 5% baseline against 0% is the better side; the other way the worse
+    base_errors = {"error_rate": 0.05} if metric == "error_rate" else {}
+    bad = compare(synthetic_run(seed=1), synthetic_run(seed=2, **worse)).stages[0].metric(metric)
+    good = compare(synthetic_run(seed=1, **base_errors),
+                   synthetic_run(seed=2, **better)).stages[0].metric(metric)
+    assert bad.p_value < 0.01 and bad.significant
+    assert bad.regression is (bad.threshold is not None)      # p50 is reported, not gated
+    assert good.p_value > 0.5 and not good.significant and not good.regression
+
+
+def test_merging_two_processes_adds_errors_kinds_and_status_codes_exactly():
+    from loadkit.results.aggregate import merge_stages
+    from loadkit.testing import stage
+
+    a = stage(1, latencies_us=[1000] * 10, errors={"http_5xx": 2, "timeout": 1}, concurrency=2)
+    b = stage(1, latencies_us=[2000] * 6, errors={"http_5xx": 1, "reset": 2}, concurrency=2)
+    m = merge_stages([a, b])
+    assert (m.requests, m.ok, m.errors) == (16, 10, 6)
+    assert m.error_kinds == {"http_5xx": 3, "reset": 2, "timeout": 1}
+    assert m.status_codes == {"200": 10, "503": 3}
+    assert m.concurrency == 4
