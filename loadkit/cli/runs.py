@@ -104,6 +104,12 @@ def validate(scenario: str) -> int:
 
         CanaryConfig.from_dict(sc.canary)
     payloads = build_payloads(sc)
+    if sc.dataset is not None:
+        from loadkit.scenario.dataset import missing_report
+
+        note = missing_report(sc.dataset)
+        if note is not None:
+            click.echo(f"note: {note}")
     n_stages = sum(len(compile_profile(p, sc)) for p in sc.profiles)
     sizes = ", ".join(f"{len(ps)}x{b}" for b, ps in sorted(payloads.items()))
     click.echo(f"ok: {sc.name}: {len(sc.profiles)} profile(s), {n_stages} stage(s), "

@@ -192,15 +192,21 @@ class HealthMonitor:
             max_rss_mb=round(max_rss_mb(), 1),
             fell_behind=bool(reasons),
             reasons=tuple(reasons),
-            connections_opened=int(getattr(transport, "opened", 0)),
-            reconnects=int(getattr(transport, "reconnects", 0)),
-            stale_retries=int(getattr(transport, "stale_retries", 0)),
+            connections_opened=_counted(transport, "opened"),
+            reconnects=_counted(transport, "reconnects"),
+            stale_retries=_counted(transport, "stale_retries"),
             check_share=round(busiest.share, 4) if busiest else 0.0,
             check_mean_us=round(busiest.mean_us, 2) if busiest else 0.0,
             decompressed=decoded,
             decompress_mean_us=round(sum(w.decompress_ns for w in measured) / decoded / 1000, 2)
             if decoded else 0.0,
         )
+
+
+def _counted(transport: object, name: str) -> int | None:
+    """A transport's counter, or None (unknown) when it does not keep one -- never a fake 0."""
+    value = getattr(transport, name, None)
+    return int(value) if isinstance(value, int) else None
 
 
 def client_work_reasons(stages: list[ClientWork]) -> list[str]:

@@ -220,6 +220,11 @@ def merge_profiles(parts: Sequence[ProfileResult]) -> ProfileResult:
     )
 
 
+def _sum_known(counts: Sequence[int | None]) -> int | None:
+    """The sum, or None (unknown) when any part's transport did not count."""
+    return None if any(c is None for c in counts) else sum(c for c in counts if c is not None)
+
+
 def merge_health(healths: Sequence[GeneratorHealth], *, concurrent: bool) -> GeneratorHealth:
     """One health from several: of generators that ran side by side (``concurrent``,
     CPU shares add up) or of profiles that ran one after another (the busiest counts).
@@ -237,9 +242,9 @@ def merge_health(healths: Sequence[GeneratorHealth], *, concurrent: bool) -> Gen
         max_rss_mb=max(h.max_rss_mb for h in healths),
         fell_behind=any(h.fell_behind for h in healths),
         reasons=tuple(dict.fromkeys(r for h in healths for r in h.reasons)),
-        connections_opened=sum(h.connections_opened for h in healths),
-        reconnects=sum(h.reconnects for h in healths),
-        stale_retries=sum(h.stale_retries for h in healths),
+        connections_opened=_sum_known([h.connections_opened for h in healths]),
+        reconnects=_sum_known([h.reconnects for h in healths]),
+        stale_retries=_sum_known([h.stale_retries for h in healths]),
         check_share=max(h.check_share for h in healths),
         check_mean_us=max(h.check_mean_us for h in healths),
         decompressed=sum(h.decompressed for h in healths),

@@ -286,11 +286,11 @@ class GeneratorHealth:
     # Connection churn (summed over processes and merged results): connections the
     # transport opened, how many of those replaced one the target dropped, and
     # idempotent requests retried once on a reused connection closed unanswered.
-    # Counted by the fast transport; 0 with aiohttp (counting its connections with a
-    # TraceConfig costs ~10 us a request, ~15% of its per-request CPU).
-    connections_opened: int = 0
-    reconnects: int = 0
-    stale_retries: int = 0
+    # None: unknown -- the transport does not count them (aiohttp: counting its
+    # connections with a TraceConfig costs ~10 us a request, ~15% of its per-request CPU).
+    connections_opened: int | None = 0
+    reconnects: int | None = 0
+    stale_retries: int | None = 0
     # Client work: the busiest measured stage's share of wall time its body checks
     # (json_has, body_contains) held the event loop, and their mean cost. Past a bound
     # relative to the stage's p50 the run is inconclusive (a reason says so).

@@ -22,6 +22,12 @@ from loadkit.scenario.model import DatasetSpec
 
 
 def read_frame(spec: DatasetSpec) -> pd.DataFrame:
+    """The dataset's rows as the run sends them: ``dataset.columns`` kept, ``dataset.missing``
+    applied."""
+    return apply_missing(select(read_frame_raw(spec), spec), spec)
+
+
+def read_frame_raw(spec: DatasetSpec) -> pd.DataFrame:
     """The whole file as a DataFrame; any failure is one DatasetError naming dataset.path."""
     where = f"dataset.path: {spec.shown}"
     if not spec.path.is_file():
@@ -43,7 +49,49 @@ def read_frame(spec: DatasetSpec) -> pd.DataFrame:
     if frame.empty or len(frame.columns) == 0:
         raise DatasetError(f"{where}: the dataset has no rows")
     frame.columns = [str(c) for c in frame.columns]
-    return select(frame, spec)
+    return frame
+
+
+def missing_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Rows with a missing value (blank, NaN, null), per column that has any."""
+    counts = frame.isna().sum()
+    return {str(c): int(n) for c, n in counts.items() if n}
+
+
+def apply_missing(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
+    """``dataset.missing``: ``null`` sends a missing value as JSON null (the default),
+    ``drop`` leaves out every row that has one, ``error`` refuses the dataset.
+
+    A blank CSV cell reaching a model as ``null`` is usually a 400 from the server, a
+    run full of errors that says nothing about its speed; ``loadkit validate`` names
+    the columns either way."""
+    if spec.missing == "null":
+        return frame
+    found = missing_counts(frame)
+    if not found:
+        return frame
+    if spec.missing == "error":
+        shown = ", ".join(f"{c!r} ({n} of {len(frame)} rows)" for c, n in found.items())
+        raise DatasetError(f"dataset.missing: {spec.shown} has missing values in {shown}; set "
+                           f"dataset.missing: drop (leave those rows out) or null (send null)")
+    kept = frame.dropna()
+    if kept.empty:
+        raise DatasetError(f"dataset.missing: every row of {spec.shown} has a missing value "
+                           f"(in {', '.join(repr(c) for c in found)}); nothing is left to send")
+    return kept
+
+
+def missing_report(spec: DatasetSpec) -> str | None:
+    """One line for ``loadkit validate`` about missing values (None: there are none)."""
+    frame = select(read_frame_raw(spec), spec)
+    found = missing_counts(frame)
+    if not found:
+        return None
+    shown = ", ".join(f"{c!r} ({n} of {len(frame)} rows)" for c, n in found.items())
+    fate = {"null": "sent as JSON null", "drop": "those rows left out",
+            "error": "refused"}[spec.missing]
+    return (f"dataset.path {spec.shown}: missing values in {shown}: {fate} "
+            f"(dataset.missing: {spec.missing}; error | drop | null)")
 
 
 def select(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:

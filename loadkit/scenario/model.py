@@ -94,6 +94,7 @@ class DatasetSpec:
     seed: int = 0
     order: str = "random"                  # random | sequential
     columns: tuple[str, ...] = ()          # keep only these columns, in this order; empty: all
+    missing: str = "null"                  # a row with a missing value: error | drop | null
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,7 @@ def _dataset(m: DatasetModel, base_dir: Path) -> DatasetSpec:
         raise ScenarioError("dataset.format", f"cannot tell the format of {m.path!r} from its "
                             "extension; set format: csv, jsonl, json or parquet")
     return DatasetSpec(path=path, shown=m.path, format=fmt, sample=m.sample, seed=m.seed,
-                       order=m.order, columns=tuple(m.columns or ()))
+                       order=m.order, columns=tuple(m.columns or ()), missing=m.missing)
 
 
 def _check_profiles(profiles: tuple[ProfileSpec, ...]) -> None:

@@ -140,6 +140,7 @@ class DatasetModel(Strict):
     sample: Count | None = None
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     order: Annotated[str, _one_of(("random", "sequential"), "order", str.lower)] = "random"
+    missing: Annotated[str, _one_of(("error", "drop", "null"), "missing", str.lower)] = "null"
 
     @field_validator("seed", mode="before")
     @classmethod

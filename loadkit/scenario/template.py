@@ -8,9 +8,11 @@ body, before the run. The rule, kept deliberately small:
   ``{{ rows }}`` -> the batch as a list of row objects ``[{col: value, ...}, ...]``;
   ``{{ rows.values }}`` -> the batch as a list of value lists (dataset column order);
   ``{{ rows.COL }}`` -> the batch's values of column COL, as a list;
-  ``{{ row }}`` -> one row object; ``{{ row.COL }}`` -> one value (batch_size 1 only).
-* Inside a longer string only ``{{ row.COL }}`` may appear; it is replaced by the
-  value's text (``"id-{{ row.id }}"``).
+  ``{{ row }}`` -> one row object; ``{{ row.COL }}`` -> one value (batch_size 1 only);
+  ``{{ batch_size }}`` -> how many rows the batch has, a number (a V2/KServe
+  ``shape: ["{{ batch_size }}", 4]``).
+* Inside a longer string only ``{{ row.COL }}`` and ``{{ batch_size }}`` may appear;
+  each is replaced by its text (``"id-{{ row.id }}"``).
 * Mapping keys are never templated; everything else is sent as written.
 """
 
@@ -27,7 +29,8 @@ from loadkit.errors import ScenarioError
 from loadkit.scenario.source import field_path
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
-HELP = "use {{ rows }}, {{ rows.values }}, {{ rows.COLUMN }}, {{ row }} or {{ row.COLUMN }}"
+HELP = ("use {{ rows }}, {{ rows.values }}, {{ rows.COLUMN }}, {{ row }}, {{ row.COLUMN }} "
+        "or {{ batch_size }}")
 
 Row = dict[str, Any]
 Renderer = Callable[[Sequence[Row], Sequence[str]], Any]
@@ -38,7 +41,7 @@ class Hole:
     """One placeholder: what it takes from the batch, and where in the body it is."""
 
     expr: str
-    kind: str            # rows | rows_values | rows_column | row | row_column
+    kind: str            # rows | rows_values | rows_column | row | row_column | batch_size
     column: str | None
     where: str           # field path, e.g. request.body.instances
 
@@ -61,6 +64,8 @@ def _hole(expr: str, where: str) -> Hole:
         return Hole(text, "row", None, where)
     if head == "row" and column:
         return Hole(text, "row_column", column, where)
+    if text == "batch_size":
+        return Hole(text, "batch_size", None, where)
     raise ScenarioError(where, f"unknown placeholder '{{{{ {text} }}}}' ({HELP})")
 
 
@@ -73,6 +78,8 @@ def _take(hole: Hole, rows: Sequence[Row], columns: Sequence[str]) -> Any:
         return [r[hole.column] for r in rows]  # type: ignore[index]
     if hole.kind == "row":
         return rows[0]
+    if hole.kind == "batch_size":
+        return len(rows)
     return rows[0][hole.column]  # type: ignore[index]
 
 
@@ -151,9 +158,10 @@ def _compile_string(text: str, path: str, holes: list[Hole]) -> Renderer:
     last = 0
     for m in found:
         hole = _hole(m.group(1), path)
-        if hole.kind != "row_column":
+        if hole.kind not in ("row_column", "batch_size"):
             raise ScenarioError(path, f"'{{{{ {hole.expr} }}}}' must be the whole string; only "
-                                      "{{ row.COLUMN }} can sit inside other text")
+                                      "{{ row.COLUMN }} and {{ batch_size }} can sit inside "
+                                      "other text")
         holes.append(hole)
         pieces += [text[last:m.start()], hole]
         last = m.end()

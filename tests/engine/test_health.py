@@ -95,6 +95,23 @@ def test_connection_churn_is_counted_in_the_runs_health(
     assert closing.stages[0].ok == 5
 
 
+def test_counters_the_aiohttp_transport_does_not_keep_are_unknown_not_zero(
+        tiny: Callable[..., TinyServer]) -> None:
+    from loadkit.engine import run_stages as real_run_stages
+    from loadkit.results.codec import dumps, loads
+
+    srv = tiny()
+    run = real_run_stages([Stage(0, "s", concurrency=1, requests=3)],
+                          RequestSpec(target=srv.url, path="/close"), PAYLOADS,
+                          transport="aiohttp", handle_signals=False)
+    h = run.health
+    assert (h.connections_opened, h.reconnects, h.stale_retries) == (None, None, None)
+    from loadkit import testing
+    from dataclasses import replace
+    result = replace(testing.run_result(), health=h)
+    assert loads(dumps(result)).health.connections_opened is None   # "unknown" survives JSON
+
+
 def test_merging_results_sums_their_connection_churn() -> None:
     from dataclasses import replace
 
@@ -108,3 +125,6 @@ def test_merging_results_sums_their_connection_churn() -> None:
         connections_opened=4 + i, reconnects=i, stale_retries=2 * i)) for i in (1, 2)]
     health = merge_results(parts).health
     assert (health.connections_opened, health.reconnects, health.stale_retries) == (11, 3, 6)
+    unknown = replace(base, health=GeneratorHealth(connections_opened=None, reconnects=None,
+                                                   stale_retries=None))
+    assert merge_results([parts[0], unknown]).health.connections_opened is None
