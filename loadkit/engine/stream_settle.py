@@ -20,7 +20,8 @@ none of its partial timings is recorded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from loadkit.engine.stream_read import StreamRead
@@ -44,6 +45,84 @@ class StreamContext:
             self.tokenizer = load_tokenizer(spec.tokenizer)
 
 
+@dataclass(frozen=True)
+class Settled:
+    """One streamed answer, judged: its error kind (None: ok) or its timings and tokens."""
+
+    kind: str | None
+    detail: str
+    latency_us: int
+    ttft_us: int | None = None
+    gaps_ns: list[int] = field(default_factory=list)
+    tpot_us: int | None = None
+    output_tokens: int = 0
+    input_tokens: int = 0
+    source: str = "chunks"
+    good: bool = False
+
+
+def judge_stream(ctx: StreamContext, slo: Slo | None, failure: Callable[[int, bytes], str | None],
+                 origin_ns: int, status: int, read: StreamRead, payload: int) -> Settled:
+    """What one finished streamed answer was (the engine's senders and the Locust user)."""
+    latency_us = (read.last_ns - origin_ns) // 1000
+    kind = failure(status, read.raw)
+    problem = ""
+    if kind is None:
+        problem = read.problem(ctx.spec.streamed, ctx.spec.need_done)
+        if problem == "incomplete":
+            kind, problem = "stream_incomplete", "the stream ended without data: [DONE]"
+        elif problem:
+            kind = "check_failed"
+    if kind is not None:
+        return Settled(kind, f"{kind}: {problem}" if problem else "", latency_us)
+    ttft_us = (read.first_ns - origin_ns) // 1000 if read.first_ns else None
+    output, source = _output_tokens(ctx, read)
+    tpot_us = ((latency_us - ttft_us) // (output - 1)
+               if ttft_us is not None and output > 1 else None)
+    inputs = read.input_tokens
+    if inputs < 0:
+        known = ctx.input_tokens
+        inputs = known[payload % len(known)] if known else 0
+    return Settled(None, "", latency_us, ttft_us, read.gaps, tpot_us, output, inputs, source,
+                   _good(slo, latency_us, ttft_us, read.gaps, tpot_us))
+
+
+def _output_tokens(ctx: StreamContext, read: StreamRead) -> tuple[int, str]:
+    if read.output_tokens >= 0:
+        return read.output_tokens, "usage"
+    if ctx.tokenizer is not None:
+        from loadkit.scenario.llm_payloads import count_tokens
+
+        return count_tokens(ctx.tokenizer, read.text), "tokenizer"
+    return read.chunks, "chunks"
+
+
+def _good(slo: Slo | None, latency_us: int, ttft_us: int | None, gaps_ns: list[int],
+          tpot_us: int | None) -> bool:
+    """Whether a successful request met every bound of ``slo`` (no slo: not counted)."""
+    if slo is None:
+        return False
+    if slo.latency_ms is not None and latency_us > slo.latency_ms * 1000:
+        return False
+    if slo.ttft_ms is not None and (latency_us if ttft_us is None
+                                    else ttft_us) > slo.ttft_ms * 1000:
+        return False
+    if slo.itl_ms is not None and gaps_ns and max(gaps_ns) > slo.itl_ms * 1e6:
+        return False
+    return not (slo.tpot_ms is not None and tpot_us is not None
+                and tpot_us > slo.tpot_ms * 1000)
+
+
+def record_settled(rec: StreamRecording, settled: Settled) -> None:
+    """Add a judged answer's stream figures (or its error detail) to a stage's recording."""
+    if settled.kind is not None:
+        if settled.detail:
+            rec.detail(settled.detail)
+        return
+    rec.add(settled.ttft_us, settled.gaps_ns, settled.tpot_us, settled.output_tokens,
+            settled.input_tokens, settled.source, settled.good)
+
+
 class StreamSettle:
     """One stage's settler: bound once, called once per streamed request."""
 
@@ -56,54 +135,9 @@ class StreamSettle:
 
     def settle(self, ctl: StageControl, origin_ns: int, status: int, read: StreamRead,
                payload: int) -> None:
-        latency_us = (read.last_ns - origin_ns) // 1000
-        kind = ctl.checks.failure(status, read.raw)
-        problem = ""
-        if kind is None:
-            spec = self._ctx.spec
-            problem = read.problem(spec.streamed, spec.need_done)
-            if problem == "incomplete":
-                kind, problem = "stream_incomplete", "the stream ended without data: [DONE]"
-            elif problem:
-                kind = "check_failed"
-        if kind is not None:
-            ctl.record_error(kind, latency_us, status, payload)
-            if problem:
-                self._rec.detail(f"{kind}: {problem}")
-            return
-        ttft_us = (read.first_ns - origin_ns) // 1000 if read.first_ns else None
-        output, source = self._output_tokens(read)
-        tpot_us = ((latency_us - ttft_us) // (output - 1)
-                   if ttft_us is not None and output > 1 else None)
-        inputs = read.input_tokens
-        if inputs < 0:
-            known = self._ctx.input_tokens
-            inputs = known[payload % len(known)] if known else 0
-        ctl.record_ok(latency_us, status, payload)
-        self._rec.add(ttft_us, read.gaps, tpot_us, output, inputs, source,
-                      self._good(latency_us, ttft_us, read.gaps, tpot_us))
-
-    def _output_tokens(self, read: StreamRead) -> tuple[int, str]:
-        if read.output_tokens >= 0:
-            return read.output_tokens, "usage"
-        tokenizer = self._ctx.tokenizer
-        if tokenizer is not None:
-            from loadkit.scenario.llm_payloads import count_tokens
-
-            return count_tokens(tokenizer, read.text), "tokenizer"
-        return read.chunks, "chunks"
-
-    def _good(self, latency_us: int, ttft_us: int | None, gaps_ns: list[int],
-              tpot_us: int | None) -> bool:
-        slo = self._slo
-        if slo is None:
-            return False
-        if slo.latency_ms is not None and latency_us > slo.latency_ms * 1000:
-            return False
-        if slo.ttft_ms is not None and (latency_us if ttft_us is None
-                                        else ttft_us) > slo.ttft_ms * 1000:
-            return False
-        if slo.itl_ms is not None and gaps_ns and max(gaps_ns) > slo.itl_ms * 1e6:
-            return False
-        return not (slo.tpot_ms is not None and tpot_us is not None
-                    and tpot_us > slo.tpot_ms * 1000)
+        done = judge_stream(self._ctx, self._slo, ctl.failure, origin_ns, status, read, payload)
+        if done.kind is None:
+            ctl.record_ok(done.latency_us, status, payload)
+        else:
+            ctl.record_error(done.kind, done.latency_us, status, payload)
+        record_settled(self._rec, done)

@@ -30,7 +30,9 @@ from locust.env import Environment
 from locust.runners import STATE_STOPPED, LocalRunner, MasterRunner, WorkerRunner
 
 from loadkit.locust_bridge.collect import decode_part, encode_part, error_kind_of, latency_us
+from loadkit.engine.stream_settle import record_settled
 from loadkit.locust_bridge.gate import MANUAL_PROFILE
+from loadkit.locust_bridge.stream_user import CONTEXT_KEY
 from loadkit.locust_bridge.schedule import ShapeStep
 from loadkit.results.aggregate import summarize
 from loadkit.results.hdr import LatencyHistogram
@@ -66,8 +68,11 @@ class StepInfo:
 class RecordingSide:
     """Records this process's requests exactly; one Recorder per Locust run."""
 
-    def __init__(self, node: str, profile_name: str, profile_kind: str, batch_size: int) -> None:
+    def __init__(self, node: str, profile_name: str, profile_kind: str, batch_size: int,
+                 streams: bool = False, slo: bool = False) -> None:
         self.node = node
+        self.streams = streams            # a streaming endpoint: record TTFT, gaps, tokens
+        self.slo = slo                    # ...and count the requests meeting the slo
         self.profile_name = profile_name
         self.profile_kind = profile_kind
         self.default_batch = batch_size
@@ -80,9 +85,14 @@ class RecordingSide:
         self.started_at = 0.0
 
     # -- run lifecycle -------------------------------------------------------------
+    def _begin(self, rec: Recorder, meta: StageMeta) -> None:
+        stage = rec.begin_stage(meta)
+        if self.streams:
+            stage.begin_streams(self.slo)
+
     def start_run(self) -> None:
         self.recorder = Recorder()
-        self.recorder.begin_stage(self.step.meta())
+        self._begin(self.recorder, self.step.meta())
         self._stage_t0 = time.perf_counter()
         self._errors = Counter()
         self.users_peak = 0
@@ -94,7 +104,7 @@ class RecordingSide:
         rec = self.recorder
         if rec is not None and step.index != self.step.index:
             rec.end_stage(time.perf_counter() - self._stage_t0)
-            rec.begin_stage(step.meta())
+            self._begin(rec, step.meta())
             self._stage_t0 = time.perf_counter()
         self.step = step
 
@@ -118,11 +128,16 @@ class RecordingSide:
         return self.last_part
 
     # -- hot path --------------------------------------------------------------------
-    def on_request(self, response_time: float, exception: Any, response: Any) -> None:
+    def on_request(self, response_time: float, exception: Any, response: Any,
+                   context: Any = None) -> None:
         rec = self.recorder
         if rec is None:
             return
         lat = latency_us(response_time)
+        settled = context.get(CONTEXT_KEY) if isinstance(context, dict) else None
+        stream = rec.current_stream
+        if settled is not None and stream is not None:
+            record_settled(stream, settled)
         if exception is None:
             rec.ok(lat)
             return
@@ -193,8 +208,10 @@ class Bridge:
     """Wires the two sides into one Locust environment's events and messages."""
 
     def __init__(self, *, profile_name: str | None, profile_kind: str, batch_size: int,
-                 on_judge: Callable[[Environment, Bridge], None]) -> None:
+                 on_judge: Callable[[Environment, Bridge], None], streams: bool = False,
+                 slo: bool = False) -> None:
         self.profile_name = profile_name or MANUAL_PROFILE
+        self.streams, self.slo = streams, slo
         self.profile_kind = profile_kind
         self.batch_size = batch_size
         self.on_judge = on_judge
@@ -219,7 +236,8 @@ class Bridge:
         if isinstance(runner, (LocalRunner, WorkerRunner)):
             node = runner.client_id if isinstance(runner, WorkerRunner) else "local"
             self.recording = RecordingSide(node, self.profile_name, self.profile_kind,
-                                           self.batch_size)
+                                           self.batch_size, streams=self.streams,
+                                           slo=self.slo)
             events.request.add_listener(self._on_request)
             runner.register_message(MSG_STAGE, self._on_stage_msg)
         if isinstance(runner, (LocalRunner, MasterRunner)):
@@ -238,9 +256,9 @@ class Bridge:
     # -- events ----------------------------------------------------------------------
     def _on_request(self, request_type: str = "", name: str = "", response_time: float = 0.0,
                     response_length: int = 0, exception: Any = None, response: Any = None,
-                    **_kw: Any) -> None:
+                    context: Any = None, **_kw: Any) -> None:
         if self.recording is not None:
-            self.recording.on_request(response_time, exception, response)
+            self.recording.on_request(response_time, exception, response, context)
 
     def _on_test_start(self, environment: Environment, **_kw: Any) -> None:
         if self.gate is not None:

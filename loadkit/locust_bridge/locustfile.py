@@ -113,12 +113,16 @@ def _judge(environment: Environment, bridge: Bridge) -> None:
         environment.process_exit_code = EXIT_FAIL
 
 
+# A streaming endpoint's per-request bounds: the chosen profile's, else the scenario's.
+_SLO = (SCENARIO.profile(SETTINGS.profile).slo if SETTINGS.profile is not None else None) \
+    or SCENARIO.slo
 BRIDGE = Bridge(profile_name=SETTINGS.profile, profile_kind=_kind_of(SETTINGS.profile),
-                batch_size=SCENARIO.request.batch_size, on_judge=_judge)
+                batch_size=SCENARIO.request.batch_size, on_judge=_judge,
+                streams=SCENARIO.request.stream is not None, slo=_SLO is not None)
 
 LoadkitUser = make_user_class(
     SCENARIO.request_spec("http://127.0.0.1" if _TARGET_IS_MOCK else SCENARIO.target),
-    PAYLOADS, lambda: BRIDGE.step, host=None if _TARGET_IS_MOCK else SCENARIO.target)
+    PAYLOADS, lambda: BRIDGE.step, host=None if _TARGET_IS_MOCK else SCENARIO.target, slo=_SLO)
 
 for _name, _steps in STEPS.items():
     _shape = make_shape_class(_name, _steps, BRIDGE.announce)

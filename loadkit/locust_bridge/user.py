@@ -18,15 +18,22 @@ from typing import Any
 from locust import constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser
 
+from loadkit.engine.stream_settle import StreamContext
 from loadkit.locust_bridge.collect import transport_error_kind
-from loadkit.scenario.plan import PayloadSet, RequestSpec
+from loadkit.locust_bridge.stream_user import send_stream
+from loadkit.scenario.plan import PayloadSet, RequestSpec, Slo
 
 GOLDEN = 0.6180339887498949
 
 
 def make_user_class(request: RequestSpec, payloads: Mapping[int, PayloadSet],
-                    step: Callable[[], Any], *, host: str | None) -> type[FastHttpUser]:
-    """A FastHttpUser sending ``request``; ``step()`` says the current batch size and pacing."""
+                    step: Callable[[], Any], *, host: str | None,
+                    slo: Slo | None = None) -> type[FastHttpUser]:
+    """A FastHttpUser sending ``request``; ``step()`` says the current batch size and pacing.
+
+    A streaming request (``request.stream``) is read event by event (``stream_user``)
+    and judged against ``slo`` as the engine judges it.
+    """
     base_headers = dict(request.headers)
     bodies = {size: (ps.bodies or (b"",)) for size, ps in payloads.items()}
     content_types = {size: ps.content_type for size, ps in payloads.items()}
@@ -35,6 +42,10 @@ def make_user_class(request: RequestSpec, payloads: Mapping[int, PayloadSet],
     pacers: dict[float, Callable[[Any], float]] = {}
     checks = request.checks
     method, path = request.method, request.path
+    streams = None
+    if request.stream is not None:
+        combined = [n for _, ps in sorted(payloads.items()) for n in ps.input_tokens]
+        streams = StreamContext(request.stream, combined)
 
     class LoadkitUser(FastHttpUser):
         network_timeout = request.timeout_s
@@ -74,6 +85,10 @@ def make_user_class(request: RequestSpec, payloads: Mapping[int, PayloadSet],
         @task
         def send(self) -> None:
             body, headers = self._body()
+            if streams is not None:
+                send_stream(self.client, method, path, body, headers, self._i, streams, slo,
+                            checks)
+                return
             with self.client.request(method, path, data=body or None,  # type: ignore[arg-type]  # bytes are sent as-is
                                      headers=headers,
                                      name=path, catch_response=True) as resp:

@@ -371,6 +371,11 @@ class Recorder:
         return self._current.requests if self._current is not None else 0
 
     @property
+    def current_stream(self) -> StreamRecording | None:
+        """The current stage's stream recording (None: no stage, or not a streaming one)."""
+        return self._current.stream if self._current is not None else None
+
+    @property
     def stage_histogram(self) -> LatencyHistogram:
         """The current stage's histogram as of the last tick."""
         return self._current.hist if self._current is not None else LatencyHistogram()
