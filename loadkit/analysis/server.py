@@ -98,7 +98,7 @@ def moved(steps: Sequence[StageResult], limit: int = MOVED_LIMIT) -> list[dict[s
     if len(steps) < 2:
         return []
     first, last = steps[0].server_metrics, steps[-1].server_metrics
-    out = []
+    out: list[dict[str, Any]] = []
     for key in first.keys() & last.keys():
         a, b = first[key], last[key]
         stat = "mean" if a.kind == GAUGE else "rate_per_s"

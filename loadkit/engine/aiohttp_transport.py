@@ -22,6 +22,7 @@ from yarl import URL
 from loadkit.engine.encoding import asked_codings, decode, unsupported_coding
 from loadkit.engine.keepalive import DEFAULT_KEEP_S
 from loadkit.engine.redirects import count_redirects
+from loadkit.engine.server_timing import note_server_timing
 from loadkit.engine.transport import TransportError
 from loadkit.results import kinds
 
@@ -79,6 +80,7 @@ class AiohttpTransport:
         self._codings = asked_codings(request.headers)
         self._decode = (self._codings is not None and unsupported_coding(request.headers) is None
                         and any(c != "identity" for c in self._codings))
+        self._timing = request.server_timing is not None
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -120,6 +122,8 @@ class AiohttpTransport:
                                        max_redirects=self._follow + 1) as resp:
                 if resp.history:
                     count_redirects(len(resp.history))
+                if self._timing:
+                    note_server_timing(resp.headers.get("Server-Timing"))
                 status = resp.status
                 length = resp.content_length
                 cap = self._cap

@@ -111,7 +111,8 @@ class HeadFields:
     connection).
     """
 
-    __slots__ = ("codings", "complete", "encodings", "keep_alive", "lengths", "location")
+    __slots__ = ("codings", "complete", "encodings", "keep_alive", "lengths", "location",
+                 "server_timing")
 
     def __init__(self) -> None:
         self.on_message_begin()
@@ -123,6 +124,7 @@ class HeadFields:
         self.encodings: list[bytes] = []
         self.location: str | None = None
         self.keep_alive: bytes | None = None
+        self.server_timing: bytes | None = None
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
@@ -136,6 +138,9 @@ class HeadFields:
             self.location = value.decode("latin-1").strip()
         elif name == b"keep-alive":
             self.keep_alive = value
+        elif name == b"server-timing":       # several fields join as one list (RFC 9110)
+            st = self.server_timing
+            self.server_timing = value if st is None else st + b", " + value
 
     def on_headers_complete(self) -> None:
         self.complete = True

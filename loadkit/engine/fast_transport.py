@@ -42,6 +42,7 @@ from loadkit.engine.redirects import (
     resolve,
     same_origin,
 )
+from loadkit.engine.server_timing import note_server_timing
 from loadkit.engine.transport import TransportError
 from loadkit.results import kinds
 
@@ -131,6 +132,7 @@ class FastTransport:
         self._others: dict[str, FastTransport] = {}      # pools for redirects to other origins
         self._n_wire = len(self._wire)
         self._timeout_s = request.timeout_s
+        self._timing = request.server_timing is not None   # keep every answer's head fields
         self._retry_stale = request.method.upper() in IDEMPOTENT_METHODS
         self.tick_s = min(0.05, request.timeout_s / 20)
         self._sweeper: asyncio.TimerHandle | None = None
@@ -212,8 +214,9 @@ class FastTransport:
     # -- off the hot path: redirects ------------------------------------------------------
     async def _special(self, answer: tuple[int, bytes, int, HeadFields],
                        payload: int) -> tuple[int, bytes, int]:
-        """An answer whose head mattered: follow its redirects (``redirects.py``), then
-        decode its body (``encoding.py``: after the last byte's stamp, timed apart)."""
+        """An answer whose head mattered: follow its redirects (``redirects.py``), note
+        its ``Server-Timing`` (``server_timing.py``), then decode its body (``encoding.py``:
+        after the last byte's stamp, timed apart)."""
         method = self._method
         body = self._bodies[payload % len(self._bodies)] if self._bodies else b""
         url = self._request.url
@@ -221,7 +224,9 @@ class FastTransport:
         while True:
             status, data, stamp, head = answer
             if status not in REDIRECT_STATUSES or not head.location or not self._follow:
-                if head.encodings:
+                if self._timing:
+                    note_server_timing(head.server_timing)
+                if head.encodings and self._decoding:     # (timing alone keeps heads too)
                     data = decode(data, [c.decode("latin-1") for c in head.encodings],
                                   self._max_bytes, status)
                 return status, data, stamp
@@ -313,7 +318,8 @@ class FastTransport:
     def _new_connection(self) -> Connection:
         """A connection for the pool (a streaming transport gives its own kind)."""
         return Connection(self._loop, self._max_bytes,  # type: ignore[arg-type]
-                          self._release, self._lost, inspect=self._decoding)
+                          self._release, self._lost,
+                          inspect=self._decoding or self._timing)
 
     def _release(self, conn: Connection, keep_alive: bool) -> None:
         """Called by a connection when its request ended (answered or failed)."""

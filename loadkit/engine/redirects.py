@@ -19,7 +19,11 @@ argument, nothing on the path of a request that is not redirected).
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
+
+if TYPE_CHECKING:
+    from loadkit.engine.server_timing import ServerTimingRecorder
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DEFAULT_FOLLOW = 10
@@ -28,12 +32,13 @@ DEFAULT_FOLLOW = 10
 class Tally:
     """Per-stage counts a transport adds to from inside a request (rare events only)."""
 
-    __slots__ = ("decompress_ns", "decompressed", "redirects")
+    __slots__ = ("decompress_ns", "decompressed", "redirects", "server_timing")
 
     def __init__(self) -> None:
         self.redirects = 0
         self.decompress_ns = 0        # time spent decoding compressed answers...
         self.decompressed = 0         # ...of this many
+        self.server_timing: ServerTimingRecorder | None = None   # server_timing.py, when on
 
 
 CURRENT_TALLY: ContextVar[Tally | None] = ContextVar("loadkit_stage_tally", default=None)

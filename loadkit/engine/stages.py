@@ -39,6 +39,7 @@ from loadkit.engine.control import ABORT, DEADLINE, INTERRUPT, STABLE, InFlight,
 from loadkit.engine.health import ClientWork, HealthMonitor, OpenStageReport
 from loadkit.engine.pacer import PacerStats, default_max_in_flight, pace
 from loadkit.engine.redirects import CURRENT_TALLY
+from loadkit.engine.server_timing import ServerTimingRecorder, with_server_timing
 from loadkit.engine.stability import is_stable, min_duration_s
 from loadkit.engine.stream_settle import StreamContext, StreamSettle
 from loadkit.engine.workers import start_workers
@@ -164,6 +165,8 @@ async def start_stage(stage: Stage, run: RunState, t0_ns: int | None = None) -> 
         ctl.stream = StreamSettle(run.streams, sink.begin_streams(stage.slo is not None),
                                   stage.slo)
     run.current = ctl
+    if run.request.server_timing is not None:
+        ctl.tally.server_timing = ServerTimingRecorder(run.request.server_timing)
     if stage.breakdown is not None:
         _record_by_input(stage, run, ctl)
     ending = _ending(stage)
@@ -255,6 +258,8 @@ async def finish_stage(sr: StageRun, run: RunState,
                                  in_flight=in_flight_at_end)
     if sr.ctl.tally.redirects:
         result = replace(result, redirects=sr.ctl.tally.redirects)
+    if sr.ctl.tally.server_timing is not None:
+        result = with_server_timing(result, sr.ctl.tally.server_timing)
     if sr.report is not None:               # judged once the stage's p99 is known
         run.health.open_stage(replace(sr.report, p99_ms=result.latency_ms.p99))
     tally = sr.ctl.tally

@@ -92,6 +92,7 @@ class ProfileView:
     verdicts: tuple[VerdictRow, ...] = field(default=())
     inputs: tuple[InputGroup, ...] = field(default=())
     server_line: str = ""                                    # the target's own metrics
+    server_timing: str = ""                                  # client latency split (Server-Timing)
     server_header: tuple[str, ...] = field(default=())
     server_rows: tuple[tuple[str, ...], ...] = field(default=())
     server_notes: tuple[str, ...] = field(default=())
@@ -214,6 +215,7 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
         verdicts=tuple(_verdict_row(result, v) for v in result.verdicts if v.profile == p.name),
         inputs=tuple(InputGroup(g["scope"], g["line"], tuple(g["rows"])) for g in input_groups(p)),
         server_line=server_view.server_headline(p), server_header=tuple(server[0]),
+        server_timing=server_view.timing_line(p),
         server_rows=tuple(tuple(r) for r in server[1]),
         server_notes=tuple(server_view.scrape_lines(p)))
 

@@ -88,9 +88,11 @@ def _server(p: ProfileResult) -> list[str]:
     """The server's own metrics: the turning-point sentence and what moved most."""
     rows = server_view.moved_rows(p)
     line = server_view.server_headline(p)
+    timing = server_view.timing_line(p)
+    out = [f"**{esc(p.name)}** {esc(timing)}", ""] if timing else []
     if not rows and not line:
-        return []
-    out = [f"**{esc(p.name)}** server metrics" + (f": {esc(line)}" if line else ""), ""]
+        return out
+    out += [f"**{esc(p.name)}** server metrics" + (f": {esc(line)}" if line else ""), ""]
     if rows:
         out += _table(list(server_view.MOVED_HEADER),
                       [[_code(r[0]), *(esc(c) for c in r[1:])] for r in rows], "llrrr")

@@ -18,7 +18,7 @@ import numpy as np
 from loadkit.reporters._common import fmt_num
 from loadkit.reporters.charts import AMBER, MUTED, PALETTE, Chart, figure, short, style, to_uri
 from loadkit.reporters.timecharts import _markers, _stage_marks, _time_axis, series
-from loadkit.results.model import ProfileResult, StageResult
+from loadkit.results.model import LatencySummary, ProfileResult, StageResult
 
 MOVED_HEADER = ("series", "figure", "first step", "last step", "change")
 
@@ -173,3 +173,33 @@ def scrape_lines(p: ProfileResult) -> list[str]:
         detail = ", ".join(f"{k} {n}" for k, n in sorted(kinds.get(src, {}).items()))
         out.append(f"{src}: {ok} scrapes ok, {failed} failed" + (f" ({detail})" if detail else ""))
     return out
+
+
+def timing_line(p: ProfileResult) -> str:
+    """Client latency split into time in the server (its Server-Timing) and the rest.
+
+    Means split exactly (the rest is client mean minus server mean: network, proxies,
+    queues in front of the server, the client itself); percentiles are shown side by
+    side, never subtracted (the slowest client requests need not be the slowest in
+    the server).
+    """
+    from loadkit.results.hdr import LatencyHistogram
+
+    timed = [s for s in p.measured_stages() if s.server_timing_histogram]
+    if not timed:
+        return ""
+    hist = LatencyHistogram()
+    for s in timed:
+        hist.add(LatencyHistogram.decode(s.server_timing_histogram))
+    server = LatencySummary.of(hist)
+    client = p.summary.latency_ms
+    missing = sum(s.server_timing_missing for s in p.measured_stages())
+    share = f" ({server.mean / client.mean * 100:.0f}%)" if client.mean > 0 else ""
+    line = (f"time in the server (Server-Timing, {hist.count:,} responses): mean "
+            f"{fmt_num(server.mean)} ms of the client's {fmt_num(client.mean)} ms{share}, the "
+            f"rest {fmt_num(max(0.0, client.mean - server.mean))} ms (network, proxies, client);"
+            f" p50 {fmt_num(server.p50)} vs {fmt_num(client.p50)} ms, p99 {fmt_num(server.p99)}"
+            f" vs {fmt_num(client.p99)} ms")
+    if missing:
+        line += f"; {missing:,} responses carried no usable Server-Timing"
+    return line

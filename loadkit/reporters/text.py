@@ -89,6 +89,8 @@ def _server(p: ProfileResult) -> list[str]:
     """The server's own metrics: the turning-point sentence and what moved most."""
     lines = wrap(server_view.server_headline(p), "  server: ", "    ") \
         if server_view.server_headline(p) else []
+    timing = server_view.timing_line(p)
+    lines += wrap(timing, "  ", "    ") if timing else []
     rows = server_view.moved_rows(p)
     if rows:
         lines.append("  server series that moved most (first -> last step):")

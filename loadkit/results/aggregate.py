@@ -110,6 +110,19 @@ def merge_server_metrics(parts: Sequence[StageResult]
     return series, tuple(stats.values())
 
 
+def merge_server_timing(parts: Sequence[StageResult]) -> dict[str, object]:
+    """The parts' Server-Timing histograms added (each request reported once, by one part)."""
+    timed = [s for s in parts if s.server_timing_histogram]
+    missing = sum(s.server_timing_missing for s in parts)
+    if not timed:
+        return {"server_timing_missing": missing}
+    hist = LatencyHistogram()
+    for s in timed:
+        hist.add(LatencyHistogram.decode(s.server_timing_histogram))
+    return {"server_timing_ms": LatencySummary.of(hist), "server_timing_histogram": hist.encode(),
+            "server_timing_missing": missing}
+
+
 def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
     first = parts[0]
     hist = merged_histogram(parts)
@@ -148,6 +161,7 @@ def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
         breakdown=merge_breakdown(parts),
         server_metrics=server[0],
         server_scrapes=server[1],
+        **merge_server_timing(parts),
         **merge_stream_fields(parts, duration, requests),
     )
 

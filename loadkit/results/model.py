@@ -180,6 +180,10 @@ class StageResult(StreamFigures):
     # The target's own metrics over the stage (loadkit.telemetry; see results/server.py)
     server_metrics: dict[str, ServerSeries] = field(default_factory=dict)
     server_scrapes: tuple[ScrapeStats, ...] = ()
+    # W3C Server-Timing: the duration the server reported for each request (HDR, us)
+    server_timing_ms: LatencySummary | None = field(default=None, metadata=OMIT)
+    server_timing_histogram: str = field(default="", metadata=OMIT)
+    server_timing_missing: int = field(default=0, metadata=OMIT)  # answers without one
 
     def hist(self) -> LatencyHistogram:
         """The stage's histogram, decoded."""
@@ -257,6 +261,7 @@ class ScenarioInfo:
     method: str = "POST"
     path: str = "/"
     batch_size: int = 1
+    trace_id: str = field(default="", metadata=OMIT)   # the W3C trace every request carried
 
 
 @dataclass(frozen=True)

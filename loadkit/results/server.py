@@ -190,8 +190,8 @@ def _combine(parts: list[ServerSeries]) -> ServerSeries:
         if not seen:
             return ServerSeries(kind=GAUGE, scrapes=scrapes)
         n = sum(p.scrapes for p in seen)
-        return ServerSeries(kind=GAUGE, scrapes=scrapes,
-                            mean=round6(sum(p.mean * p.scrapes for p in seen) / n),  # type: ignore[operator]
+        weighted = sum((p.mean or 0.0) * p.scrapes for p in seen)
+        return ServerSeries(kind=GAUGE, scrapes=scrapes, mean=round6(weighted / n),
                             min=min(p.min for p in seen if p.min is not None),
                             max=max(p.max for p in seen if p.max is not None),
                             last=seen[-1].last)

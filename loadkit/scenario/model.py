@@ -27,6 +27,7 @@ from loadkit.scenario.plan import (
     StreamSpec,
 )
 from loadkit.scenario.schema import DatasetModel, ScenarioModel
+from loadkit.scenario.telemetry_schema import trace_headers
 from loadkit.scenario.streaming import check_streaming, slo_of, stream_spec
 from loadkit.scenario.template import compile_template
 from loadkit.sla import Rule, parse_rule
@@ -133,16 +134,19 @@ class Scenario:
     compare: dict[str, Any] = field(default_factory=dict)   # thresholds for `loadkit compare`
     canary: dict[str, Any] = field(default_factory=dict)    # stages/criteria for `loadkit canary`
     server_metrics: tuple[MetricsSource, ...] = ()          # scraped during every profile
+    server_timing: str | None = None       # record Server-Timing ("": total or the largest)
+    traceparent: bool = False              # send a W3C traceparent (one trace per run)
     slo: Slo | None = None                 # streaming: per-request bounds for goodput
 
     def request_spec(self, target_url: str, insecure: bool = False) -> RequestSpec:
         """The RequestSpec the engine sends, once the real base URL is known."""
         return RequestSpec(
             target=target_url, method=self.request.method, path=self.request.path,
-            headers=self.request.headers, timeout_s=self.request.timeout_s,
+            headers=self.request.headers + trace_headers(self.traceparent),
+            timeout_s=self.request.timeout_s,
             checks=self.checks, max_response_bytes=self.request.max_response_bytes,
             insecure=insecure, readiness_path=self.readiness_path, stream=self.request.stream,
-            follow_redirects=self.request.follow_redirects)
+            follow_redirects=self.request.follow_redirects, server_timing=self.server_timing)
 
     def profile(self, name: str) -> ProfileSpec:
         for p in self.profiles:
@@ -328,7 +332,9 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
         readiness_timeout_s=m.readiness.timeout if m.readiness else 30.0, sla=global_sla,
         description=m.description, source=source, compare=dict(m.compare or {}),
         canary=dict(m.canary or {}), slo=slo_of(m.slo),
-        server_metrics=tuple(src.source() for src in m.server_metrics or ()))
+        server_metrics=tuple(src.source() for src in m.server_metrics or ()),
+        server_timing=m.server_timing.metric if m.server_timing is not None else None,
+        traceparent=m.traceparent)
     check_streaming(m, scenario)
     check_template(scenario)
     check_search_rules(m, scenario)

@@ -148,6 +148,8 @@ class RequestSpec:
     readiness_path: str | None = None
     stream: StreamSpec | None = None       # a streaming endpoint: read and time it token by token
     follow_redirects: int = 10             # redirects one request may follow (0: report the 3xx)
+    server_timing: str | None = None       # record Server-Timing durations ("": total or the
+                                           # largest entry; else that entry); None: off
 
     @property
     def url(self) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from loadkit.scenario.fields import (
@@ -26,7 +26,7 @@ from loadkit.scenario.fields import (
 )
 from loadkit.scenario.llm_schema import APIS, SloModel, check_stream
 from loadkit.scenario.profile_schema import KINDS, Profile, SlaEntry
-from loadkit.scenario.telemetry_schema import ServerMetrics
+from loadkit.scenario.telemetry_schema import ServerMetrics, ServerTiming
 
 __all__ = ["KINDS", "MOCK_OPTIONS", "MOCK_PRESETS", "ScenarioModel", "did_you_mean"]
 
@@ -216,6 +216,8 @@ class ScenarioModel(Strict):
     compare: dict[str, Any] | None = None
     canary: dict[str, Any] | None = None
     server_metrics: ServerMetrics | None = None   # the target's Prometheus endpoints
+    server_timing: ServerTiming = None            # record W3C Server-Timing per request
+    traceparent: StrictBool = False               # send a W3C traceparent header
 
     @field_validator("target")
     @classmethod

@@ -10,6 +10,7 @@ Header values are never echoed (they are usually tokens).
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, field_validator
@@ -81,3 +82,41 @@ def _sources(value: Any) -> Any:
 
 ServerMetrics = Annotated[list[ServerMetricsModel], BeforeValidator(_sources),
                           Field(min_length=1)]
+
+
+class ServerTimingModel(Strict):
+    """``server_timing: true`` or ``{metric: app}``: which Server-Timing entry counts."""
+
+    metric: str = ""
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", value):
+            raise ValueError(f"{value[:40]!r} is not a Server-Timing metric name")
+        return value
+
+
+def _server_timing(value: Any) -> Any:
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    if isinstance(value, str):
+        return {"metric": value}
+    return value
+
+
+ServerTiming = Annotated[ServerTimingModel | None, BeforeValidator(_server_timing)]
+
+
+def trace_headers(on: bool) -> tuple[tuple[str, str], ...]:
+    """A W3C ``traceparent`` for the run: one trace id the server's spans can be found by.
+
+    Built once (the fast transport's requests are pre-encoded bytes), so every
+    request of the run carries the same trace id and parent span: the run is the
+    parent of every server span. The runner writes the trace id into result.json.
+    """
+    if not on:
+        return ()
+    return (("traceparent", f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"),)

@@ -74,7 +74,7 @@ def families(text: str, content_type: str = "") -> list[Any]:
     else:
         from prometheus_client.parser import text_string_to_metric_families as parse
     try:
-        return list(parse(text))
+        return list(parse(text))  # type: ignore[no-untyped-call]
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise ExpositionError(str(exc)[:120]) from None
 

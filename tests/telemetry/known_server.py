@@ -31,6 +31,7 @@ class KnownServer:
     predicts: int = 0
     scrapes: int = 0
     refused_scrapes: int = 0
+    traceparents: set[str] = field(default_factory=set)
     url: str = ""
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
@@ -39,10 +40,11 @@ class KnownServer:
 
     async def predict(self, request: web.Request) -> web.Response:
         await request.read()
+        self.traceparents.add(request.headers.get("traceparent", ""))
         await asyncio.sleep(self.latency_s)
         self.predicts += 1
         return web.json_response({"predictions": [1]},
-                                 headers={"Server-Timing": f"app;dur={SERVICE_S * 1000:g}"})
+                                 headers={"Server-Timing": f'db;dur=2.5, app;dur={SERVICE_S * 1000:g};desc="x"'})
 
     async def metrics(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from loadkit.results import read
+from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.model import RunResult
 from tests.cli.test_cli import invoke
 from tests.telemetry.known_server import IN_FLIGHT, SERVICE_S, TOKEN, KnownServer
@@ -23,6 +24,8 @@ SCENARIO = """
 name: known-metrics
 target: {url}
 request: {{path: /predict, body: {{x: 1}}, timeout: 2s}}
+server_timing: {{metric: app}}
+traceparent: true
 server_metrics:
   - {{url: /metrics, interval: 200ms, headers: {{Authorization: "Bearer {token}"}}}}
   - {{url: "http://127.0.0.1:{down}/metrics", interval: 200ms, timeout: 100ms}}
@@ -103,7 +106,10 @@ def test_the_scrape_token_reaches_no_report_or_output(known_run) -> None:
     ("[{url: /metrics}, {url: 'ftp://h/m'}]", "server_metrics[1].url"),
     ("{include: ['(unclosed']}", "server_metrics[0].include"),
     ("{interval: 10ms}", "server_metrics[0].interval"),
-], ids=["malformed-url", "unknown-option", "second-source-scheme", "bad-regex", "too-often"])
+    ("{url: /metrics}\nserver_timing: {metrc: app}", "server_timing.metrc"),
+    ("{url: /metrics}\ntraceparent: sure", "traceparent"),
+], ids=["malformed-url", "unknown-option", "second-source-scheme", "bad-regex", "too-often",
+        "server-timing-option", "traceparent-not-bool"])
 def test_bad_server_metrics_input_exits_2_naming_the_field(tmp_path: Path, block: str,
                                                           field: str) -> None:
     path = tmp_path / "s.yaml"
@@ -124,3 +130,16 @@ def test_the_reports_name_the_server_series(known_run) -> None:
     assert "`app_requests_total`" in (out_dir / "summary.md").read_text()
     header = (out_dir / "timeseries.csv").read_text().splitlines()[0]
     assert "server:app_in_flight" in header
+
+
+def test_server_timing_is_recorded_per_request_and_the_run_is_one_trace(known_run) -> None:
+    server, out_dir, _ = known_run
+    result = result_of(known_run)
+    for stage in result.profiles[0].stages:
+        assert stage.server_timing_ms is not None and stage.server_timing_missing == 0
+        # 15 ms to HDR's 3 significant digits (a bucket's top edge: 15.007)
+        assert stage.server_timing_ms.p50 == pytest.approx(SERVICE_S * 1000, rel=1e-3)
+        assert LatencyHistogram.decode(stage.server_timing_histogram).count == stage.requests
+    (traceparent,) = server.traceparents                          # one trace, every request
+    assert traceparent.split("-")[1] == result.scenario.trace_id and len(traceparent) == 55
+    assert "Time in the server" in (out_dir / "report.html").read_text()

@@ -199,3 +199,18 @@ def test_a_counter_is_counted_over_the_stage_itself_not_its_scrapes_span() -> No
     log.scraped(snapshot(page(requests=1150), 11.5, sel), 1.0)
     c = log.stage(0)[0][COUNTER_KEY]
     assert (c.increase, c.rate_per_s, c.window_s) == (100.0, 100.0, 1.0)
+
+
+@pytest.mark.parametrize(("value", "metric", "want"), [
+    ("app;dur=12.5", "", 12.5),
+    ('db;dur=3, app;desc="x";dur=12, total;dur=20', "", 20.0),   # total wins
+    ("db;dur=3, app;dur=12", "", 12.0),                           # else the largest
+    ("db;dur=3, app;dur=12", "db", 3.0),
+    ("db;dur=3", "app", None),                                     # the asked entry is absent
+    ("cache;desc=hit", "", None),                                  # no duration at all
+], ids=["one", "total", "largest", "named", "named-absent", "no-dur"])
+def test_server_timing_values_are_read_as_the_w3c_header_says(
+        value: str, metric: str, want: float | None) -> None:
+    from loadkit.engine.server_timing import server_duration_ms
+
+    assert server_duration_ms(value, metric) == want
