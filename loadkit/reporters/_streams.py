@@ -8,7 +8,7 @@ profiles of a classic endpoint have no row here and reports look as before.
 from __future__ import annotations
 
 from loadkit.reporters._common import fmt_num
-from loadkit.results.model import LatencySummary, ProfileResult, RunResult, Summary
+from loadkit.results.model import LatencySummary, ProfileResult, RunResult, StageResult, Summary
 
 STREAM_HEADER = ("profile", "TTFT p50 ms", "TTFT p95 ms", "TTFT p99 ms", "ITL p50 ms",
                  "ITL p95 ms", "ITL p99 ms", "TPOT mean ms", "tokens/s", "goodput rps",
@@ -58,3 +58,13 @@ def error_details(result: RunResult) -> list[str]:
         for text, n in p.summary.error_details.items():
             out.append(f"{p.name}: {n} x {text}")
     return out
+
+
+STEP_HEADER = ("TTFT p99 ms", "ITL p95 ms", "tokens/s")
+
+
+def step_cells(stage: StageResult) -> list[str]:
+    """A step's streaming cells for a step table: where TTFT breaks, where ITL climbs."""
+    return [_ms(stage.ttft_ms, "p99", stage.stream_hist("ttft").count),
+            _ms(stage.itl_ms, "p95", stage.stream_hist("itl").count),
+            fmt_num(stage.output_tokens_per_s)]

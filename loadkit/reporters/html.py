@@ -42,7 +42,7 @@ from loadkit.reporters._common import (
     verdict_state,
 )
 from loadkit.results.aggregate import merged_histogram
-from loadkit.reporters._streams import STREAM_HEADER, stream_cells
+from loadkit.reporters._streams import STEP_HEADER, STREAM_HEADER, step_cells, stream_cells
 from loadkit.results.model import ProfileResult, RunResult, Summary, Verdict
 
 TEMPLATE = "report.html.j2"
@@ -186,6 +186,8 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
                  for st in p.stages)
     if s.streamed:
         cards += _stream_cards(s)
+        header += STEP_HEADER
+        rows = tuple((*row, *step_cells(st)) for row, st in zip(rows, p.stages, strict=True))
     thresholds, p99_limit, floor = _limits(result, p.name)
     made = [*streamcharts.stream_charts(i, p),
             timecharts.latency_chart(f"latency-{i}", p, thresholds),

@@ -30,9 +30,11 @@ from loadkit.reporters._common import (  # clean, table: re-exported, other repo
     verdict_state,
 )
 from loadkit.reporters._streams import (
+    STEP_HEADER,
     STREAM_ALIGN,
     STREAM_HEADER,
     error_details,
+    step_cells,
     stream_rows,
     tokens_note,
 )
@@ -67,7 +69,10 @@ def _steps(p: ProfileResult) -> list[str]:
                      fmt_num(s.latency_ms.p99),
                      errors_cell(s.errors, s.requests)])
     header = ["step", "load", "requests", "rps", "p50 ms", "p99 ms", "errors"]
-    return table(header, rows, "llrrrrr", indent="  ")
+    if p.summary.streamed:              # where TTFT breaks and ITL climbs, step by step
+        rows = [row + step_cells(st) for row, st in zip(rows, p.stages, strict=True)]
+        header += STEP_HEADER
+    return table(header, rows, "llrrrrr" + "r" * (len(header) - 7), indent="  ")
 
 
 def _probes(p: ProfileResult) -> list[str]:
