@@ -216,7 +216,12 @@ async def _predict(
         return _large(state, payload)
     if fault == "slow_body":
         return await _trickle(request, state, json.dumps(payload).encode())
-    return _json(state, 200, payload)
+    # W3C Server-Timing: the server's own account of this request (queueing for a slot,
+    # holding it, arrival to answer), as real model servers and proxies send it.
+    done = loop.time()
+    timing = (f"queue;dur={(start - arrival) * 1000:.3f}, "
+              f"inference;dur={(end - start) * 1000:.3f}, total;dur={(done - arrival) * 1000:.3f}")
+    return _json(state, 200, payload, **{"Server-Timing": timing})
 
 
 async def _pause_for_stall(state: ServerState) -> float:
