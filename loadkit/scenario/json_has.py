@@ -24,15 +24,29 @@ except ImportError:  # pragma: no cover - depends on the environment
 _parser: Any = None                      # one per process; made on first use (not pickled)
 
 
-def _walk(doc: Any, paths: tuple[tuple[str, ...], ...], mapping: type[Any]) -> bool:
+def _walk(doc: Any, paths: tuple[tuple[str, ...], ...], mapping: type[Any],
+          sequence: type[Any]) -> bool:
     for path in paths:
         node: Any = doc
         for part in path:
             if isinstance(node, mapping) and part in node:
                 node = node[part]
+            elif isinstance(node, sequence):
+                node = _named(node, part, mapping)
+                if node is None:
+                    return False
             else:
                 return False
     return True
+
+
+def _named(items: Any, name: str, mapping: type[Any]) -> Any:
+    """In a list, the object whose ``name`` is ``name``: how the Open Inference Protocol
+    lists its ``outputs`` (``json_has: [outputs.predict]``)."""
+    for item in items:
+        if isinstance(item, mapping) and item.get("name") == name:
+            return item
+    return None
 
 
 def has_paths(body: bytes, paths: tuple[tuple[str, ...], ...]) -> bool:
@@ -46,10 +60,10 @@ def has_paths(body: bytes, paths: tuple[tuple[str, ...], ...]) -> bool:
         doc = _parser.parse(body)
     except (ValueError, UnicodeDecodeError):
         try:
-            return _walk(json.loads(body), paths, dict)
+            return _walk(json.loads(body), paths, dict, list)
         except (ValueError, UnicodeDecodeError):
             return False
     try:
-        return _walk(doc, paths, simdjson.Object)
+        return _walk(doc, paths, simdjson.Object, simdjson.Array)
     finally:
         del doc                              # the parser's next document needs it released

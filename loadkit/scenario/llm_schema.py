@@ -15,7 +15,9 @@ from pydantic_core import PydanticCustomError
 from loadkit.scenario.fields import Millis, Strict
 
 OPENAI_APIS = ("openai-chat", "openai-completions")
-APIS = ("http", *OPENAI_APIS)
+V2_APIS = ("kserve-v2",)                  # the Open Inference Protocol (scenario/kserve.py)
+# request.api: one literal set, extended by each protocol the scenario can speak.
+APIS = ("http", *OPENAI_APIS, *V2_APIS)
 HTTP_STREAMS = ("sse", "chunks")
 DEFAULT_PATHS = {"openai-chat": "/v1/chat/completions", "openai-completions": "/v1/completions"}
 
@@ -42,6 +44,11 @@ def check_stream(api: str, stream: Any, max_tokens: Any, model: Any) -> None:
             "stream", "stream: an http endpoint streams as sse or chunks (got {got}); "
             "true/false are for api: openai-chat / openai-completions",
             {"got": repr(stream)[:30]})
+    if api in V2_APIS:
+        if stream is not None:
+            raise PydanticCustomError("stream", "stream: api kserve-v2 answers whole (no stream)",
+                                      {})
+        model = None                          # kserve-v2 names its model in the path
     for name, value in (("max_tokens", max_tokens), ("model", model)):
         if value is not None:
             raise PydanticCustomError(

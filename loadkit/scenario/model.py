@@ -17,6 +17,7 @@ from loadkit.errors import ScenarioError
 from loadkit.results.search import SearchSpace
 from loadkit.scenario import profile_schema as s
 from loadkit.scenario.fields import steps_of
+from loadkit.scenario.kserve import V2_APIS, v2_path
 from loadkit.scenario.llm_schema import DEFAULT_PATHS
 from loadkit.scenario.plan import (
     Checks,
@@ -316,6 +317,11 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
     path = m.request.path
     if api in DEFAULT_PATHS and "path" not in m.request.model_fields_set:
         path = DEFAULT_PATHS[api]
+    json_has = tuple(m.checks.json_has)
+    if api in V2_APIS:
+        if "path" not in m.request.model_fields_set:
+            path = v2_path(m.request.model)
+        json_has = json_has or ("outputs",)        # an answer without outputs answered nothing
     stream = stream_spec(api, m.request.stream, m.request.tokenizer, base_dir)
     request = RequestTemplate(
         method=m.request.method, path=path,
@@ -326,7 +332,7 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
     scenario = Scenario(
         name=m.name or default_name, target=m.target, profiles=profiles, request=request,
         mock=dict(m.mock or {}), dataset=dataset,
-        checks=Checks(status=tuple(m.checks.status), json_has=tuple(m.checks.json_has),
+        checks=Checks(status=tuple(m.checks.status), json_has=json_has,
                       body_contains=tuple(m.checks.body_contains)),
         warmup_s=m.warmup, readiness_path=m.readiness.path if m.readiness else None,
         readiness_timeout_s=m.readiness.timeout if m.readiness else 30.0, sla=global_sla,

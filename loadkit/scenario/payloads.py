@@ -18,6 +18,7 @@ from loadkit.scenario.breakdown import input_breakdown
 from loadkit.scenario.dataset import draw, read_frame, records
 from loadkit.scenario.fields import did_you_mean
 from loadkit.scenario.llm_payloads import build_llm_payloads
+from loadkit.scenario.kserve import V2_APIS, build_v2_payloads
 from loadkit.scenario.llm_schema import OPENAI_APIS
 from loadkit.scenario.model import Scenario
 from loadkit.scenario.plan import PayloadSet
@@ -71,6 +72,8 @@ def build_payloads(scenario: Scenario) -> dict[int, PayloadSet]:
     """One PayloadSet per batch size any profile uses; raises DatasetError on a bad dataset."""
     if scenario.request.api in OPENAI_APIS:
         return build_llm_payloads(scenario, *load_rows(scenario))
+    if scenario.request.api in V2_APIS:
+        return build_v2_payloads(scenario, *load_rows(scenario))
     template = compile_template(scenario.request.body)
     rows, columns = load_rows(scenario) if template.uses_rows or scenario.dataset else ([], [])
     if template.uses_rows and scenario.dataset is not None:
