@@ -42,6 +42,7 @@ from dataclasses import replace
 from typing import Literal
 
 from loadkit.results.model import Interval, ProfileResult, RunResult, StageResult, Summary, Verdict
+from loadkit.sla.server_rule import is_server_metric, read_server
 from loadkit.sla.grammar import LATENCY_METRICS, STREAM_LATENCY_METRICS, Rule
 from loadkit.sla.steps import load_of, split_steps
 
@@ -52,6 +53,8 @@ LOAD_BROKEN_METRICS = (frozenset(LATENCY_METRICS) | frozenset(STREAM_LATENCY_MET
 
 def observe(rule: Rule, data: StageResult | Summary) -> float | None:
     """The rule's metric read from a stage or summary, in the rule's unit; None when empty."""
+    if is_server_metric(rule.metric):            # the target's own metrics (server_rule.py)
+        return read_server(rule.metric, data)
     if data.requests <= 0:
         return None
     if rule.metric in LATENCY_METRICS:

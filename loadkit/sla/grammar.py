@@ -40,6 +40,7 @@ UNITS = {**{m: "ms" for m in LATENCY_METRICS + STREAM_LATENCY_METRICS},
          "error_rate": "fraction", "throughput": "rps", "rows_per_s": "rows/s",
          "output_tokens_per_s": "tokens/s", "goodput": "rps", "slo_attainment": "fraction"}
 
+SERVER_PREFIX = "server:"      # a rule on the target's own metrics (sla/server_rule.py)
 _ALIASES = {"p99.9": "p999", "p50.0": "p50", "avg": "mean", "rps": "throughput",
             **{f"{t}_p99.9": f"{t}_p999" for t in STREAM_TIMINGS},
             **{f"{t}_avg": f"{t}_mean" for t in STREAM_TIMINGS},
@@ -211,6 +212,8 @@ def parse_rule(expr: str, *, abort: bool = False, grace_s: float = 0.0,
     if scoped:
         stage = _stage_of(expr, scoped.group("stage"), stage)
         expr = scoped.group("expr")
+    if expr.lstrip().lower().startswith(SERVER_PREFIX):
+        return _server_rule(expr, abort, grace_s, stage)
     m = _EXPR_RE.match(expr)
     if not m:
         raise SlaSyntaxError(
@@ -242,3 +245,16 @@ def parse_rule(expr: str, *, abort: bool = False, grace_s: float = 0.0,
     return Rule(expr=canonical(metric, op, threshold), metric=metric, op=op,
                 threshold=threshold, unit=UNITS[metric], abort=abort,
                 grace_s=float(grace_s), stage=stage)
+
+
+def _server_rule(expr: str, abort: bool, grace_s: float, stage: int | None) -> Rule:
+    """``server:SERIES.STAT OP NUMBER`` (``server_rule.py``): the target's own metric."""
+    from loadkit.sla.server_rule import parse_server_rule  # it reads results; grammar need not
+
+    metric, op, threshold = parse_server_rule(expr.strip())
+    if grace_s < 0:
+        raise SlaSyntaxError(f"{expr!r}: grace must not be negative")
+    if stage is not None and stage < 0:
+        raise SlaSyntaxError(f"{expr!r}: stage must not be negative")
+    return Rule(expr=f"{metric} {op} {_num(threshold)}", metric=metric, op=op,
+                threshold=threshold, unit="", abort=abort, grace_s=float(grace_s), stage=stage)

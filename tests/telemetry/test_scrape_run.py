@@ -31,7 +31,7 @@ server_metrics:
   - {{url: "http://127.0.0.1:{down}/metrics", interval: 200ms, timeout: 100ms}}
 profiles:
   - {{name: ramp, kind: ramp, concurrency: {{start: 2, stop: 4, factor: 2}}, stage_duration: 600ms}}
-sla: [error_rate < 1%]
+sla: [error_rate < 1%, "server:app_in_flight.mean <= 3", "server:app_requests_total.rate > 10"]
 """
 
 
@@ -144,3 +144,10 @@ def test_server_timing_is_recorded_per_request_and_the_run_is_one_trace(known_ru
     (traceparent,) = server.traceparents                          # one trace, every request
     assert traceparent.split("-")[1] == result.scenario.trace_id and len(traceparent) == 55
     assert "Time in the server" in (out_dir / "report.html").read_text()
+
+
+def test_sla_rules_on_server_metrics_are_judged_in_the_run(known_run) -> None:
+    verdicts = {v.expr: v for v in result_of(known_run).verdicts}
+    assert verdicts["server:app_in_flight.mean <= 3"].passed
+    assert verdicts["server:app_in_flight.mean <= 3"].observed == IN_FLIGHT
+    assert verdicts["server:app_requests_total.rate > 10"].passed
