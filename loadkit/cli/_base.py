@@ -98,30 +98,50 @@ def write_reports(result: Any, out: Path, formats: Sequence[str] | None = None) 
     return write(result, out, formats)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+ABORTED = "loadkit: aborted; no reports written"
+
+
+class LoadkitGroup(click.Group):
+    """The command group: a command's int return is the exit code, a LoadkitError exits
+    with its own code after one redacted line, Ctrl-C exits 130.
+
+    So ``CliRunner().invoke(cli, [...])`` reports the same exit code, stdout and
+    stderr as the installed ``loadkit`` command.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            rv = super().invoke(ctx)
+        except LoadkitError as exc:
+            click.echo(f"loadkit: error: {redact_text(str(exc))}", err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            click.echo(ABORTED, err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        if isinstance(rv, int) and not isinstance(rv, bool) and rv != EXIT_PASS:
+            raise click.exceptions.Exit(rv)
+        return rv
+
+
+@click.group(cls=LoadkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="loadkit")
 def cli() -> None:
     """Load tests and performance SLAs for ML model HTTP endpoints."""
 
 
-
 def _run(args: Sequence[str] | None = None) -> int:
+    """Run the group as the console does, returning the exit code instead of exiting."""
     try:
         rv = cli.main(args=args, prog_name="loadkit", standalone_mode=False)
-    except LoadkitError as exc:
-        click.echo(f"loadkit: error: {redact_text(str(exc))}", err=True)
-        return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("loadkit: aborted; no reports written", err=True)
+    except click.exceptions.Abort:                  # Ctrl-C while click itself was parsing
+        click.echo(ABORTED, err=True)
         return EXIT_INTERRUPTED
     except click.ClickException as exc:
         exc.show()
         return EXIT_USAGE if exc.exit_code == 2 else exc.exit_code
     except KeyboardInterrupt:
-        click.echo("loadkit: aborted; no reports written", err=True)
+        click.echo(ABORTED, err=True)
         return EXIT_INTERRUPTED
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
     return rv if isinstance(rv, int) else EXIT_PASS
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loadkit.cli import _run
+from loadkit.cli import cli
 from loadkit.results import read
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,15 +42,11 @@ def scenario(tmp_path: Path) -> Path:
 
 
 def invoke(args: list[str]) -> tuple[int, str, str]:
-    runner = CliRunner()
-    holder: dict[str, int] = {}
-
-    def call() -> None:
-        holder["code"] = _run(args)
-
-    with runner.isolation() as (out, err, *_):
-        call()
-        return holder["code"], out.getvalue().decode(), err.getvalue().decode()
+    """``loadkit ARGS`` through click's CliRunner: (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(cli, args, prog_name="loadkit")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception                     # a bug, not an exit: show its traceback
+    return result.exit_code, result.stdout, result.stderr
 
 
 def test_validate_accepts_a_good_scenario_and_sends_nothing(scenario):

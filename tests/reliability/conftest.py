@@ -93,15 +93,18 @@ class CliRun:
 
 
 @pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliRun]:
-    """Run ``loadkit ARGS`` in this process through its real entry point (exit-code mapping)."""
-    from loadkit.cli import _run
+def run_cli() -> Callable[..., CliRun]:
+    """Run ``loadkit ARGS`` in this process through click's CliRunner (the group maps errors
+    to their exit codes as the installed command does)."""
+    from click.testing import CliRunner
+
+    from loadkit.cli import cli
 
     def run(*args: str) -> CliRun:
-        capsys.readouterr()
-        code = _run([str(a) for a in args])
-        captured = capsys.readouterr()
-        return CliRun(code, captured.out, captured.err)
+        result = CliRunner().invoke(cli, [str(a) for a in args], prog_name="loadkit")
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return CliRun(result.exit_code, result.stdout, result.stderr)
 
     return run
 
