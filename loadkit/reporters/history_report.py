@@ -99,6 +99,8 @@ def render_history_text(h: History) -> str:
                  cp.direction, f"{cp.p_value:.2g}"] for cp in h.change_points]
         lines += table(["profile", "metric", "run", "commit", "before", "after", "change",
                         "direction", "p"], rows, "llrlrrrlr", indent="  ")
+    if h.regimes:
+        lines += ["", "current regimes"] + [f"  {regime_line(g)}" for g in h.regimes]
     return "\n".join(lines) + "\n"
 
 
@@ -123,5 +125,5 @@ def render_check_json(c: TrendCheck) -> str:
 
 
 def regime_line(g: Regime) -> str:
-    return (f"{g.profile} {g.metric}: mean {fmt_value(g.metric, g.mean)} over {g.runs} run(s) "
-            f"since run {g.start}")
+    return (f"{clean(g.profile)} {g.metric}: mean {fmt_value(g.metric, g.mean)}, sd "
+            f"{fmt_value(g.metric, g.stdev)}, over {g.runs} run(s) from run {g.start}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -49,6 +48,18 @@ def test_show_prints_a_table_marking_the_change_point_run(db, capsys):
     row = next(line for line in out.splitlines() if line.lstrip().startswith("10 "))
     assert "p50 +" in row and "1010101010" in row
     assert "change points" in out and "worse" in out
+    assert "  latency p50: mean 12" in out and "over 10 run(s) from run 10" in out
+
+
+def test_check_json_names_each_figure_state_and_the_status(db, tmp_path, capsys):
+    path = tmp_path / "slow.json"
+    path.write_text(dumps(make_result(20.0, run=99)), encoding="utf-8")
+    assert _run(["history", "check", str(path), "--db", db, "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "fail" and data["history_runs"] == 20
+    p50 = next(f for f in data["findings"] if f["metric"] == "p50")
+    assert (p50["state"], p50["regime_start"], p50["regime_runs"]) == ("regression", 10, 10)
+    assert p50["change"] == pytest.approx(20.0 / p50["regime_mean"] - 1)
 
 
 def test_show_without_a_scenario_in_a_store_of_several_asks_for_one(db, capsys):
