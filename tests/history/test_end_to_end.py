@@ -53,7 +53,14 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
     def measure(server: str, name: str) -> str:
-        result = run(scenario, RunOptions(target=urls[server]))
+        # A run whose median is 25% above the server's fixed service time measured this
+        # machine (a shared 2-core box starved the client for part of 0.15 s), not the
+        # server: it is run again, at most twice, so the series is the server's.
+        factor = {"fast": 1.0, "slow": 1.4, "slower": 3.0}[server]
+        for _ in range(3):
+            result = run(scenario, RunOptions(target=urls[server]))
+            if result.profiles[0].summary.latency_ms.p50 < 1.25 * LATENCY_MS * factor:
+                break
         assert result.profiles[0].summary.errors == 0
         path = folder / f"{name}.json"
         path.write_text(dumps(result), encoding="utf-8")
