@@ -182,7 +182,9 @@ def _fmt(value: float | None, unit: str) -> str:
 
 
 def _verdict_line(v: Verdict) -> str:
-    where = f" at stage {v.stage}" if v.stage is not None else ""
+    where = f" at stage {v.judged_stage}" if v.judged_stage is not None else ""
+    if v.first_broken_stage is not None and v.first_broken_stage != v.judged_stage:
+        where += f" (first broken at stage {v.first_broken_stage})"
     what = "inconclusive" if v.inconclusive else "failed"
     line = (f"{v.profile}: {v.expr} {what}{where}: observed {_fmt(v.observed, v.unit)}, "
             f"threshold {_fmt(v.threshold, v.unit)}")
@@ -210,18 +212,7 @@ def assert_sla(result: RunResult) -> RunResult:
 
 
 def _exit_code(result: RunResult) -> int:
-    code = getattr(result, "exit_code", None)
-    if isinstance(code, int):
-        return code
-    from loadkit.errors import (
-        EXIT_FAIL,
-        EXIT_INCONCLUSIVE,
-        EXIT_INTERRUPTED,
-        EXIT_PASS,
-    )
-
-    return {"pass": EXIT_PASS, "inconclusive": EXIT_INCONCLUSIVE,
-            "interrupted": EXIT_INTERRUPTED}.get(str(result.status), EXIT_FAIL)
+    return result.exit_code
 
 
 def parse_formats(values: str | Sequence[str] | None, flag: str = "formats"

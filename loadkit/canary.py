@@ -47,14 +47,15 @@ from loadkit.analysis.canary import (
     Decision,
     StageOutcome,
     decide_stage,
-    exit_code_of,
     overall,
     predictions_match,
+    status_of_decision,
 )
 from loadkit.engine import EngineRun, check_reachable, run_stages
-from loadkit.errors import EXIT_INTERRUPTED, ScenarioError
+from loadkit.errors import ScenarioError
 from loadkit.redact import redact_url
 from loadkit.results.model import Interval, StageResult
+from loadkit.results.status import Status
 from loadkit.scenario import Scenario, build_payloads, compile_profile
 from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
 
@@ -79,8 +80,12 @@ class CanaryResult:
     warnings: tuple[str, ...] = ()
 
     @property
+    def status(self) -> Status:
+        return Status.INTERRUPTED if self.interrupted else status_of_decision(self.decision)
+
+    @property
     def exit_code(self) -> int:
-        return EXIT_INTERRUPTED if self.interrupted else exit_code_of(self.decision)
+        return self.status.exit_code
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Run a validated Scenario end to end and return a RunResult.
 
 This is the glue between the rooms (DESIGN.md's flow): scenario -> payloads and
-stages -> engine -> stage results -> analysis -> SLA verdicts. It does no I/O of
-reports (the CLI writes files) and no async work (the engine owns the loop).
+stages -> engine -> the measured RunResult (with everything judging needs: rules,
+their origin, stop conditions, soak windows, stage roles) -> ``judge``. It does no
+I/O of reports (the CLI writes files) and no async work (the engine owns the loop).
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from loadkit import __version__
-from loadkit.analysis import analyze
 from loadkit.engine import EngineRun, check_reachable, measure_cold_start, run_stages
 from loadkit.mock_target import MockServer
 from loadkit.redact import redact_path, redact_url
 from loadkit.results.aggregate import merge_health, summarize
-from loadkit.results.server_notes import scrape_notes
+from loadkit.judge import judge
 from loadkit.results.model import (
     Environment,
     Interval,
@@ -30,12 +30,12 @@ from loadkit.results.model import (
     RunResult,
     ScenarioInfo,
     StageResult,
+    StopCondition,
 )
 from loadkit.scenario import Scenario, build_payloads, compile_profile
 from loadkit.search_runner import run_search
 from loadkit.scenario.plan import Stage
-from loadkit.sla import evaluate, observe_interval, status_of
-from loadkit.sla.evaluate import unstable_stages
+from loadkit.sla import observe_interval
 from loadkit.telemetry import Telemetry, with_server_metrics
 
 if TYPE_CHECKING:
@@ -160,6 +160,7 @@ def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
         run = run_stages(stages, request, payloads, transport=options.transport,
                          on_interval=hook, continue_after=_stop_condition(profile),
                          processes=options.processes, observer=telemetry)
+    stop = profile.stop_when
     measured = ProfileResult(
         name=profile.name,
         kind=profile.kind,
@@ -171,10 +172,11 @@ def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
         started_at=run.started_at,
         finished_at=run.finished_at,
         analysis={"cold_start": cold_start} if cold_start else {},
+        sla_origin=profile.sla_origin,  # type: ignore[arg-type]
+        stop_when=StopCondition(stop.error_rate, stop.p99_ms) if stop is not None else None,
+        window_s=profile.window_s,
     )
-    analysis = analyze(measured, profile.sla, stop_when=profile.stop_when,
-                       soak_window_s=profile.window_s)
-    return replace(measured, analysis=analysis), run, watch.reason
+    return measured, run, watch.reason
 
 
 def run_search_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
@@ -190,13 +192,15 @@ def run_search_profile(scenario: Scenario, profile: Any, request: Any, payloads:
 
     measured, run = run_search(scenario, profile, request, payloads, transport=options.transport,
                                processes=options.processes, on_interval=hook)
-    return replace(measured, analysis=analyze(measured, profile.sla)), run
+    # judged (analysed) later with the rest of the run, by ``judge``
+    return replace(measured, sla=tuple(r.text for r in profile.sla),
+                   sla_origin=profile.sla_origin), run
 
 
 def run(scenario: Scenario, options: RunOptions = RunOptions(),
         on_interval: IntervalHook | None = None,
         on_profile: Callable[[Any, int], None] | None = None) -> RunResult:
-    """Run every profile of ``scenario`` and return the evaluated RunResult.
+    """Run every profile of ``scenario`` and return the judged RunResult.
 
     Raises TargetUnreachable (exit 3) before any load when the target is down.
     An interrupted run returns a partial result (``partial=True``).
@@ -225,8 +229,8 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
 
         profiles: list[ProfileResult] = []
         runs: list[EngineRun] = []
-        warnings: list[str] = []
-        interrupted = aborted = False
+        stopped_early = ""
+        interrupted = False
         for profile in scenario.profiles:
             if on_profile is not None:
                 on_profile(profile, len(compile_profile(profile, scenario)))
@@ -241,21 +245,15 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
             profiles.append(profile_result)
             runs.append(engine_run)
             if abort_reason:
-                warnings.append(abort_reason)
-                aborted = True
+                stopped_early = abort_reason
             if engine_run.interrupted:
                 interrupted = True
-            if interrupted or aborted:
+            if interrupted or stopped_early:
                 break
         transport = (runs[0].transport if runs else options.transport
                      if isinstance(options.transport, str) else options.transport.name)
 
     health = merge_health([r.health for r in runs], concurrent=False)
-    if health.fell_behind:
-        # One line; the reasons themselves are in health.reasons, which every report
-        # lists beside the warnings (repeating them here printed each one twice).
-        warnings.append("the generator fell behind its schedule: it, not the target, "
-                        "may have been the limit")
     partial = interrupted or len(profiles) < len(scenario.profiles)
     result = RunResult(
         scenario=ScenarioInfo(
@@ -273,16 +271,9 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
         environment=_environment(options, transport),
         health=health,
         partial=partial,
-        warnings=tuple(warnings),
         loadkit_version=__version__,
+        notes=scenario.notes,
+        interrupted=interrupted,
+        stopped_early=stopped_early,
     )
-    rules = {p.name: list(p.sla) for p in scenario.profiles}
-    verdicts = evaluate(rules, result)
-    status = "interrupted" if interrupted else status_of(verdicts, result)
-    if aborted and status != "interrupted":
-        status = "fail"
-    # Every report must say why a run could not decide: the generator's lag is
-    # already a warning above; an unstable step would otherwise show nowhere.
-    warnings.extend(unstable_stages(result))
-    warnings.extend(scrape_notes(result))
-    return replace(result, verdicts=verdicts, status=status, warnings=tuple(warnings))
+    return judge(result)

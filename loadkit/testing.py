@@ -39,6 +39,7 @@ from loadkit.results.model import (
     Verdict,
 )
 from loadkit.results.recorder import StageMeta, StageRecording
+from loadkit.results.status import Status
 
 __all__ = [
     "Chunk",
@@ -217,7 +218,7 @@ def stage(index: int = 0, latencies_ms: Iterable[float] = (), *,
           duration_s: float | None = None, throughput_rps: float | None = None,
           label: str = "", started_at: float = 0.0, batch_size: int = 1,
           stable: bool | None = None, late: int = 0, in_flight_at_end: int = 0,
-          status_codes: Mapping[str, int] | None = None) -> StageResult:
+          status_codes: Mapping[str, int] | None = None, role: str = "") -> StageResult:
     """A StageResult holding exactly these requests, recorded as the engine records them.
 
     ``latencies_ms`` (or ``latencies_us``) has one entry per request; the first
@@ -226,7 +227,10 @@ def stage(index: int = 0, latencies_ms: Iterable[float] = (), *,
     ``{kind: count}``, kinds taken in sorted order). Each ok request answered
     200, an ``http_5xx`` 503, an ``http_4xx`` 404, others no status, unless
     ``status_codes`` says otherwise. The duration defaults to 10 s; with
-    ``throughput_rps`` it is requests / throughput.
+    ``throughput_rps`` it is requests / throughput. ``role`` (``recovery``,
+    ``probe``, ...) defaults to ``warmup`` or ``measured`` by ``warmup``. As in a
+    run (schema v2), ``histogram`` holds the successes and ``histogram_all`` every
+    request; ``throughput_rps`` counts successes.
     """
     values = ([int(v) for v in latencies_us] if latencies_us is not None
               else [round(v * 1000) for v in latencies_ms])
@@ -243,7 +247,7 @@ def stage(index: int = 0, latencies_ms: Iterable[float] = (), *,
         duration_s = 10.0
     rec = StageRecording(StageMeta(index=index, label=label or f"step {index}",
                                    concurrency=concurrency, rate=rate, warmup=warmup,
-                                   batch_size=batch_size), started_at)
+                                   batch_size=batch_size, role=role), started_at)
     errs = iter(values[:n_err])
     for kind, count in kinds.items():
         for _ in range(count):
@@ -287,7 +291,8 @@ def run_result(*profiles: ProfileResult, name: str = "synthetic",
                started_at: float = 0.0, finished_at: float = 60.0,
                environment: Environment | None = None, health: GeneratorHealth | None = None,
                fell_behind: bool = False, verdicts: Sequence[Verdict] = (),
-               status: str = "pass", partial: bool = False, warnings: Sequence[str] = (),
+               status: Status | str | None = None, partial: bool = False,
+               warnings: Sequence[str] = (),
                loadkit_version: str = "") -> RunResult:
     """A RunResult holding ``profiles`` (as measured: judge it for verdicts and status).
 
@@ -300,5 +305,6 @@ def run_result(*profiles: ProfileResult, name: str = "synthetic",
     return RunResult(scenario=ScenarioInfo(name=name, target=target, method=method, path=path),
                      started_at=started_at, finished_at=finished_at, profiles=tuple(profiles),
                      environment=environment or Environment(), health=health,
-                     verdicts=tuple(verdicts), status=status,  # type: ignore[arg-type]
+                     verdicts=tuple(verdicts),
+                     status=Status(status) if status is not None else None,
                      partial=partial, warnings=tuple(warnings), loadkit_version=loadkit_version)

@@ -30,8 +30,9 @@ from itertools import pairwise
 from typing import Any, Literal
 
 from loadkit.analysis import stats
-from loadkit.errors import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_PASS, ScenarioError
+from loadkit.errors import ScenarioError
 from loadkit.results.model import Interval, StageResult
+from loadkit.results.status import Status as RunStatus
 from loadkit.units import parse_duration, parse_fraction
 
 Decision = Literal["promote", "hold", "rollback"]
@@ -376,5 +377,11 @@ def overall(outcomes: Sequence[StageOutcome], planned: int) -> tuple[Decision, s
     return "promote", f"promoted through {last.share:.0%}"
 
 
+def status_of_decision(decision: Decision) -> RunStatus:
+    """promote is a pass, rollback a fail, hold inconclusive (one Status, one exit map)."""
+    return {"promote": RunStatus.PASS, "rollback": RunStatus.FAIL}.get(decision,
+                                                                      RunStatus.INCONCLUSIVE)
+
+
 def exit_code_of(decision: Decision) -> int:
-    return {"promote": EXIT_PASS, "rollback": EXIT_FAIL}.get(decision, EXIT_INCONCLUSIVE)
+    return status_of_decision(decision).exit_code

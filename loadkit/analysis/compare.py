@@ -22,8 +22,9 @@ from typing import Any, Literal
 from scipy.stats import norm
 
 from loadkit.analysis import stats
-from loadkit.errors import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_PASS, ScenarioError
+from loadkit.errors import ScenarioError
 from loadkit.results.model import Interval, ProfileResult, RunResult, StageResult
+from loadkit.results.status import Status
 from loadkit.units import parse_fraction
 
 CompareVerdict = Literal["pass", "regression", "inconclusive"]
@@ -156,8 +157,14 @@ class Comparison:
     skipped: tuple[str, ...] = ()     # profiles/stages present on one side only
 
     @property
+    def status(self) -> Status:
+        """pass (no regression), fail (a regression), inconclusive (too little data)."""
+        return {"pass": Status.PASS, "regression": Status.FAIL}.get(self.verdict,
+                                                                     Status.INCONCLUSIVE)
+
+    @property
     def exit_code(self) -> int:
-        return {"pass": EXIT_PASS, "regression": EXIT_FAIL}.get(self.verdict, EXIT_INCONCLUSIVE)
+        return self.status.exit_code
 
 
 def _windows(profile: ProfileResult, stage: int) -> list[Interval]:
@@ -270,7 +277,8 @@ def _no_gate(m: MetricComparison) -> MetricComparison:
 
 def _ref(r: RunResult) -> RunRef:
     return RunRef(scenario=r.scenario.name, target=r.scenario.target, started_at=r.started_at,
-                  status=r.status, partial=r.partial)
+                  status=r.status.value if r.status is not None else "unjudged",
+                  partial=r.partial)
 
 
 def compare(baseline: RunResult, candidate: RunResult,

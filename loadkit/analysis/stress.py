@@ -43,8 +43,8 @@ REJECTED_KINDS = ("http_4xx", "http_5xx", "too_large")
 class StressStep:
     index: int
     rate: float                       # offered, requests/s
-    throughput_rps: float             # achieved
-    goodput_rps: float                # successful responses per second
+    throughput_rps: float             # achieved: responses (successes and errors) a second
+    goodput_rps: float                # successful responses a second (the stage's v2 throughput)
     achieved: float                   # achieved / offered
     p50_ms: float
     p99_ms: float
@@ -86,6 +86,11 @@ def parse_stop_when(stop_when: Mapping[str, Any] | Any | None
     return err_f, p99_ms
 
 
+def responses_rps(s: StageResult) -> float:
+    """Responses of any outcome a second: what the server completed of the offered rate."""
+    return round(s.requests / s.duration_s, 3) if s.duration_s > 0 else 0.0
+
+
 def _broke(s: StageResult, rules: Sequence[Rule], stop_err: float | None,
            stop_p99: float | None, min_achieved: float) -> tuple[str, ...]:
     why: list[str] = []
@@ -99,8 +104,8 @@ def _broke(s: StageResult, rules: Sequence[Rule], stop_err: float | None,
             value = observe(r, s)
             if value is not None and not r.holds(value):
                 why.append(f"SLA {r.expr} broken")
-    if s.rate and s.throughput_rps < min_achieved * s.rate:
-        why.append(f"achieved {s.throughput_rps:.0f} of {s.rate:g} rps offered "
+    if s.rate and responses_rps(s) < min_achieved * s.rate:
+        why.append(f"achieved {responses_rps(s):.0f} of {s.rate:g} rps offered "
                    f"(< {min_achieved:.0%})")
     return tuple(why)
 
@@ -118,9 +123,9 @@ def stress_steps(profile: ProfileResult, rules: Sequence[Rule] = (),
         timed_out = kinds.get("timeout", 0)
         rate = float(s.rate) if s.rate else 0.0
         out.append(StressStep(
-            index=s.index, rate=rate, throughput_rps=s.throughput_rps,
-            goodput_rps=round(s.throughput_rps * s.ok / s.requests, 3),
-            achieved=round(s.throughput_rps / rate, 4) if rate else 1.0,
+            index=s.index, rate=rate, throughput_rps=responses_rps(s),
+            goodput_rps=s.throughput_rps,
+            achieved=round(responses_rps(s) / rate, 4) if rate else 1.0,
             p50_ms=s.latency_ms.p50, p99_ms=s.latency_ms.p99, max_ms=s.latency_ms.max,
             error_rate=round(s.error_rate, 6), rejected=rejected, timed_out=timed_out,
             other_errors=s.errors - rejected - timed_out, late=s.late, error_kinds=kinds,

@@ -8,6 +8,6 @@ and the exit point live in ``_base``; importing the command modules registers th
 from __future__ import annotations
 
 from loadkit.cli import gates, history, runs, tools  # noqa: F401  (registers the commands)
-from loadkit.cli._base import STATUS_EXIT, _run, cli, main, write_reports
+from loadkit.cli._base import _run, cli, main, write_reports
 
-__all__ = ["STATUS_EXIT", "_run", "cli", "main", "write_reports"]
+__all__ = ["_run", "cli", "main", "write_reports"]

@@ -19,8 +19,6 @@ import click
 from loadkit import __version__
 from loadkit.api import FORMAT_NAMES as FORMAT_NAMES  # re-exported for the commands
 from loadkit.errors import (
-    EXIT_FAIL,
-    EXIT_INCONCLUSIVE,
     EXIT_INTERRUPTED,
     EXIT_PASS,
     EXIT_USAGE,
@@ -28,14 +26,6 @@ from loadkit.errors import (
     UsageError,
 )
 from loadkit.redact import redact_text
-
-STATUS_EXIT = {
-    "pass": EXIT_PASS,
-    "fail": EXIT_FAIL,
-    "inconclusive": EXIT_INCONCLUSIVE,
-    "interrupted": EXIT_INTERRUPTED,
-    "error": EXIT_FAIL,
-}
 
 
 def parse_processes(value: str) -> int:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from loadkit.cli._base import STATUS_EXIT, cli, parse_option
-from loadkit.errors import EXIT_FAIL, EXIT_PASS, UsageError
+from loadkit.cli._base import cli, parse_option
+from loadkit.results.status import exit_code_of
+from loadkit.errors import EXIT_PASS, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from loadkit.history.store import HistoryStore
@@ -183,7 +184,7 @@ def check(result_file: str, db: str | None, branch: str | None, significance: st
                          branch=branch)
     render = history_report.render_check_json if as_json else history_report.render_check_text
     click.echo(render(outcome), nl=False)
-    return STATUS_EXIT.get(outcome.status, EXIT_FAIL)
+    return exit_code_of(outcome.status)
 
 
 @history.command("report")

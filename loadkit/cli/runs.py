@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from loadkit.cli._base import (
     FORMAT_NAMES,
-    STATUS_EXIT,
     cli,
     default_out,
     parse_formats,
@@ -18,7 +18,6 @@ from loadkit.cli._base import (
     write_reports,
 )
 from loadkit.errors import (
-    EXIT_FAIL,
     EXIT_PASS,
     UsageError,
 )
@@ -31,7 +30,10 @@ from loadkit.redact import redact_target
 @click.option("--profile", "profiles", multiple=True, help="Run only this profile (repeatable).")
 @click.option("--out", type=click.Path(file_okay=False), help="Report folder "
               "(default reports/<name>-<UTC time>/).")
-@click.option("--sla", "slas", multiple=True, help='Add or override an SLA rule, e.g. "p99<200ms".')
+@click.option("--sla", "slas", multiple=True,
+              help='Add an SLA rule to every profile, e.g. "p99<200ms" (repeatable). It replaces '
+                   "a scenario rule with the same metric and operator; the other rules still "
+                   "judge. The result and every report say which rule it added or replaced.")
 @click.option("--duration", help="Override every profile's duration, e.g. 30s.")
 @click.option("--concurrency", type=int, help="Override every closed-model profile's concurrency.")
 @click.option("--rate", help="Override every open-model profile's arrival rate, e.g. 200rps.")
@@ -85,7 +87,7 @@ def run(scenario: str, target: str | None, profiles: tuple[str, ...], out: str |
     else:
         click.echo(text.render(result))
         click.echo(f"reports: {out_dir}/")
-    return STATUS_EXIT.get(result.status, EXIT_FAIL)
+    return result.exit_code
 
 
 @cli.command()
@@ -114,7 +116,31 @@ def validate(scenario: str) -> int:
     sizes = ", ".join(f"{len(ps)}x{b}" for b, ps in sorted(payloads.items()))
     click.echo(f"ok: {sc.name}: {len(sc.profiles)} profile(s), {n_stages} stage(s), "
                f"payloads {sizes} (bodies x rows)")
+    click.echo("rules that will judge the run:")
+    for p in sc.profiles:
+        click.echo(f"  {p.name}: {gate_text(p)}")
     return EXIT_PASS
+
+
+def schema_of(path: str) -> str:
+    """The schema a result file was written with (before v1 files are read as v2)."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return str(json.load(fh).get("schema"))
+    except (OSError, ValueError, AttributeError):
+        return "?"
+
+
+def gate_text(profile: Any) -> str:
+    """What judges one profile, in the words ``validate`` prints."""
+    if profile.sla_origin == "none" and not profile.sla:
+        return "nothing is gated (sla: [])"
+    rules = ", ".join(r.text + (" [abort]" if r.abort else "") for r in profile.sla)
+    if profile.sla_origin == "default":
+        return f"{rules} (the default: the scenario has no sla:)"
+    return rules
 
 
 @cli.command()
@@ -122,10 +148,15 @@ def validate(scenario: str) -> int:
 @click.option("--out", type=click.Path(file_okay=False), help="Folder (default: beside the result).")
 @click.option("--format", "formats", multiple=True, help="Reports to write; default all.")
 def report(result_file: str, out: str | None, formats: tuple[str, ...]) -> int:
-    """Re-render every report from RESULT_FILE (a result.json)."""
+    """Re-judge RESULT_FILE (a result.json) and re-render every report from it.
+
+    The verdicts are derived afresh from what the result stores (its rules, stop
+    conditions, stage roles), exactly as the run judged them; the exit code is 0.
+    """
+    from loadkit.judge import judge
     from loadkit.results import read
 
-    result = read(result_file)
+    result = judge(read(result_file))
     out_dir = Path(out) if out else Path(result_file).parent
     fmt = parse_formats(formats)
     if fmt is None and out_dir.resolve() == Path(result_file).parent.resolve():
@@ -138,29 +169,36 @@ def report(result_file: str, out: str | None, formats: tuple[str, ...]) -> int:
 @cli.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the merged reports.")
-def merge(results: tuple[str, ...], out: str) -> int:
-    """Merge results of parallel generators exactly and re-evaluate their SLAs."""
+@click.option("--force", is_flag=True, help="Merge even what looks wrong (the same run twice, "
+              "other scenarios, targets, rules or schema versions); the result says so.")
+def merge(results: tuple[str, ...], out: str, force: bool) -> int:
+    """Merge results of parallel generators exactly and judge the merged result.
+
+    Refused (exit 2) unless --force: the same run twice, results of different
+    scenarios, targets, SLA rules or schema versions.
+    """
     from dataclasses import replace
 
-    from loadkit.analysis import analyze
+    from loadkit.judge import judge
     from loadkit.reporters import text
     from loadkit.results import read
-    from loadkit.results.aggregate import merge_results
-    from loadkit.sla import evaluate, parse_rule, status_of
+    from loadkit.results.aggregate import merge_problems, merge_results
 
     parts = [read(p) for p in results]
-    names = {r.scenario.name for r in parts}
-    if len(names) > 1:
-        raise UsageError(f"merge: results come from different scenarios: {', '.join(sorted(names))}")
+    problems = merge_problems(parts, results)
+    schemas = list(dict.fromkeys(schema_of(p) for p in results))
+    if len(schemas) > 1:
+        problems.append(f"the results have different schema versions: {', '.join(schemas)}")
+    if problems and not force:
+        raise UsageError(f"merge: {problems[0]}" + (f" (and {len(problems) - 1} more)"
+                                                    if len(problems) > 1 else "")
+                         + "; --force merges anyway")
     merged = merge_results(parts)
-    rules = {p.name: [parse_rule(e) for e in p.sla] for p in merged.profiles}
-    profiles = tuple(replace(p, analysis=analyze(p, rules[p.name])) for p in merged.profiles)
-    merged = replace(merged, profiles=profiles)
-    verdicts = evaluate(rules, merged)
-    status = "interrupted" if merged.partial and any(r.status == "interrupted" for r in parts) \
-        else status_of(verdicts, merged)
-    merged = replace(merged, verdicts=verdicts, status=status)
+    if problems:
+        merged = replace(merged, notes=merged.notes + tuple(
+            f"merged with --force although {p}" for p in problems))
+    merged = judge(merged)
     write_reports(merged, Path(out))
     click.echo(text.render(merged))
     click.echo(f"reports: {out}/")
-    return STATUS_EXIT.get(merged.status, EXIT_FAIL)
+    return merged.exit_code

@@ -158,7 +158,8 @@ async def start_stage(stage: Stage, run: RunState, t0_ns: int | None = None) -> 
     offset, count = run.batches[stage.batch_size]
     sink = run.recorder.begin_stage(StageMeta(index=stage.index, label=stage.label,
                                               concurrency=stage.concurrency, rate=stage.rate,
-                                              warmup=stage.warmup, batch_size=stage.batch_size),
+                                              warmup=stage.warmup, batch_size=stage.batch_size,
+                                              role=stage.role),
                                     started_at=started_at)
     ctl = StageControl(run.transport, sink, run.request.checks, offset, count, slots=run.slots)
     if run.streams is not None:

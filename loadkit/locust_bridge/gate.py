@@ -2,9 +2,11 @@
 
 Where it sits: at Locust's ``test_stop`` the master (or the single process) has
 one ProfileResult per recording process; this module merges them exactly
-(``results.aggregate``), restores the planned load of each stage, judges the
-scenario's SLAs (``loadkit.sla``), writes result.json and every report
-(``loadkit.reporters``) and maps the status to an exit code. Pure apart from
+(``results.aggregate``), restores the planned load of each stage, stores the
+scenario's rules (and their origin, stop condition, soak window) in the result and
+judges it with ``loadkit.judge.judge`` -- exactly as a run is judged -- writes
+result.json and every report (``loadkit.reporters``); the exit code is the
+result's ``Status.exit_code``. Pure apart from
 ``write_outputs``; no locust import, so it is unit-tested directly.
 """
 
@@ -17,7 +19,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from loadkit.errors import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED, EXIT_PASS
 from loadkit.locust_bridge.schedule import FELL_BEHIND_FRACTION, ShapeStep
 from loadkit.redact import redact_path, redact_url
 from loadkit.results.aggregate import merge_profiles, summarize
@@ -29,6 +30,7 @@ from loadkit.results.model import (
     RunResult,
     ScenarioInfo,
     StageResult,
+    StopCondition,
     Summary,
 )
 
@@ -37,12 +39,18 @@ TRANSPORT = "locust-fasthttp"
 CLOSED_MODEL_WARNING = ("Locust runs a closed model: rate stages were paced users "
                         "(constant_throughput), not loadkit's open arrival-rate schedule; "
                         "latency is measured from the actual send")
-STATUS_EXIT = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "inconclusive": EXIT_INCONCLUSIVE,
-               "interrupted": EXIT_INTERRUPTED, "error": EXIT_FAIL}
-
-
-def exit_code_of(status: str) -> int:
-    return STATUS_EXIT.get(status, EXIT_FAIL)
+def profile_gate(scenario: Any, profile_name: str | None) -> dict[str, Any]:
+    """What judging needs besides the rules: their origin, the stop condition, the
+    soak window (ProfileResult fields), from the profile -- or the scenario's globals."""
+    spec = None
+    if profile_name is not None:
+        spec = next((p for p in scenario.profiles if p.name == profile_name), None)
+    if spec is None:
+        return {"sla_origin": getattr(scenario, "sla_origin", "scenario")}
+    stop = getattr(spec, "stop_when", None)
+    return {"sla_origin": getattr(spec, "sla_origin", "scenario"),
+            "stop_when": StopCondition(stop.error_rate, stop.p99_ms) if stop else None,
+            "window_s": getattr(spec, "window_s", None)}
 
 
 def rules_for(scenario: Any, profile_name: str | None) -> list[Any]:
@@ -62,8 +70,9 @@ def rules_for(scenario: Any, profile_name: str | None) -> list[Any]:
 def _planned(stage: StageResult, step: ShapeStep | None, manual_users: int) -> StageResult:
     """Workers each recorded their share; the stage's load is the plan's (or the UI's peak)."""
     if step is not None:
+        role = step.role or ("warmup" if step.warmup else "measured")
         return replace(stage, label=step.label or stage.label, warmup=step.warmup,
-                       concurrency=step.concurrency, rate=step.rate)
+                       concurrency=step.concurrency, rate=step.rate, role=role)
     return replace(stage, concurrency=manual_users or stage.concurrency, rate=None)
 
 
@@ -95,14 +104,13 @@ def build_result(scenario: Any, profile: ProfileResult, *, rules: Sequence[Any],
                  steps: Sequence[ShapeStep] | None, target: str, started_at: float,
                  finished_at: float, processes: int, version: str = "",
                  partial: bool = False) -> RunResult:
-    """The judged RunResult of a Locust run."""
-    from loadkit.sla import evaluate, status_of
+    """The judged RunResult of a Locust run (``judge``, as every run)."""
+    from loadkit.judge import judge
 
-    profile = replace(profile, sla=tuple(getattr(r, "text", str(r)) for r in rules))
-    from loadkit.analysis import analyze
-
-    if profile.stages:
-        profile = replace(profile, analysis=analyze(profile, list(rules)))
+    gate = profile_gate(scenario, profile.name)
+    if not rules and gate["sla_origin"] == "scenario":
+        gate["sla_origin"] = "none"       # nothing was given to judge it: say so, never pass silently
+    profile = replace(profile, sla=tuple(getattr(r, "text", str(r)) for r in rules), **gate)
     steps_by_index = {s.index: s for s in steps or ()}
     warnings = []
     if any(s.rate is not None for s in steps or ()):
@@ -123,12 +131,11 @@ def build_result(scenario: Any, profile: ProfileResult, *, rules: Sequence[Any],
                                 host_cores=os.cpu_count() or 1, transport=TRANSPORT),
         health=_health(profile.stages, steps_by_index),
         partial=partial,
-        warnings=tuple(warnings),
+        notes=tuple(warnings),
+        interrupted=partial,
         loadkit_version=version,
     )
-    verdicts = evaluate({profile.name: list(rules)}, result)
-    status = "interrupted" if partial else status_of(verdicts, result)
-    return replace(result, verdicts=verdicts, status=status)
+    return judge(result)
 
 
 def write_outputs(result: RunResult, out_dir: str | os.PathLike[str]) -> list[Path]:

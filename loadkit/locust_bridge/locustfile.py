@@ -104,7 +104,7 @@ def _judge(environment: Environment, bridge: Bridge) -> None:
             f"loadkit: {result.status}; wrote {len(written)} files to {SETTINGS.out_dir}")]
         if not _headless(environment):
             print("\n" + _LAST_TABLE[0], flush=True)
-        environment.process_exit_code = gate.exit_code_of(result.status)
+        environment.process_exit_code = result.exit_code
     except LoadkitError as exc:
         log.error("loadkit: %s", exc)
         environment.process_exit_code = exc.exit_code
@@ -135,7 +135,8 @@ def _write_partial(environment: Environment, **_kw: Any) -> None:
     if SETTINGS.partial_out_dir is None or rec is None or rec.last_part is None:
         return
     node, part, _ = decode_part(rec.last_part)
-    result = gate.build_result(SCENARIO, part, rules=(), steps=None,
+    result = gate.build_result(SCENARIO, part, rules=gate.rules_for(SCENARIO, SETTINGS.profile),
+                               steps=None,
                                target=environment.host or SCENARIO.target,
                                started_at=part.started_at, finished_at=part.finished_at,
                                processes=1, version=__version__)

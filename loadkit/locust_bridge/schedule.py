@@ -42,6 +42,7 @@ class ShapeStep:
     concurrency: int | None = None    # the stage's closed-model load, as planned
     rate: float | None = None         # the stage's target arrival rate, as planned
     user_rps: float | None = None     # per-user pacing (constant_throughput); None: no wait
+    role: str = ""                    # the Stage's result role ("": warmup/measured)
 
     def message(self) -> dict[str, object]:
         """What the master broadcasts to workers when this step begins."""
@@ -79,6 +80,7 @@ def plan_shape(stages: Sequence[Stage], *, user_rps: float = 10.0) -> tuple[Shap
             index=s.index, label=s.label, users=users, spawn_rate=float(max(users, 1)),
             duration_s=duration, requests=s.requests, warmup=s.warmup,
             batch_size=s.batch_size, concurrency=s.concurrency, rate=s.rate, user_rps=pacing,
+            role=s.role,
         ))
     return tuple(steps)
 

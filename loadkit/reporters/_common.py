@@ -16,15 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from loadkit.results.model import ProfileResult, RunResult, StageResult, Summary, Verdict
-from loadkit.errors import SlaSyntaxError
-from loadkit.sla import observe, parse_rule
-from loadkit.sla.scope import scope_of
+from loadkit.results.status import Status, exit_code_of
 
 VerdictState = Literal["pass", "fail", "inconclusive"]
 
 LATENCY_METRICS = frozenset({"min", "p50", "p90", "p95", "p99", "p999", "max", "mean"})
-
-STATUS_EXIT = {"pass": 0, "fail": 1, "error": 1, "inconclusive": 4, "interrupted": 130}
 
 STATUS_TEXT = {
     "pass": "every SLA passed",
@@ -33,6 +29,21 @@ STATUS_TEXT = {
     "error": "the run ended with an error",
     "interrupted": "interrupted: partial result",
 }
+
+
+def status_line(result: RunResult) -> tuple[str, int, str]:
+    """(status word, exit code, what it means): the one banner every report shows.
+
+    The words never contradict the verdict table: a pass with no verdict at all
+    says nothing was gated, and an unjudged result is never a pass.
+    """
+    status = Status(result.status).value if result.status is not None else "unjudged"
+    text = STATUS_TEXT.get(status, "not judged: no verdict was derived")
+    if status == "pass" and not result.verdicts:
+        text = "nothing was gated: no SLA rule judged this run"
+    elif status == "pass" and all(v.default for v in result.verdicts):
+        text = "the default rule (error_rate < 1%) passed; the scenario has no sla:"
+    return status, exit_code_of(result.status), text
 
 
 def verdict_state(v: Verdict) -> VerdictState:
@@ -145,13 +156,9 @@ def _step(profile: ProfileResult | None, index: int | None) -> str:
     return f"step {index}" + (f" ({stage_load(stage)})" if stage is not None else "")
 
 
-def _observed_at(profile: ProfileResult | None, v: Verdict, index: int) -> str:
-    """``: 41.3 ms``, the rule's metric on one stage ("" when it cannot be read)."""
-    stage = stage_of(profile, index)
-    try:
-        value = observe(parse_rule(v.expr), stage) if stage is not None else None
-    except SlaSyntaxError:
-        value = None
+def _observed_at(v: Verdict) -> str:
+    """``: 41.3 ms``, the rule's metric on the step that first broke it ("" when unknown)."""
+    value = v.broken_observed
     return f": {fmt_metric(v.metric, value, v.unit)}" if value is not None else ""
 
 
@@ -162,24 +169,35 @@ def verdict_scope(result: RunResult, v: Verdict) -> str:
     broken at step 6 (c=32): 41.3 ms`` (a ramp/stress latency or error-rate rule: judged on
     the lightest step; the step that broke it is where the service stopped meeting
     it, not what was judged), ``judged at the operating point, step 4 (c=8)``
-    (a ramp/stress throughput rule). See ``loadkit.sla.evaluate`` for the policy.
+    (a ramp/stress throughput rule). The verdict's structured fields say it (``scope``,
+    ``judged_stage``, ``first_broken_stage``); nothing is read back from its prose.
     """
     profile = _profile_of(result, v)
-    scope = scope_of(profile, v)
-    if scope.kind == "stage":
-        return f"in {_step(profile, scope.judged)}"
-    if scope.kind == "steps":
-        text = f"judged on {_step(profile, scope.judged)}"
-        if scope.broken is not None and scope.broken != scope.judged:
-            text += (f"; first broken at {_step(profile, scope.broken)}"
-                     f"{_observed_at(profile, v, scope.broken)}")
-        elif scope.broken is None and v.passed:
+    if v.scope == "stage":
+        return f"in {_step(profile, v.judged_stage)}"
+    if v.scope == "steps":
+        if v.judged_stage is None:
+            return ""
+        text = f"judged on {_step(profile, v.judged_stage)}"
+        if v.first_broken_stage is not None and v.first_broken_stage != v.judged_stage:
+            text += f"; first broken at {_step(profile, v.first_broken_stage)}{_observed_at(v)}"
+        elif v.first_broken_stage is None and v.passed:
             text += "; held at every step"
         return text
-    if scope.kind == "operating_point":
-        at = f", {_step(profile, scope.judged)}" if scope.judged is not None else ""
+    if v.scope == "operating_point":
+        at = f", {_step(profile, v.judged_stage)}" if v.judged_stage is not None else ""
         return f"judged at the operating point{at}"
     return ""
+
+
+def verdict_detail(result: RunResult, v: Verdict) -> str:
+    """``observed 212 ms > threshold 200 ms; in step 2 (c=4)``: the verdict and where it
+    was judged (from its structured scope), else its prose (``over 950 successful
+    requests``). What a JUnit message says."""
+    scope = verdict_scope(result, v)
+    if not scope or v.inconclusive:
+        return verdict_message(v)
+    return f"{verdict_message(v, with_reason=False)}; {scope}"
 
 
 def verdict_rule(result: RunResult, v: Verdict) -> tuple[str, str]:

@@ -24,8 +24,7 @@ from loadkit.reporters.search_report import probe_table
 from loadkit.reporters._common import (
     INPUT_HEADER,
     LATENCY_METRICS,
-    STATUS_EXIT,
-    STATUS_TEXT,
+    status_line,
     error_rate_pct,
     errors_cell,
     fmt_duration,
@@ -298,10 +297,10 @@ def render(result: RunResult) -> str:
         "spectrum", "Latency by percentile (measured stages)",
         [(p.name, merged_histogram(p.measured_stages())) for p in result.profiles]),
         charts.error_chart(result)]
-    status = result.status
+    status, exit_code, status_text = status_line(result)
     return _environment().get_template(TEMPLATE).render(
-        result=result, status=status, status_text=STATUS_TEXT.get(status, status),
-        exit_code=STATUS_EXIT.get(status, 1), counts=verdict_counts(result),
+        result=result, status=status, status_text=status_text,
+        exit_code=exit_code, counts=verdict_counts(result),
         cards=_headline_cards(result), notes=notes(result),
         verdicts=[_verdict_row(result, v) for v in result.verdicts],
         overview=[c for c in overview if c is not None], profiles=profiles,

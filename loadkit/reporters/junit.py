@@ -19,7 +19,8 @@ from loadkit.reporters._common import (
     fmt_num,
     iso_utc,
     rule_name,
-    verdict_message,
+    status_line,
+    verdict_detail,
     verdict_state,
 )
 from loadkit.reporters.search_report import answer_line, search_of
@@ -42,7 +43,7 @@ def _testcase(result: RunResult, v: Verdict) -> ET.Element:
     case = ET.Element("testcase", {"classname": _x(f"loadkit.{v.profile}"), "name": _x(name),
                                    "time": "0"})
     state = verdict_state(v)
-    message = _x(verdict_message(v))
+    message = _x(verdict_detail(result, v))
     if state == "fail":
         el = ET.SubElement(case, "failure", {"message": message, "type": "sla"})
         el.text = _x(f"{v.expr}: {message}")
@@ -51,7 +52,7 @@ def _testcase(result: RunResult, v: Verdict) -> ET.Element:
         el.text = _x(f"{v.expr}: {message}")
     else:
         out = ET.SubElement(case, "system-out")
-        out.text = _x(f"{v.expr}: {verdict_message(v)}")
+        out.text = _x(f"{v.expr}: {message}")
     return case
 
 
@@ -104,7 +105,7 @@ def render(result: RunResult) -> str:
         props = ET.SubElement(suite, "properties")
         for key, value in (("scenario", result.scenario.name), ("target", result.scenario.target),
                            ("loadkit_version", result.loadkit_version),
-                           ("run_status", result.status)):
+                           ("run_status", status_line(result)[0])):
             ET.SubElement(props, "property", {"name": key, "value": _x(value)})
         for v in verdicts:
             suite.append(_testcase(result, v))

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from loadkit.reporters import server_view
 from loadkit.reporters._common import (
-    STATUS_EXIT,
+    status_line,
     INPUT_HEADER,
-    STATUS_TEXT,
     fmt_duration,
     fmt_metric,
     headline,
@@ -116,12 +115,11 @@ def _verdicts(result: RunResult) -> list[str]:
 
 
 def render(result: RunResult) -> str:
-    status = result.status
+    status, exit_code, status_text = status_line(result)
     counts = verdict_counts(result)
-    exit_code = STATUS_EXIT.get(status, 1)
     lines = [(f"## {_ICON.get(status, '')} loadkit: {esc(result.scenario.name)} — "
              f"{status.upper()}"), ""]
-    lines.append(f"**{esc(STATUS_TEXT.get(status, status))}** (exit {exit_code}) · "
+    lines.append(f"**{esc(status_text)}** (exit {exit_code}) · "
                  f"{counts['pass']} passed, {counts['fail']} failed, "
                  f"{counts['inconclusive']} inconclusive")
     lines.append("")

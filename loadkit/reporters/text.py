@@ -11,9 +11,8 @@ import textwrap
 
 from loadkit.reporters import server_view
 from loadkit.reporters._common import (  # clean, table: re-exported, other reporters use them
-    STATUS_EXIT,
+    status_line,
     INPUT_HEADER,
-    STATUS_TEXT,
     errors_cell,
     fmt_duration,
     fmt_num,
@@ -114,10 +113,10 @@ def _verdicts(result: RunResult) -> list[str]:
 
 
 def render(result: RunResult) -> str:
-    status = result.status
+    status, exit_code, status_text = status_line(result)
     sc = result.scenario
     lines = [(f"loadkit · {clean(sc.name, 60)} · {status.upper()} "
-             f"(exit {STATUS_EXIT.get(status, 1)}): {STATUS_TEXT.get(status, status)}"),
+             f"(exit {exit_code}): {status_text}"),
              f"target {clean(sc.method + ' ' + sc.target.rstrip('/') + sc.path, 80)} · "
              f"{iso_utc(result.started_at)} · {fmt_duration(result.duration_s)} · "
              f"loadkit {clean(result.loadkit_version or '?', 20)}"

@@ -29,9 +29,18 @@ from loadkit.results.server import ScrapeStats, ServerSeries, combine_series
 
 
 def merged_histogram(stages: Iterable[StageResult]) -> LatencyHistogram:
+    """The stages' successful requests in one histogram."""
     total = LatencyHistogram()
     for s in stages:
         total.add(s.hist())
+    return total
+
+
+def merged_histogram_all(stages: Iterable[StageResult]) -> LatencyHistogram:
+    """Every request of the stages (errors included) in one histogram."""
+    total = LatencyHistogram()
+    for s in stages:
+        total.add(s.hist_all())
     return total
 
 
@@ -45,20 +54,21 @@ def summarize(stages: Sequence[StageResult]) -> Summary:
     for s in measured:
         kinds.update(s.error_kinds)
     duration = sum(s.duration_s for s in measured)
-    requests = sum(s.requests for s in measured)
+    ok = sum(s.ok for s in measured)
     rows = sum(s.rows_per_s * s.duration_s for s in measured)
     return Summary(
-        requests=requests,
-        ok=sum(s.ok for s in measured),
+        requests=sum(s.requests for s in measured),
+        ok=ok,
         errors=sum(s.errors for s in measured),
         error_kinds=dict(sorted(kinds.items())),
         late=sum(s.late for s in measured),
         duration_s=round(duration, 3),
-        throughput_rps=round(requests / duration, 3) if duration > 0 else 0.0,
+        throughput_rps=round(ok / duration, 3) if duration > 0 else 0.0,
         rows_per_s=round(rows / duration, 3) if duration > 0 else 0.0,
         latency_ms=LatencySummary.of(hist),
-        **merge_stream_fields(measured, duration, requests),
+        **merge_stream_fields(measured, duration, sum(s.requests for s in measured)),
         server_metrics=combine_series(s.server_metrics for s in measured),
+        latency_all_ms=LatencySummary.of(merged_histogram_all(measured)),
     )
 
 
@@ -126,13 +136,14 @@ def merge_server_timing(parts: Sequence[StageResult]) -> dict[str, object]:
 def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
     first = parts[0]
     hist = merged_histogram(parts)
+    hist_all = merged_histogram_all(parts)
     kinds: Counter[str] = Counter()
     codes: Counter[str] = Counter()
     for s in parts:
         kinds.update(s.error_kinds)
         codes.update(s.status_codes)
     duration = max(s.duration_s for s in parts)
-    requests = sum(s.requests for s in parts)
+    ok = sum(s.ok for s in parts)
     rows = sum(s.rows_per_s * s.duration_s for s in parts)
     conc = [s.concurrency for s in parts if s.concurrency is not None]
     rates = [s.rate for s in parts if s.rate is not None]
@@ -143,12 +154,12 @@ def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
         concurrency=sum(conc) if conc else None,
         rate=round(sum(rates), 6) if rates else None,
         duration_s=duration,
-        requests=requests,
-        ok=sum(s.ok for s in parts),
+        requests=sum(s.requests for s in parts),
+        ok=ok,
         errors=sum(s.errors for s in parts),
         error_kinds=dict(sorted(kinds.items())),
         late=sum(s.late for s in parts),
-        throughput_rps=round(requests / duration, 3) if duration > 0 else 0.0,
+        throughput_rps=round(ok / duration, 3) if duration > 0 else 0.0,
         rows_per_s=round(rows / duration, 3) if duration > 0 else 0.0,
         latency_ms=LatencySummary.of(hist),
         histogram=hist.encode(),
@@ -162,7 +173,10 @@ def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
         server_metrics=server[0],
         server_scrapes=server[1],
         **merge_server_timing(parts),
-        **merge_stream_fields(parts, duration, requests),
+        **merge_stream_fields(parts, duration, sum(s.requests for s in parts)),
+        latency_all_ms=LatencySummary.of(hist_all),
+        histogram_all=hist_all.encode(),
+        overflow_all=hist_all.overflow,
     )
 
 
@@ -267,13 +281,48 @@ def merge_health(healths: Sequence[GeneratorHealth], *, concurrent: bool) -> Gen
     )
 
 
+def _same_run(a: RunResult, b: RunResult) -> bool:
+    """Two results of one run: the same start, end and measured histograms."""
+    return ((a.started_at, a.finished_at) == (b.started_at, b.finished_at)
+            and [s.histogram for p in a.profiles for s in p.stages]
+            == [s.histogram for p in b.profiles for s in p.stages])
+
+
+def merge_problems(results: Sequence[RunResult], names: Sequence[str] = ()) -> list[str]:
+    """Why these results must not be added up (empty: they may), one clause each.
+
+    Parallel generators of ONE scenario against ONE target, each its own run: the
+    same run twice would double every count; other scenarios, targets or rules
+    would add unlike things and judge them as one.
+    """
+    shown = list(names) or [f"result {i + 1}" for i in range(len(results))]
+    out: list[str] = []
+    for i, a in enumerate(results):
+        for j in range(i + 1, len(results)):
+            if _same_run(a, results[j]):
+                out.append(f"{shown[i]} and {shown[j]} are the same run (merging it with "
+                           "itself would double every count)")
+    for what, key in (("scenarios", lambda r: r.scenario.name),
+                      ("targets", lambda r: r.scenario.target)):
+        found = list(dict.fromkeys(key(r) for r in results))
+        if len(found) > 1:
+            out.append(f"the results come from different {what}: {', '.join(found)}")
+    rules: dict[str, set[tuple[str, ...]]] = {}
+    for r in results:
+        for p in r.profiles:
+            rules.setdefault(p.name, set()).add(p.sla)
+    out += [f"profile {name!r} has different SLA rules in different results"
+            for name, found in rules.items() if len(found) > 1]
+    return out
+
+
 def merge_results(results: Sequence[RunResult]) -> RunResult:
     """One RunResult from several generators' results of the same scenario.
 
-    Profiles are matched by name; verdicts and analysis are dropped because they
-    must be recomputed from the merged data. A stage whose input buckets differ
-    between results keeps none, and a warning says so. Server metrics are one
-    server's, never summed (``merge_server_metrics``).
+    Profiles are matched by name; verdicts, analysis, status and warnings are
+    dropped because ``judge`` derives them again from the merged data. A stage whose
+    input buckets differ between results keeps none, and a note says so. Server
+    metrics are one server's, never summed (``merge_server_metrics``).
     """
     if not results:
         raise ValueError("nothing to merge")
@@ -302,6 +351,10 @@ def merge_results(results: Sequence[RunResult]) -> RunResult:
         environment=env,
         health=health,
         verdicts=(),
+        status=None,
         partial=any(r.partial for r in results),
-        warnings=tuple(dict.fromkeys([*(w for r in results for w in r.warnings), *dropped])),
+        warnings=(),
+        notes=tuple(dict.fromkeys([*(w for r in results for w in r.notes), *dropped])),
+        interrupted=any(r.interrupted for r in results),
+        stopped_early=next((r.stopped_early for r in results if r.stopped_early), ""),
     )

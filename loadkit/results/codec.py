@@ -2,12 +2,15 @@
 
 Dataclasses are turned into dicts in field order and back by their type hints, so
 the JSON edge is the only place loose dicts exist. Unknown top-level schema
-versions are refused with a clear error rather than misread.
+versions are refused with a clear error rather than misread; a
+``loadkit.result/v1`` file is read through ``migrate_v1`` (see there for what v1
+could and could not say).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import types
 import typing
@@ -15,7 +18,7 @@ from functools import cache
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 from loadkit.errors import UsageError
-from loadkit.results.model import SCHEMA, RunResult
+from loadkit.results.model import SCHEMA, SCHEMA_V1, RunResult
 
 T = TypeVar("T")
 
@@ -54,6 +57,8 @@ def to_data(obj: Any) -> Any:
             if not (f.name in omit and (value is None or value == () or value == {})):
                 out[f.name] = to_data(value)
         return out
+    if isinstance(obj, enum.Enum):
+        return obj.value
     if isinstance(obj, (list, tuple)):
         return [to_data(v) for v in obj]
     if isinstance(obj, dict):
@@ -90,6 +95,8 @@ def _build(tp: Any, value: Any) -> Any:
         return {k: _build(vt, v) for k, v in value.items()}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return from_data(tp, value)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp(value)
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
@@ -116,13 +123,79 @@ def loads(text: str, source: str = "result.json") -> RunResult:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        found = data.get("schema") if isinstance(data, dict) else None
-        raise UsageError(f"{source}: schema is {found!r}, expected {SCHEMA!r}")
+    found = data.get("schema") if isinstance(data, dict) else None
+    if found not in (SCHEMA, SCHEMA_V1):
+        raise UsageError(f"{source}: schema is {found!r}, expected {SCHEMA!r} (or {SCHEMA_V1!r})")
     try:
+        if found == SCHEMA_V1:
+            data = migrate_v1(data)
         return from_data(RunResult, data)
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
         raise UsageError(f"{source}: malformed result ({exc})") from None
+
+
+V1_NOTE = ("read from a loadkit.result/v1 file: v1 kept one latency histogram per stage, "
+           "errors included, so the latency of a stage with errors includes its failed "
+           "requests here (v2 judges successes only); throughput counts successes")
+
+
+def _migrate_stage_v1(stage: dict[str, Any], recovery: bool) -> dict[str, Any]:
+    out = dict(stage)
+    out["latency_all_ms"] = stage.get("latency_ms", {})
+    out["histogram_all"] = stage.get("histogram", "")
+    out["overflow_all"] = stage.get("overflow", 0)
+    duration = float(stage.get("duration_s") or 0.0)
+    ok = int(stage.get("ok") or 0)
+    if duration > 0:
+        out["throughput_rps"] = round(ok / duration, 3)
+    out["role"] = "warmup" if stage.get("warmup") else ("recovery" if recovery else "measured")
+    return out
+
+
+def migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """A v1 result.json as v2 data, saying honestly what v1 could not tell apart.
+
+    v1's ``latency_ms``/``histogram`` held every request. Where a stage had no errors
+    they are exactly v2's successes; where it had errors the successes were never kept
+    apart, so the stage keeps v1's figures in both places and a note says so.
+    ``throughput_rps`` becomes successes a second (``ok / duration_s``). v1 marked a
+    recovery stage only in its label: this is the one place that reads a label, to
+    set the v2 ``role``. A v1 result with no rules was gated by nothing; v2 judges it
+    by the default rule. Verdicts, status and warnings are left for ``judge``.
+    """
+    out = dict(data)
+    out["schema"] = SCHEMA
+    mixed = False
+    profiles = []
+    for p in data.get("profiles", []):
+        stages = []
+        for st in p.get("stages", []):
+            recovery = "recovery" in str(st.get("label", "")).lower()
+            stages.append(_migrate_stage_v1(st, recovery))
+            mixed = mixed or bool(st.get("errors"))
+        prof = dict(p, stages=stages)
+        if not p.get("sla"):
+            prof["sla_origin"] = "default"
+            prof["sla"] = ["error_rate < 1%"]
+        summary = dict(p.get("summary", {}))
+        summary["latency_all_ms"] = summary.get("latency_ms", {})
+        if summary.get("duration_s"):
+            summary["throughput_rps"] = round(int(summary.get("ok") or 0)
+                                              / float(summary["duration_s"]), 3)
+        prof["summary"] = summary
+        profiles.append(prof)
+    out["profiles"] = profiles
+    status = data.get("status")
+    out["interrupted"] = status == "interrupted"
+    # v1 wrote an abort as the warning "aborted: <rule> broken at ..." (its one format).
+    out["stopped_early"] = next((w for w in data.get("warnings", [])
+                                 if str(w).startswith("aborted: ")), "")
+    out["notes"] = list(data.get("warnings", [])) + ([V1_NOTE] if mixed else [])
+    verdicts = []
+    for v in data.get("verdicts", []):
+        verdicts.append({k: val for k, val in v.items() if k != "stage"})
+    out["verdicts"] = verdicts
+    return out
 
 
 def read(path: str) -> RunResult:

@@ -4,6 +4,13 @@ Frozen dataclasses only. Each stage keeps its full HDR histogram in the standard
 encoding (``histogram``), so results from several processes or machines merge
 exactly and any report can be re-rendered later. ``analysis`` is plain JSON data
 written by ``loadkit.analysis``; reporters read it but never compute it.
+
+Schema v2: a stage's ``latency_ms`` / ``histogram`` / ``throughput_rps`` describe the
+requests that SUCCEEDED (what latency and throughput rules judge); ``latency_all_ms``
+/ ``histogram_all`` keep every request, errors included. A result also stores what
+judging needs (each profile's rules, their origin, its stop condition and soak
+window; each stage's ``role``), so ``loadkit.judge.judge`` derives the same verdicts
+from a run, a merge, a re-render or a Locust-made result.
 """
 
 from __future__ import annotations
@@ -15,10 +22,20 @@ from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.kinds import ERROR_KINDS as ERROR_KINDS
 from loadkit.results.server import ScrapeStats, ServerPoint, ServerSeries
 from loadkit.results.search import SearchRecord
+from loadkit.results.status import Status
 
-SCHEMA = "loadkit.result/v1"
+SCHEMA = "loadkit.result/v2"
+SCHEMA_V1 = "loadkit.result/v1"
 
-Status = Literal["pass", "fail", "inconclusive", "error", "interrupted"]
+# A stage's role (a field, never read from its label): warm-up stages are recorded
+# but never judged; recovery stages (after a stress profile's heaviest step) are not
+# load steps; probes are capacity-search stages.
+StageRole = str
+ROLES = ("warmup", "measured", "recovery", "probe")
+# Where a profile's rules came from: the scenario (``sla:`` given), the default rule
+# (no ``sla:`` anywhere: ``error_rate < 1%``), or nothing (``sla: []``: nothing gated).
+SlaOrigin = Literal["scenario", "default", "none"]
+DEFAULT_RULE = "error_rate < 1%"
 
 
 @dataclass(frozen=True)
@@ -106,7 +123,10 @@ class StreamSecond:
 
 @dataclass(frozen=True)
 class Interval(StreamSecond):
-    """What happened in one wall-clock second of a profile (memory stays flat)."""
+    """What happened in one wall-clock second of a profile (memory stays flat).
+
+    ``requests = ok + errors``; ``rps`` and the percentiles are the successes' (v2).
+    """
 
     t: float                 # wall-clock start of the second (unix seconds, whole)
     elapsed_s: float         # seconds since the profile started
@@ -180,14 +200,25 @@ class StageResult(StreamFigures):
     # The target's own metrics over the stage (loadkit.telemetry; see results/server.py)
     server_metrics: dict[str, ServerSeries] = field(default_factory=dict)
     server_scrapes: tuple[ScrapeStats, ...] = ()
+    role: StageRole = "measured"                # warmup | measured | recovery | probe | ...
+    # Every request, errors included (``latency_ms``/``histogram`` are the successes').
+    latency_all_ms: LatencySummary = field(default_factory=LatencySummary)
+    histogram_all: str = ""
+    overflow_all: int = 0
     # W3C Server-Timing: the duration the server reported for each request (HDR, us)
     server_timing_ms: LatencySummary | None = field(default=None, metadata=OMIT)
     server_timing_histogram: str = field(default="", metadata=OMIT)
     server_timing_missing: int = field(default=0, metadata=OMIT)  # answers without one
 
     def hist(self) -> LatencyHistogram:
-        """The stage's histogram, decoded."""
+        """The successful requests' histogram, decoded."""
         return LatencyHistogram.decode(self.histogram, self.overflow)
+
+    def hist_all(self) -> LatencyHistogram:
+        """Every request's histogram (errors included), decoded."""
+        if not self.histogram_all:
+            return self.hist()
+        return LatencyHistogram.decode(self.histogram_all, self.overflow_all)
 
     @property
     def error_rate(self) -> float:
@@ -208,12 +239,21 @@ class Summary(StreamFigures):
     duration_s: float = 0.0
     throughput_rps: float = 0.0
     rows_per_s: float = 0.0
-    latency_ms: LatencySummary = field(default_factory=LatencySummary)
+    latency_ms: LatencySummary = field(default_factory=LatencySummary)      # successes
+    latency_all_ms: LatencySummary = field(default_factory=LatencySummary)  # every request
     server_metrics: dict[str, ServerSeries] = field(default_factory=dict)   # stages combined
 
     @property
     def error_rate(self) -> float:
         return self.errors / self.requests if self.requests else 0.0
+
+
+@dataclass(frozen=True)
+class StopCondition:
+    """A stress profile's ``stop_when``, kept in the result so a merge is judged as the run."""
+
+    error_rate: float | None = None        # fraction 0..1
+    p99_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -233,14 +273,30 @@ class ProfileResult:
     finished_at: float = 0.0
     server_timeseries: tuple[ServerPoint, ...] = ()   # one point per scrape (telemetry)
     search: SearchRecord | None = None          # search: its range and what ran between probes
+    sla_origin: SlaOrigin = "scenario"          # scenario | default | none (sla: [])
+    stop_when: StopCondition | None = None      # stress: when stepping up stopped
+    window_s: float | None = None               # soak: the drift comparison window
 
     def measured_stages(self) -> tuple[StageResult, ...]:
-        return tuple(s for s in self.stages if not s.warmup)
+        return tuple(s for s in self.stages if not s.warmup and s.role != "warmup")
+
+
+VerdictScope = Literal["profile", "stage", "steps", "operating_point"]
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """One SLA rule checked against one profile (or one stage of it)."""
+    """One SLA rule checked against one profile (or one stage of it).
+
+    Structured scope (nobody parses ``reason`` or ``expr``): ``scope`` says what was
+    judged -- the profile's measured stages together, one ``stage`` (a rule scoped to
+    it), the ``steps`` of a ramp/stress (latency and error-rate rules: judged on the
+    lightest step) or its ``operating_point`` (throughput rules). ``judged_stage`` is
+    the stage the observed value was read on (None: the whole profile);
+    ``first_broken_stage`` (steps) the first step that broke the rule and
+    ``broken_observed`` the value there. ``default``: the rule is the default
+    ``error_rate < 1%`` of a scenario without ``sla:``. ``reason`` is prose for people.
+    """
 
     profile: str
     expr: str
@@ -249,9 +305,13 @@ class Verdict:
     threshold: float
     passed: bool
     unit: str = ""
-    stage: int | None = None    # for ramp/stress: the first step that broke the rule
     inconclusive: bool = False  # e.g. too few requests to judge
     reason: str = ""
+    judged_stage: int | None = None
+    first_broken_stage: int | None = None
+    broken_observed: float | None = None
+    scope: VerdictScope = "profile"
+    default: bool = False
 
 
 @dataclass(frozen=True)
@@ -318,17 +378,41 @@ class RunResult:
     environment: Environment = field(default_factory=Environment)
     health: GeneratorHealth = field(default_factory=GeneratorHealth)
     verdicts: tuple[Verdict, ...] = ()
-    status: Status = "pass"
+    status: Status | None = None          # None: not judged yet (never a pass)
     partial: bool = False
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()        # everything a report must say: notes + the judge's
     loadkit_version: str = ""
     schema: str = SCHEMA
+    notes: tuple[str, ...] = ()           # what the measurement itself said (runner, merge)
+    interrupted: bool = False             # Ctrl-C / SIGTERM: judged "interrupted"
+    stopped_early: str = ""               # why the run ended early (abort rule, all errors)
 
     def profile(self, name: str) -> ProfileResult:
         for p in self.profiles:
             if p.name == name:
                 return p
         raise KeyError(name)
+
+    @property
+    def judged(self) -> bool:
+        return self.status is not None
+
+    @property
+    def passed(self) -> bool:
+        """True only for a judged result whose status is pass."""
+        return self.status == Status.PASS
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this result (an unjudged result exits 1)."""
+        from loadkit.results.status import exit_code_of
+
+        return exit_code_of(self.status)
+
+    @property
+    def failed_verdicts(self) -> tuple[Verdict, ...]:
+        """Verdicts that failed on enough data (inconclusive ones are not failures)."""
+        return tuple(v for v in self.verdicts if not v.passed and not v.inconclusive)
 
     @property
     def duration_s(self) -> float:

@@ -10,7 +10,9 @@ may overlap (a request is recorded in the stage that issued it, while the next
 stage is already issuing); the Interval series stays one continuous series.
 
 Every request's latency is recorded, errors included (time until the error),
-so a stage's histogram count always equals its request count.
+in one of two histograms per stage: the successes' (``histogram``: what latency
+rules judge) and the errors' (added to it for ``histogram_all``, whose count always
+equals the stage's request count). Per-second Intervals summarise the successes.
 
 Latency by input: after ``begin_breakdown`` the engine records through
 ``ok_by_input`` / ``error_by_input``, which also note the payload index; each
@@ -42,6 +44,11 @@ class StageMeta:
     rate: float | None = None
     warmup: bool = False
     batch_size: int = 1
+    role: str = ""               # "" -> "warmup" or "measured" from ``warmup``
+
+    @property
+    def stage_role(self) -> str:
+        return self.role or ("warmup" if self.warmup else "measured")
 
 
 class InputBuckets:
@@ -108,9 +115,12 @@ class StageRecording:
     def __init__(self, meta: StageMeta, started_at: float) -> None:
         self.meta = meta
         self.started_at = started_at
-        self.buf: list[int] = []          # latencies since the last tick
-        self.marks: list[int] = []        # by input: payload index (~index: error), with buf
-        self.hist = LatencyHistogram()
+        self.buf: list[int] = []          # successes' latencies since the last tick
+        self.err_buf: list[int] = []      # errors' latencies since the last tick
+        self.marks: list[int] = []        # by input: payload index, with buf
+        self.err_marks: list[int] = []    # by input: ~payload index, with err_buf
+        self.hist = LatencyHistogram()    # successes
+        self.err_hist = LatencyHistogram()  # errors
         self.ok_n = 0                     # flushed into hist
         self.errors_n = 0
         self.iv_ok = 0                    # since the last tick
@@ -141,7 +151,7 @@ class StageRecording:
 
     def error(self, kind: str, latency_us: int, status: int | None = None,
               payload: int = 0) -> None:
-        self.buf.append(latency_us)
+        self.err_buf.append(latency_us)
         self.iv_err += 1
         kinds = self.kinds
         kinds[kind] = kinds.get(kind, 0) + 1
@@ -161,8 +171,8 @@ class StageRecording:
 
     def error_by_input(self, kind: str, latency_us: int, status: int | None = None,
                        payload: int = 0) -> None:
-        self.buf.append(latency_us)
-        self.marks.append(~payload)
+        self.err_buf.append(latency_us)
+        self.err_marks.append(~payload)
         self.iv_err += 1
         kinds = self.kinds
         kinds[kind] = kinds.get(kind, 0) + 1
@@ -180,14 +190,19 @@ class StageRecording:
         return self.ok_n + self.errors_n + self.iv_ok + self.iv_err
 
     def flush(self) -> tuple[list[int], int, int]:
-        """Move the buffer into the stage's histogram; returns it (and its ok/error counts)."""
+        """Move the buffers into the stage's histograms; returns the successes' latencies
+        (and the ok/error counts)."""
         buf, self.buf = self.buf, []
+        err_buf, self.err_buf = self.err_buf, []
         if self.inputs is not None:
             marks, self.marks = self.marks, []
-            if len(marks) != len(buf):  # a plain ok()/error() during a by-input stage: a bug
+            err_marks, self.err_marks = self.err_marks, []
+            if len(marks) != len(buf) or len(err_marks) != len(err_buf):
+                # a plain ok()/error() during a by-input stage: a bug
                 raise RuntimeError("recorder: a by-input stage recorded a request without its input")
-            self.inputs.add(buf, marks)
+            self.inputs.add(buf + err_buf, marks + err_marks)
         self.hist.record_many(buf)
+        self.err_hist.record_many(err_buf)
         ok, err = self.iv_ok, self.iv_err
         self.ok_n += ok
         self.errors_n += err
@@ -196,11 +211,14 @@ class StageRecording:
 
     def result(self, duration_s: float, *, stable: bool | None = None, in_flight: int = 0,
                hist: LatencyHistogram | None = None, ok: int | None = None,
-               errors: int | None = None, stream: StreamRecording | None = None) -> StageResult:
-        """The stage as a StageResult (``hist``/``ok``/... override: a snapshot)."""
+               errors: int | None = None, stream: StreamRecording | None = None,
+               err_hist: LatencyHistogram | None = None) -> StageResult:
+        """The stage as a StageResult (``hist``/``err_hist``/``ok``/... override: a snapshot)."""
         meta = self.meta
         stream = self.stream if stream is None else stream
         hist = self.hist if hist is None else hist
+        all_hist = hist.copy()
+        all_hist.add(self.err_hist if err_hist is None else err_hist)
         ok = self.ok_n if ok is None else ok
         errors = self.errors_n if errors is None else errors
         requests = ok + errors
@@ -217,7 +235,7 @@ class StageRecording:
             errors=errors,
             error_kinds=dict(sorted(self.kinds.items())),
             late=self.late_n,
-            throughput_rps=round(requests / duration, 3),
+            throughput_rps=round(ok / duration, 3),
             rows_per_s=round(ok * meta.batch_size / duration, 3),
             latency_ms=LatencySummary.of(hist),
             histogram=hist.encode(),
@@ -229,6 +247,10 @@ class StageRecording:
             in_flight_at_end=in_flight,
             breakdown=self.inputs.results() if self.inputs is not None else (),
             **(stream.fields(duration_s, requests) if stream is not None else {}),
+            role=meta.stage_role,
+            latency_all_ms=LatencySummary.of(all_hist),
+            histogram_all=all_hist.encode(),
+            overflow_all=all_hist.overflow,
         )
 
 
@@ -333,7 +355,9 @@ class Recorder:
         """
         hist = rec.hist.copy()
         hist.record_many(rec.buf)
-        return rec.result(duration_s, in_flight=in_flight, hist=hist,
+        err_hist = rec.err_hist.copy()
+        err_hist.record_many(rec.err_buf)
+        return rec.result(duration_s, in_flight=in_flight, hist=hist, err_hist=err_hist,
                           ok=rec.ok_n + rec.iv_ok, errors=rec.errors_n + rec.iv_err,
                           stream=rec.stream.snapshot() if rec.stream is not None else None)
 
@@ -377,7 +401,7 @@ class Recorder:
 
     @property
     def stage_histogram(self) -> LatencyHistogram:
-        """The current stage's histogram as of the last tick."""
+        """The current stage's successes' histogram as of the last tick."""
         return self._current.hist if self._current is not None else LatencyHistogram()
 
     # -- once a second -------------------------------------------------------------
@@ -387,13 +411,14 @@ class Recorder:
         iv_hist = LatencyHistogram()
         iv_hist.record_many(self._carry)
         ok, err = self._carry_ok, self._carry_err
-        empty = not self._carry
+        empty = not (ok or err)
         self._carry, self._carry_ok, self._carry_err = [], 0, 0
         streams, self._carry_streams = self._carry_streams, []
         for rec in self._open:
             buf, rec_ok, rec_err = rec.flush()
-            if buf:
+            if rec_ok or rec_err:
                 empty = False
+            if buf:
                 iv_hist.record_many(buf)
             ok += rec_ok
             err += rec_err
@@ -412,7 +437,7 @@ class Recorder:
             requests=ok + err,
             ok=ok,
             errors=err,
-            rps=round((ok + err) / span, 3),
+            rps=round(ok / span, 3),            # successes a second, as throughput_rps
             p50_ms=iv_hist.percentile_us(50) / 1000.0,
             p90_ms=iv_hist.percentile_us(90) / 1000.0,
             p95_ms=iv_hist.percentile_us(95) / 1000.0,

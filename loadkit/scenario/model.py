@@ -15,6 +15,7 @@ from typing import Any
 
 from loadkit.errors import ScenarioError
 from loadkit.results.search import SearchSpace
+from loadkit.results.model import DEFAULT_RULE
 from loadkit.scenario import profile_schema as s
 from loadkit.scenario.fields import steps_of
 from loadkit.scenario.kserve import V2_APIS, v2_path
@@ -65,6 +66,7 @@ class ProfileSpec:
     name: str
     kind: str
     sla: tuple[Rule, ...] = ()             # global rules merged with the profile's own
+    sla_origin: str = "scenario"           # scenario | default (no sla: anywhere) | none (sla: [])
     concurrency: int | None = None         # latency, throughput, soak (closed)
     concurrency_steps: tuple[int, ...] = ()  # ramp
     rate: float | None = None              # constant-rate, spike (base), soak (open)
@@ -130,6 +132,8 @@ class Scenario:
     readiness_path: str | None = None
     readiness_timeout_s: float = 30.0
     sla: tuple[Rule, ...] = ()             # global rules
+    sla_origin: str = "scenario"           # scenario | default (no sla:) | none (sla: [])
+    notes: tuple[str, ...] = ()            # what the command line changed (e.g. --sla)
     description: str | None = None
     source: Path | None = None             # the scenario file, when loaded from one
     compare: dict[str, Any] = field(default_factory=dict)   # thresholds for `loadkit compare`
@@ -195,10 +199,22 @@ def _stability(m: s.StabilityModel | None, fallback_s: float | None) -> Stabilit
                      max_duration_s=m.max_duration or fallback_s or Stability.max_duration_s)
 
 
-def _profile(m: Any, global_sla: tuple[Rule, ...]) -> ProfileSpec:
+def sla_of(rules: tuple[Rule, ...], given: bool) -> tuple[tuple[Rule, ...], str]:
+    """(rules, origin): no ``sla:`` anywhere is the default rule ``error_rate < 1%``
+    (a failing service never passes silently); ``sla: []`` gates nothing, on purpose."""
+    if rules:
+        return rules, "scenario"
+    if given:
+        return (), "none"
+    return (parse_rule(DEFAULT_RULE),), "default"
+
+
+def _profile(m: Any, global_sla: tuple[Rule, ...], global_given: bool) -> ProfileSpec:
+    rules, origin = sla_of(merge_rules(global_sla, [_rule(e) for e in m.sla]),
+                           global_given or "sla" in m.model_fields_set)
     common: dict[str, Any] = {
         "name": m.name or m.kind, "kind": m.kind,
-        "sla": merge_rules(global_sla, [_rule(e) for e in m.sla]),
+        "sla": rules, "sla_origin": origin,
         "max_in_flight": m.max_in_flight, "warmup_s": m.warmup, "breakdown": m.breakdown,
         "slo": slo_of(m.slo)}
     if isinstance(m, s.LatencyProfile):
@@ -305,8 +321,10 @@ def check_sla_stages(m: ScenarioModel, scenario: Scenario) -> None:
 def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
                    source: Path | None = None) -> Scenario:
     """Frozen Scenario from a validated model; raises ScenarioError for cross-field problems."""
+    global_given = "sla" in m.model_fields_set
     global_sla = merge_rules((), [_rule(e) for e in m.sla])
-    profiles = tuple(_profile(p, global_sla) for p in m.profiles)
+    profiles = tuple(_profile(p, global_sla, global_given) for p in m.profiles)
+    global_sla, global_origin = sla_of(global_sla, global_given)
     _check_profiles(profiles)
     dataset = _dataset(m.dataset, base_dir) if m.dataset is not None else None
     body = m.request.body
@@ -336,6 +354,7 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
                       body_contains=tuple(m.checks.body_contains)),
         warmup_s=m.warmup, readiness_path=m.readiness.path if m.readiness else None,
         readiness_timeout_s=m.readiness.timeout if m.readiness else 30.0, sla=global_sla,
+        sla_origin=global_origin,
         description=m.description, source=source, compare=dict(m.compare or {}),
         canary=dict(m.canary or {}), slo=slo_of(m.slo),
         server_metrics=tuple(src.source() for src in m.server_metrics or ()),
@@ -364,9 +383,12 @@ def check_search_rules(m: ScenarioModel, scenario: Scenario) -> None:
                 raise ScenarioError(_stage_field(f"profiles[{i}].sla[{j}]", entry),
                                     "a search decides its probes as it runs: a rule cannot be "
                                     "scoped to one of its stages")
-        usable = [r for r in spec.sla if r.metric in LOAD_BROKEN_METRICS and not r.abort]
+        # the default rule (no sla: anywhere) judges a run, but a search is asked for
+        # a capacity under the user's own SLA: it does not choose one for them
+        chosen = spec.sla if spec.sla_origin != "default" else ()
+        usable = [r for r in chosen if r.metric in LOAD_BROKEN_METRICS and not r.abort]
         if not usable:
-            given = ", ".join(r.expr for r in spec.sla)
+            given = ", ".join(r.expr for r in chosen)
             raise ScenarioError(f"profiles[{i}].sla",
                                 "a search needs a latency or error-rate rule to search on "
                                 "(e.g. p99 < 300ms or error_rate < 1%), in the profile's sla "

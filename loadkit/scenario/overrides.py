@@ -11,8 +11,10 @@ running. Pure: a new frozen Scenario comes back. What each flag changes:
 * ``rate``: constant-rate, open-model soak, and a spike's base rate (stress keeps
   its steps).
 * ``profiles``: run only these, in the scenario's order.
-* ``sla``: each rule replaces a rule with the same metric and operator, globally
-  and in every profile, or is added.
+* ``sla``: ADDS each rule to every profile's rules, except that it replaces a rule
+  with the same metric and operator (``--sla 'p99 < 100ms'`` replaces the scenario's
+  ``p99 < 200ms``; the scenario's other rules still judge). The scenario's
+  ``notes`` say which rule each ``--sla`` added or replaced, and the result keeps them.
 """
 
 from __future__ import annotations
@@ -102,6 +104,22 @@ def apply_overrides(scenario: Scenario, *, duration_s: float | None = None,
         if rate is not None:
             p = _rate(p, float(rate))
         if extra:
-            p = replace(p, sla=merge_rules(p.sla, extra))
+            origin = "scenario" if p.sla_origin == "none" else p.sla_origin
+            p = replace(p, sla=merge_rules(p.sla, extra), sla_origin=origin)
         out.append(p)
-    return replace(scenario, profiles=tuple(out), sla=merge_rules(scenario.sla, extra))
+    notes = tuple(sla_note(rule, scenario.profiles) for rule in extra)
+    return replace(scenario, profiles=tuple(out), sla=merge_rules(scenario.sla, extra),
+                   notes=scenario.notes + notes)
+
+
+def sla_note(rule: Rule, profiles: Sequence[ProfileSpec]) -> str:
+    """What one ``--sla`` did: which rule it replaced (and where), or that it was added."""
+    replaced: dict[str, list[str]] = {}
+    for p in profiles:
+        for r in p.sla:
+            if (r.metric, r.op, r.abort, r.stage) == (rule.metric, rule.op, rule.abort, rule.stage):
+                replaced.setdefault(r.expr, []).append(p.name)
+    if not replaced:
+        return f"--sla {rule.expr!r} was added to every profile's rules"
+    parts = "; ".join(f"{old!r} in {', '.join(names)}" for old, names in replaced.items())
+    return f"--sla {rule.expr!r} replaced {parts} (the other rules still judge)"

@@ -81,6 +81,7 @@ class Stage:
     breakdown: str | None = None           # record latency per input bucket of this key (the
                                            # PayloadSet's InputBreakdown of the same key)
     slo: Slo | None = None                 # streaming: per-request bounds for goodput
+    role: str = ""                         # result role; "": warmup or measured by ``warmup``
 
     @property
     def is_open(self) -> bool:

@@ -57,7 +57,7 @@ def _stress(p: ProfileSpec, batch: int) -> list[Stage]:
     if p.recovery is not None:
         stages.append(Stage(0, f"recovery {rate_label(p.recovery.rate)}", rate=p.recovery.rate,
                             duration_s=p.recovery.duration_s, max_in_flight=p.max_in_flight,
-                            batch_size=batch, always_run=True))
+                            batch_size=batch, always_run=True, role="recovery"))
     return stages
 
 
@@ -93,10 +93,11 @@ def probe_stage(p: ProfileSpec, load: float, index: int, batch: int) -> Stage:
     assert p.search is not None
     if not p.search.integral:
         return Stage(index, f"probe {rate_label(load)}", rate=load, duration_s=p.stage_duration_s,
-                     max_in_flight=p.max_in_flight, batch_size=batch, breakdown=p.breakdown)
+                     max_in_flight=p.max_in_flight, batch_size=batch, breakdown=p.breakdown,
+                     role="probe")
     c = int(load)
     return Stage(index, f"probe c={c}", concurrency=c, duration_s=p.stage_duration_s,
-                 batch_size=batch, breakdown=p.breakdown)
+                 batch_size=batch, breakdown=p.breakdown, role="probe")
 
 
 def _search(p: ProfileSpec, batch: int) -> list[Stage]:
@@ -120,7 +121,7 @@ COMPILERS: dict[str, Callable[[ProfileSpec, int], list[Stage]]] = {
 def _warmup(first: Stage, seconds: float) -> Stage:
     load = rate_label(first.rate) if first.rate is not None else f"c={first.concurrency}"
     return replace(first, label=f"warm-up {load}", duration_s=seconds, requests=None,
-                   warmup=True, stability=None, always_run=False)
+                   warmup=True, stability=None, always_run=False, role="warmup")
 
 
 def compile_profile(profile: ProfileSpec, scenario: Scenario) -> list[Stage]:

@@ -8,27 +8,31 @@ the runner for ``abort: true`` rules.
 
 Policy (the choices a user needs to know):
 
+* Rules judge what they name (schema v2): latency rules read the successful
+  requests only (no success: no data, which fails), ``throughput`` counts
+  successes a second, ``error_rate`` is errors over every request. The metrics
+  are a table in ``loadkit.sla.metrics``.
 * Warm-up stages never count: a profile is judged on ``ProfileResult.summary``,
   which covers measured stages only. A rule scoped to a stage (``rule.stage``) is
   judged on that stage alone; a warm-up stage has no data for SLA purposes.
 * A rule with no data (0 requests, or a profile that never ran) FAILS, with reason
   "no data" (k6 lets it pass silently; we don't). Fewer than ``min_requests``
   requests makes the verdict inconclusive (``passed=False, inconclusive=True``).
-* Ramp and stress profiles (``kind`` in {"ramp", "stress"}) push load *past* the
+* Ramp, stress and search profiles (``kind`` in {"ramp", "stress", "search"}) push load *past* the
   point where the SLA can hold, so the profile-wide summary is meaningless. Each
   rule is judged per measured step (a stress profile's recovery stage is not a step):
 
   - latency and error-rate rules are judged on the FIRST (lightest) step with data:
-    they pass when the service meets them at all; ``Verdict.stage`` is the index of
-    the first step that broke the rule (None when none did), and the reason says
-    so. How far load can go under the SLA is the analysis' job
+    they pass when the service meets them at all; ``Verdict.judged_stage`` is that
+    step and ``first_broken_stage`` the first step that broke the rule (None when
+    none did). How far load can go under the SLA is the analysis' job
     (``max_concurrency_under_sla`` / ``max_rate_under_sla``).
   - throughput and rows_per_s rules are judged at the operating point: the
     highest-load step where every latency/error-rate rule holds (the first step
     when none does), since a throughput floor is naturally missed at light load.
 
-  Reasons speak of "step N" here and of "stage N" for stage-scoped rules only:
-  ``loadkit.sla.scope`` relies on that to tell reports what a verdict was judged on.
+  Every verdict says what it was judged on in structured fields (``scope``,
+  ``judged_stage``, ``first_broken_stage``); ``reason`` is prose nobody parses.
 * ``status_of`` precedence: ``fail`` when any verdict failed on enough data (a
   clear failure is worth exit 1 even if something else was shaky); otherwise
   ``inconclusive`` when any verdict is inconclusive, the generator fell behind, or
@@ -39,88 +43,69 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Literal
 
-from loadkit.results.model import Interval, ProfileResult, RunResult, StageResult, Summary, Verdict
-from loadkit.sla.server_rule import is_server_metric, read_server
-from loadkit.sla.grammar import LATENCY_METRICS, STREAM_LATENCY_METRICS, Rule
+from loadkit.results.model import (
+    Interval,
+    ProfileResult,
+    RunResult,
+    StageResult,
+    Summary,
+    Verdict,
+    VerdictScope,
+)
+from loadkit.results.status import Status
+from loadkit.sla.grammar import Rule
+from loadkit.sla.metrics import METRICS, metric
 from loadkit.sla.steps import load_of, split_steps
 
 STEPPED_KINDS = frozenset({"ramp", "stress", "search"})
-LOAD_BROKEN_METRICS = (frozenset(LATENCY_METRICS) | frozenset(STREAM_LATENCY_METRICS)
-                       | {"error_rate", "slo_attainment"})
+LOAD_BROKEN_METRICS = frozenset(name for name, m in METRICS.items() if m.load_broken)
 
 
 def observe(rule: Rule, data: StageResult | Summary) -> float | None:
-    """The rule's metric read from a stage or summary, in the rule's unit; None when empty."""
-    if is_server_metric(rule.metric):            # the target's own metrics (server_rule.py)
-        return read_server(rule.metric, data)
+    """The rule's metric read from a stage or summary, in the rule's unit; None when no data."""
     if data.requests <= 0:
         return None
-    if rule.metric in LATENCY_METRICS:
-        return float(getattr(data.latency_ms, rule.metric))
-    if rule.metric == "error_rate":
-        return data.errors / data.requests
-    if rule.metric == "throughput":
-        return float(data.throughput_rps)
-    if rule.metric == "rows_per_s":
-        return float(data.rows_per_s)
-    return observe_stream(rule, data)
-
-
-def observe_stream(rule: Rule, data: StageResult | Summary) -> float | None:
-    """A streaming rule's metric (``ttft_p99``, ``goodput`` ...); None without stream data."""
-    if not data.streamed:
-        return None
-    timing, _, stat = rule.metric.partition("_")
-    if rule.metric in STREAM_LATENCY_METRICS:
-        summary = getattr(data, f"{timing}_ms")
-        hist_count = data.stream_hist(timing).count
-        return float(getattr(summary, stat)) if summary is not None and hist_count else None
-    value = {"output_tokens_per_s": data.output_tokens_per_s, "goodput": data.goodput_rps,
-             "slo_attainment": data.slo_attainment}.get(rule.metric)
-    return None if value is None else float(value)
-
-
-_INTERVAL_FIELDS = {"p50": "p50_ms", "p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",
-                    "max": "max_ms"}
+    return metric(rule.metric).read(data)
 
 
 def observe_interval(rule: Rule, interval: Interval) -> float | None:
     """The rule's metric over one second, for abort-on-fail; None when a second can't tell.
 
-    A second keeps only p50/p90/p95/p99/max, error count and rps: ``mean``, ``p999``
-    and ``rows_per_s`` are not observable live, nor is any latency in an empty second.
+    A second keeps only p50/p90/p95/p99/max, counts and rps: ``mean``, ``p999`` and
+    ``rows_per_s`` are not observable live, nor is any latency in a second without
+    a success.
     """
-    if rule.metric == "throughput":
-        return float(interval.rps)
-    if interval.requests <= 0:
+    live = metric(rule.metric).live
+    if live is None:
         return None
-    if rule.metric == "error_rate":
-        return interval.errors / interval.requests
-    field = _INTERVAL_FIELDS.get(rule.metric)
-    return float(getattr(interval, field)) if field else None
+    if rule.metric != "throughput" and interval.requests <= 0:
+        return None
+    return live(interval)
 
 
-def _fmt(rule: Rule, value: float) -> str:
-    if rule.metric == "error_rate":
-        return f"{value * 100:.3g}%"
-    if rule.unit == "ms":
-        return f"{value:.4g} ms"
-    return f"{value:.4g} {rule.unit}"
+def _count(rule: Rule, data: StageResult | Summary) -> int:
+    return metric(rule.metric).count(data)
 
 
-def _verdict(profile: str, rule: Rule, observed: float | None, requests: int,
-             min_requests: int, *, stage: int | None = None, where: str = "") -> Verdict:
-    base = Verdict(profile=profile, expr=rule.expr, metric=rule.metric, observed=observed,
-                   threshold=rule.threshold, passed=False, unit=rule.unit, stage=stage)
+def _verdict(profile: str, rule: Rule, data: StageResult | Summary | None, min_requests: int,
+             *, scope: VerdictScope = "profile", judged: int | None = None,
+             where: str = "") -> Verdict:
+    """One verdict of ``rule`` on ``data`` (None: nothing ran); ``where`` is prose."""
+    base = Verdict(profile=profile, expr=rule.expr, metric=rule.metric, observed=None,
+                   threshold=rule.threshold, passed=False, unit=rule.unit, scope=scope,
+                   judged_stage=judged)
     at = f" {where}" if where else ""
-    if observed is None or requests <= 0:
-        return replace(base, observed=None, reason=f"no data{at}")
-    if requests < min_requests:
-        return replace(base, inconclusive=True,
-                       reason=f"only {requests} requests{at} (need {min_requests})")
-    return replace(base, passed=rule.holds(observed), reason=where)
+    over = metric(rule.metric).over
+    observed = observe(rule, data) if data is not None else None
+    n = _count(rule, data) if data is not None else 0
+    if observed is None or n <= 0:
+        return replace(base, reason=f"no data: no {over} to judge{at}")
+    if n < min_requests:
+        return replace(base, observed=observed, inconclusive=True,
+                       reason=f"only {n} {over}{at} (need {min_requests})")
+    return replace(base, observed=observed, passed=rule.holds(observed),
+                   reason=f"over {n:,} {over}{at}")
 
 
 def load_steps(profile: ProfileResult) -> list[StageResult]:
@@ -156,26 +141,19 @@ def _stepped_verdict(profile: ProfileResult, rule: Rule, rules: Sequence[Rule],
                      min_requests: int) -> Verdict:
     steps = load_steps(profile)
     if not steps:
-        return _verdict(profile.name, rule, None, 0, min_requests)
+        return _verdict(profile.name, rule, None, min_requests, scope="steps")
     if rule.metric in LOAD_BROKEN_METRICS:
         judged = steps[0]
         broken = next((s for s in steps if not _holds_on(rule, s)), None)
-        v = _verdict(profile.name, rule, observe(rule, judged), judged.requests, min_requests,
-                     stage=broken.index if broken else None,
-                     where=f"at {_step_name(profile, judged)}")
-        if broken is not None and broken is not judged and v.reason and v.observed is not None:
-            seen = observe(rule, broken)
-            tail = f"; first broken at {_step_name(profile, broken)}"
-            if seen is not None:
-                tail += f": {_fmt(rule, seen)}"
-            v = replace(v, reason=v.reason + tail)
-        elif v.observed is not None and not v.inconclusive:
-            v = replace(v, reason=v.reason + "; held at every step")
-        return v
+        v = _verdict(profile.name, rule, judged, min_requests, scope="steps",
+                     judged=judged.index, where=f"at {_step_name(profile, judged)}")
+        if broken is None:
+            return v
+        return replace(v, first_broken_stage=broken.index, broken_observed=observe(rule, broken))
     judged = operating_point(steps, rules) or steps[0]
-    v = _verdict(profile.name, rule, observe(rule, judged), judged.requests, min_requests,
-                 where=f"at the operating point, {_step_name(profile, judged)}")
-    return v if v.passed else replace(v, stage=judged.index)
+    return _verdict(profile.name, rule, judged, min_requests, scope="operating_point",
+                    judged=judged.index,
+                    where=f"at the operating point, {_step_name(profile, judged)}")
 
 
 def evaluate_profile(profile: ProfileResult, rules: Sequence[Rule], *,
@@ -185,19 +163,17 @@ def evaluate_profile(profile: ProfileResult, rules: Sequence[Rule], *,
     for rule in rules:
         if rule.stage is not None:
             stage = next((s for s in profile.stages if s.index == rule.stage), None)
-            if stage is None or stage.warmup:
+            if stage is None or stage.warmup or stage.role == "warmup":
                 why = "is a warm-up stage" if stage is not None else "did not run"
-                out.append(_verdict(profile.name, rule, None, 0, min_requests,
-                                    stage=rule.stage, where=f"(stage {rule.stage} {why})"))
+                out.append(_verdict(profile.name, rule, None, min_requests, scope="stage",
+                                    judged=rule.stage, where=f"(stage {rule.stage} {why})"))
                 continue
-            out.append(_verdict(profile.name, rule, observe(rule, stage), stage.requests,
-                                min_requests, stage=rule.stage, where=f"in stage {rule.stage}"))
+            out.append(_verdict(profile.name, rule, stage, min_requests, scope="stage",
+                                judged=rule.stage, where=f"in stage {rule.stage}"))
         elif profile.kind in STEPPED_KINDS:
             out.append(_stepped_verdict(profile, rule, rules, min_requests))
         else:
-            s = profile.summary
-            out.append(_verdict(profile.name, rule, observe(rule, s), s.requests, min_requests,
-                                where=f"over {s.requests} requests" if s.requests else ""))
+            out.append(_verdict(profile.name, rule, profile.summary, min_requests))
     return tuple(out)
 
 
@@ -209,7 +185,7 @@ def evaluate(rules_by_profile: Mapping[str, Sequence[Rule]], result: RunResult, 
     for name, rules in rules_by_profile.items():
         profile = by_name.get(name)
         if profile is None:
-            out.extend(_verdict(name, r, None, 0, min_requests, where="(profile did not run)")
+            out.extend(_verdict(name, r, None, min_requests, where="(profile did not run)")
                        for r in rules)
             continue
         out.extend(evaluate_profile(profile, rules, min_requests=min_requests))
@@ -239,11 +215,10 @@ def unstable_stages(result: RunResult) -> list[str]:
             for p in result.profiles for s in p.measured_stages() if s.stable is False]
 
 
-def status_of(verdicts: Sequence[Verdict], result: RunResult
-              ) -> Literal["pass", "fail", "inconclusive"]:
+def status_of(verdicts: Sequence[Verdict], result: RunResult) -> Status:
     """fail (a rule failed on enough data) > inconclusive > pass."""
     if any(not v.passed and not v.inconclusive for v in verdicts):
-        return "fail"
+        return Status.FAIL
     if inconclusive_reasons(verdicts, result):
-        return "inconclusive"
-    return "pass"
+        return Status.INCONCLUSIVE
+    return Status.PASS

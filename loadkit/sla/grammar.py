@@ -4,8 +4,12 @@
 ``METRIC OP VALUE[UNIT]`` with whitespace optional (``p50<1us``):
 
 * latency metrics ``p50 p90 p95 p99 p999 max mean`` (``p99.9`` is accepted for
-  ``p999``); units ``us ms s``, a bare number means milliseconds; stored in ms.
-* ``error_rate``: ``1%`` or a fraction ``0.01``; stored as a fraction (0..1).
+  ``p999``); units ``us ms s``, required (a bare ``200`` is refused: ms or s?);
+  stored in ms.
+* ``error_rate``: ``1%`` or a fraction below 1 (``0.01``); a bare number of 1 or
+  more (``error_rate < 1``, ``< 5``) is refused: it reads as 100% or 500%, a gate
+  that can never fail, when the writer almost surely meant percent. Stored as a
+  fraction (0..1).
 * ``throughput``: ``100rps`` (``/s`` and ``rpm`` too); stored in requests/s.
 * ``rows_per_s``: a bare number (``rows/s`` or ``/s`` accepted); stored in rows/s.
 * streaming endpoints: ``ttft_P``, ``itl_P``, ``tpot_P`` for each latency metric P
@@ -133,7 +137,13 @@ def canonical(metric: str, op: str, threshold: float) -> str:
     return f"{metric} {op} {value}"
 
 
+_BARE_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
 def _parse_latency_ms(value: str) -> float:
+    if _BARE_NUMBER.match(value.strip()):
+        raise ValueError(f"value {value!r} has no unit (write e.g. {value.strip()}ms or "
+                         f"{value.strip()}s)")
     try:
         return parse_latency_us(value) / 1000.0
     except ValueError:
@@ -145,6 +155,11 @@ def _fraction(value: str, what: str, example: str) -> float:
         frac = parse_fraction(value)
     except ValueError:
         raise ValueError(f"value {value!r} is not {what} (use e.g. {example})") from None
+    bare = bool(_BARE_NUMBER.match(value.strip()))
+    if frac >= 1 and bare:
+        # "error_rate < 1" or "< 5" reads as 100% / 500%: a gate that can never fail
+        raise ValueError(f"value {value!r} is ambiguous: a bare number is a fraction below "
+                         f"1; write {value.strip()}% for percent, or a fraction such as 0.01")
     if frac > 1:
         raise ValueError(f"value {value!r} is above 100% (use e.g. {example})")
     return frac

@@ -73,7 +73,7 @@ def _stress(recovery_p99s, steps=((100, 100, 20, 0), (200, 200, 30, 0), (400, 39
         ts += series([p99] * 10, start=t, stage_index=i)
         t += 10
     n = len(steps)
-    stages.append(stage(n, latencies(10, 20), rate=50, label="recovery", started_at=t,
+    stages.append(stage(n, latencies(10, 20), rate=50, label="recovery", role="recovery", started_at=t,
                         duration_s=len(recovery_p99s)))
     ts += series(recovery_p99s, start=t, stage_index=n)
     return profile("stress", "stress", stages, ts)

@@ -45,8 +45,9 @@ def test_each_bucket_gets_exactly_its_payloads_latencies_and_errors() -> None:
     assert small.hist().max_us < 1_010 and large.hist().min_us > 8_990
     assert large.hist().max_us >= 17_990
     assert (small.label, small.lo, small.hi, small.unit) == (LABELS[0], 10.0, 20.0, "B")
-    # the stage histogram still has every request, the bucketless payload included
-    assert stage.requests == 102 == stage.hist().count
+    # every request is in the stage's whole histogram, the bucketless payload included;
+    # its successes' histogram holds all but the one error
+    assert stage.requests == 102 == stage.hist_all().count == stage.hist().count + 1
 
 
 def test_a_plain_stage_has_no_breakdown_and_the_next_stage_starts_plain() -> None:
@@ -109,7 +110,7 @@ def test_results_with_different_bucket_edges_merge_without_buckets_and_say_so() 
     stage = merged.profiles[0].stages[0]
     assert stage.breakdown == ()
     assert stage.requests == 24
-    assert any("p: stage 0: latency-by-input buckets differ" in w for w in merged.warnings)
+    assert any("p: stage 0: latency-by-input buckets differ" in w for w in merged.notes)
 
 
 def test_results_with_the_same_edges_merge_without_a_warning() -> None:

@@ -109,7 +109,7 @@ def test_json_flag_prints_the_result_on_stdout(scenario, tmp_path, mock_server):
     code, out, _ = invoke(["run", str(scenario), "--target", url, "--json", "--profile", "latency",
                            "--out", str(tmp_path / "o")])
     assert code == 0
-    assert json.loads(out)["schema"] == "loadkit.result/v1"
+    assert json.loads(out)["schema"] == "loadkit.result/v2"
 
 
 def test_report_re_renders_every_format_from_a_result(scenario, tmp_path, mock_server):
@@ -214,11 +214,11 @@ def test_merge_judges_a_rule_scoped_to_a_stage_on_that_stage_again(tmp_path):
     ramp = profile("ramp", "ramp", [stage(1, latencies(10), concurrency=1),
                                     stage(2, latencies(80), concurrency=2)])
     ramp = replace(ramp, sla=("p99 < 50ms @ stage 2",))
-    for name in ("a", "b"):
-        (tmp_path / f"{name}.json").write_text(dumps(replace(run_result(ramp), status="fail")))
+    for i, name in enumerate(("a", "b")):          # two generators: two starts
+        (tmp_path / f"{name}.json").write_text(dumps(run_result(ramp, started_at=float(i))))
     code, _, err = invoke(["merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"),
                            "--out", str(tmp_path / "m")])
     assert code == 1, err
     (v,) = read(str(tmp_path / "m" / "result.json")).verdicts
-    assert (v.expr, v.stage, v.passed) == ("p99 < 50ms", 2, False)
+    assert (v.expr, v.scope, v.judged_stage, v.passed) == ("p99 < 50ms", "stage", 2, False)
     assert v.observed == pytest.approx(80, rel=0.01)      # HDR precision

@@ -15,7 +15,6 @@ import pytest
 
 from loadkit.engine import health
 from loadkit.reporters import text
-from loadkit.reporters._common import STATUS_EXIT
 from tests.e2e.conftest import ROOT, RunScenario, WriteScenario, describe
 
 REPORT_FILES = ("result.json", "report.html", "junit.xml", "summary.md", "timeseries.csv")
@@ -51,7 +50,7 @@ def test_a_steady_step_is_marked_stable_and_the_run_decides(run_scenario: RunSce
     stage = result.profiles[0].measured_stages()[0]
     why = describe(result)
     assert stage.stable is True, why
-    assert result.status == "pass" and STATUS_EXIT[result.status] == 0, why
+    assert result.status == "pass" and result.exit_code == 0, why
     assert "; stable after " in result.profiles[0].analysis["headline"], why
 
 

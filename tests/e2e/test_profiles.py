@@ -70,7 +70,7 @@ def test_ramp_saturates_where_concurrency_reaches_the_slot_count(eight_slots: Ru
     assert analysis["max_concurrency_under_sla"] is not None, why
     assert analysis["first_breaking_step"]["concurrency"] > analysis["max_concurrency_under_sla"], why
     # The same rule scoped to the c=32 step is judged there alone, where it fails.
-    scoped = next(v for v in result.verdicts if v.stage == 5 and "stage 5" in v.reason)
+    scoped = next(v for v in result.verdicts if (v.scope, v.judged_stage) == ("stage", 5))
     assert not scoped.passed and scoped.observed is not None and scoped.observed > 30, why
     assert result.status == "fail", why
 

@@ -17,13 +17,14 @@ from loadkit.sla.grammar import parse_rule
 T0 = 1_800_000_000.0
 
 
-def _overload_then(kind: str, next_label: str, rule: str = "p99 < 100ms") -> dict:
+def _overload_then(kind: str, next_label: str, rule: str = "p99 < 100ms",
+                   next_role: str = "measured") -> dict:
     stages = [
         stage(0, latencies(11, 19), rate=100, started_at=T0, duration_s=2.0),
         # 2000 requests at 1000 rps: a 2 s schedule, recorded over 2.68 s (0.68 s of drain).
         stage(1, latencies(350, 590) * 2, rate=1000, started_at=T0 + 2.03, duration_s=2.68),
         stage(2, latencies(11, 17)[:500], rate=100, started_at=T0 + 4.71, duration_s=5.0,
-              label=next_label),
+              label=next_label, role=next_role),
     ]
     ts = [interval(T0, 0, 16), interval(T0 + 1, 0, 18),
           interval(T0 + 2.03, 1, 316, requests=684), interval(T0 + 3.03, 1, 537, requests=778),
@@ -40,7 +41,7 @@ def test_spike_recovery_counts_the_backlog_drained_after_the_schedule_ended() ->
 
 
 def test_stress_recovery_counts_the_backlog_drained_after_the_schedule_ended() -> None:
-    a = _overload_then("stress", "recovery 100 rps")
+    a = _overload_then("stress", "recovery 100 rps", next_role="recovery")
     assert a["recovery"]["status"] == "recovered"
     assert a["recovery_s"] == 0.68
 

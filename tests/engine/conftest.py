@@ -46,5 +46,5 @@ def assert_accounted(run: EngineRun) -> None:
     """requests = ok + errors, and every request is in its stage's histogram."""
     for s in run.stages:
         assert s.requests == s.ok + s.errors, s
-        assert s.hist().count == s.requests, s
+        assert s.hist_all().count == s.requests and s.hist().count == s.ok, s
         assert sum(s.error_kinds.values()) == s.errors, s

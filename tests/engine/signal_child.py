@@ -35,7 +35,7 @@ def main() -> int:
         "interrupted": run.interrupted,
         "stages": [s.label for s in run.stages],
         "requests": sum(s.requests for s in run.stages),
-        "accounted": all(s.requests == s.ok + s.errors == s.hist().count for s in run.stages),
+        "accounted": all(s.requests == s.ok + s.errors == s.hist_all().count for s in run.stages),
         "errors": sum(s.errors for s in run.stages),
         "in_flight_at_end": sum(s.in_flight_at_end for s in run.stages),
         "handlers_restored": signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -203,4 +203,4 @@ def test_recorder_counts_ok_statuses_and_error_kinds_with_every_latency_recorded
     assert (res.requests, res.ok, res.errors) == (7, 5, 2)
     assert res.status_codes == {"200": 5, "503": 1}
     assert res.error_kinds == {"http_5xx": 1, "timeout": 1}
-    assert res.hist().count == 7
+    assert res.hist_all().count == 7 and res.hist().count == 5   # every request; successes

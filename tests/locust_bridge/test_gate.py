@@ -69,7 +69,7 @@ def test_rate_stage_that_fell_short_makes_the_run_inconclusive():
                                started_at=0.0, finished_at=2.0, processes=2)
     assert result.status == "inconclusive"
     assert result.health.fell_behind
-    assert gate.exit_code_of(result.status) == 4
+    assert result.exit_code == 4
     assert gate.CLOSED_MODEL_WARNING in result.warnings
 
 
@@ -79,7 +79,7 @@ def test_failing_rule_fails_and_the_target_is_redacted():
     result = gate.build_result(_scenario(), profile, rules=[parse_rule("p99 < 50ms")],
                                steps=None, target="http://user:pw@127.0.0.1:9/?token=abc",
                                started_at=0.0, finished_at=2.0, processes=1)
-    assert result.status == "fail" and gate.exit_code_of("fail") == 1
+    assert result.status == "fail" and result.exit_code == 1
     assert "pw" not in result.scenario.target and "abc" not in result.scenario.target
 
 
@@ -87,7 +87,7 @@ def test_interrupted_run_exits_130():
     profile = gate.merge_parts([], name="manual", kind="manual", steps=None)
     result = gate.build_result(_scenario(), profile, rules=[], steps=None, target="x",
                                started_at=0.0, finished_at=1.0, processes=1, partial=True)
-    assert result.status == "interrupted" and gate.exit_code_of(result.status) == 130
+    assert result.status == "interrupted" and result.exit_code == 130
 
 
 def test_by_hand_runs_are_judged_by_the_global_rules():

@@ -104,6 +104,8 @@ def test_bad_scenario_is_refused_with_exit_2_and_one_line(
 OPTION_CASES: dict[str, tuple[tuple[str, ...], str]] = {
     "--sla that does not parse": (("--sla", "p99 <"), "p99"),
     "--sla with an unknown metric": (("--sla", "latency < 5ms"), "latency"),
+    "--sla with an ambiguous error rate": (("--sla", "error_rate < 1"), "write 1% for percent"),
+    "--sla with a unitless latency": (("--sla", "p99 < 200"), "has no unit"),
     "--duration not a duration": (("--duration", "soon"), "--duration: 'soon'"),
     "--rate not a rate": (("--rate", "fast"), "--rate: 'fast'"),
     "--rate zero": (("--rate", "0"), "rate"),

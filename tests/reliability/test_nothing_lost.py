@@ -67,7 +67,7 @@ def assert_accounted(result: Any) -> tuple[int, int]:
     for profile in result.profiles:
         for s in profile.stages:
             assert s.requests == s.ok + s.errors, s
-            assert s.hist().count == s.requests, s
+            assert s.hist_all().count == s.requests and s.hist().count == s.ok, s
             assert sum(s.error_kinds.values()) == s.errors, s
             requests += s.requests
             abandoned += s.in_flight_at_end

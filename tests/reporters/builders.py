@@ -24,6 +24,7 @@ from loadkit.results.model import (
     StageResult,
     Verdict,
 )
+from loadkit.results.status import Status
 
 T0 = 1_700_000_000.0
 
@@ -109,13 +110,14 @@ def build_result() -> RunResult:
                 1000.0, False, "rps"),
         # A rule scoped to step 2 (judged there), and the same rule judged the ramp's
         # way: on its lightest step, naming the step that first broke it.
-        Verdict("ramp", "p99 < 200ms", "p99", 212.0, 200.0, False, "ms", stage=2,
-                reason="in stage 2"),
+        Verdict("ramp", "p99 < 200ms", "p99", 212.0, 200.0, False, "ms", scope="stage",
+                judged_stage=2, reason="over 1,900 successful requests in stage 2"),
         Verdict("ramp", "p99 < 200ms", "p99", ramp_stages[0].latency_ms.p99, 200.0, True, "ms",
-                stage=2, reason="at step 0 (concurrency 1); first broken at step 2 "
-                                f"(concurrency 4): {ramp_stages[2].latency_ms.p99:.4g} ms"),
+                scope="steps", judged_stage=0, first_broken_stage=2,
+                broken_observed=ramp_stages[2].latency_ms.p99,
+                reason="over 950 successful requests at step 0 (concurrency 1)"),
         Verdict("ramp", "error_rate < 1%", "error_rate", round(ramp_first.error_rate, 6), 0.01,
-                False, "fraction", inconclusive=True,
+                False, "fraction", inconclusive=True, scope="steps", judged_stage=0,
                 reason="too few requests at step 0 to judge a 1% error rate"),
     )
     return testing.run_result(
@@ -125,7 +127,7 @@ def build_result() -> RunResult:
                                 processes=1, host_cores=2, transport="fast"),
         health=GeneratorHealth(loop_lag_p99_ms=1.2, loop_lag_max_ms=8.5, schedule_lag_p99_ms=0.4,
                                schedule_lag_max_ms=3.1, cpu_share=0.62, max_rss_mb=88.0),
-        verdicts=verdicts, status="fail",
+        verdicts=verdicts, status=Status.FAIL,
         warnings=("the generator fell behind its schedule for 2 s (schedule lag max 3.1 ms)",),
         loadkit_version="0.1.0",
     )

@@ -45,7 +45,7 @@ def test_junit_counts_one_testcase_per_verdict_with_failures_and_errors(result: 
     assert ramp[0].get("name") == "p99 < 200ms @ step 2 (c=4)"
     failure = ramp[0].find("failure")
     assert failure is not None
-    assert failure.get("message") == "observed 212 ms > threshold 200 ms; in stage 2"
+    assert failure.get("message") == "observed 212 ms > threshold 200 ms; in step 2 (c=4)"
     # A ramp rule judged on its lightest step: where it first broke varies from run to
     # run, so it is in the message, not the test's name (CI tracks tests by name).
     assert ramp[1].get("name") == "p99 < 200ms" and ramp[1].find("failure") is None

@@ -63,7 +63,7 @@ def test_a_batch_size_sweep_names_each_steps_batch_size(result: RunResult) -> No
 def test_a_stress_recovery_stage_is_named_as_one(result: RunResult) -> None:
     ramp = result.profiles[1]
     last = replace(ramp.stages[2], index=3, concurrency=None, rate=100.0,
-                   label="recovery 100 rps")
+                   label="recovery 100 rps", role="recovery")
     ramp = replace(ramp, stages=(*ramp.stages, last))
     out = text.render(replace(result, profiles=(ramp,), verdicts=()))
     assert any(line.split()[:3] == ["3", "recovery", "100"] for line in out.splitlines()), out

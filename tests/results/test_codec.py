@@ -42,7 +42,7 @@ def test_round_trip_keeps_histograms_exact():
 
 @pytest.mark.parametrize("text, problem", [
     ("{not json", "not valid JSON"),
-    ('{"schema": "other/v9"}', "expected 'loadkit.result/v1'"),
+    ('{"schema": "other/v9"}', "expected 'loadkit.result/v2'"),
     ("[]", "schema is None"),
 ], ids=["broken-json", "wrong-schema", "not-an-object"])
 def test_unreadable_result_files_are_refused_with_one_clear_line(text, problem):

@@ -73,7 +73,8 @@ def test_defaults_are_post_predict_no_warmup_no_readiness() -> None:
     sc = load("target: https://example.com\n")
     assert (sc.request.method, sc.request.path, sc.request.batch_size) == ("POST", "/predict", 1)
     assert sc.warmup_s == 0.0 and sc.readiness_path is None and sc.mock == {}
-    assert sc.name == "scenario" and sc.sla == ()
+    assert sc.name == "scenario" and [r.expr for r in sc.sla] == ["error_rate < 1%"]
+    assert sc.sla_origin == "default"
 
 
 def test_the_name_defaults_to_the_file_stem(write: Callable[..., Path]) -> None:

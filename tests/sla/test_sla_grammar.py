@@ -20,7 +20,7 @@ GOOD = [
     ("p999 < 1500ms", "p999", "<", 1500.0, "ms", "p999 < 1.5s"),
     ("p99.9 < 900us", "p999", "<", 0.9, "ms", "p999 < 900us"),
     ("max < 3s", "max", "<", 3000.0, "ms", "max < 3s"),
-    ("mean < 12.5", "mean", "<", 12.5, "ms", "mean < 12.5ms"),
+    ("mean < 12.5ms", "mean", "<", 12.5, "ms", "mean < 12.5ms"),
     ("P99 < 200 ms", "p99", "<", 200.0, "ms", "p99 < 200ms"),
     ("error_rate < 1%", "error_rate", "<", 0.01, "fraction", "error_rate < 1%"),
     ("error_rate<=0.005", "error_rate", "<=", 0.005, "fraction", "error_rate <= 0.5%"),
@@ -59,6 +59,9 @@ BAD = [
     ("no-metric", "< 200ms", "expected METRIC OP VALUE"),
     ("nan", "p99 < nan", "is not a latency"),
     ("words-for-rows", "rows_per_s > lots", "is not a rows/s figure"),
+    ("bare-error-rate-one", "error_rate < 1", "ambiguous: a bare number is a fraction below 1"),
+    ("bare-error-rate-five", "error_rate < 5", "write 5% for percent"),
+    ("bare-latency", "p99 < 200", "has no unit (write e.g. 200ms or 200s)"),
 ]
 
 
@@ -97,10 +100,10 @@ _NUMBER = st.one_of(
                 allow_infinity=False).map(str),
 )
 _UNITS = {
-    **{m: ["us", "ms", "s", ""] for m in ("p50", "p90", "p95", "p99", "p999", "max", "mean")},
+    **{m: ["us", "ms", "s"] for m in ("p50", "p90", "p95", "p99", "p999", "max", "mean")},
     "throughput": ["rps", "/s", "rpm", ""],
     "rows_per_s": ["", "rows/s", "/s"],
-    **{f"{t}_{m}": ["us", "ms", "s", ""] for t in ("ttft", "itl", "tpot")
+    **{f"{t}_{m}": ["us", "ms", "s"] for t in ("ttft", "itl", "tpot")
        for m in ("p50", "p90", "p95", "p99", "p999", "max", "mean")},
     "output_tokens_per_s": ["", "tok/s", "tokens/s", "/s"],
     "goodput": ["rps", "/s", "rpm", ""],
@@ -113,7 +116,7 @@ def _valid_expr(draw):
     if metric in ("error_rate", "slo_attainment"):
         value = draw(st.one_of(
             st.decimals(min_value=0, max_value=100, places=3).map(lambda d: f"{d}%"),
-            st.decimals(min_value=0, max_value=1, places=6).map(str)))
+            st.decimals(min_value=0, max_value="0.999999", places=6).map(str)))
     else:
         value = draw(_NUMBER) + draw(st.sampled_from(_UNITS[metric]))
     op = draw(st.sampled_from(OPS))

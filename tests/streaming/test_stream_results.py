@@ -79,7 +79,7 @@ def test_merge_adds_stream_histograms_and_counts_exactly() -> None:
 @pytest.mark.parametrize(("expr", "canonical", "unit"), [
     ("ttft_p99 < 500ms", "ttft_p99 < 500ms", "ms"),
     ("itl_p95<0.04s", "itl_p95 < 40ms", "ms"),
-    ("tpot_avg < 30", "tpot_mean < 30ms", "ms"),
+    ("tpot_avg < 30ms", "tpot_mean < 30ms", "ms"),
     ("output_tokens_per_s >= 2000 tok/s", "output_tokens_per_s >= 2000", "tokens/s"),
     ("goodput >= 10rps", "goodput >= 10rps", "rps"),
     ("slo_attainment >= 99%", "slo_attainment >= 99%", "fraction"),
