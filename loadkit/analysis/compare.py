@@ -30,6 +30,7 @@ from loadkit.units import parse_fraction
 CompareVerdict = Literal["pass", "regression", "inconclusive"]
 SPECTRUM_PERCENTILES = (0.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.99, 100.0)
 _LATENCY = ("p50", "p95", "p99")
+_STREAM_LATENCY = ("ttft_p99", "itl_p99")     # judged by the p99 threshold
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _threshold_value(name: str, value: Any, where: str) -> Any:
 class MetricComparison:
     """One metric of one stage: both values, the effect, its test and the gate."""
 
-    metric: str                       # p50 | p95 | p99 | error_rate | throughput
+    metric: str                       # p50 | p95 | p99 | error_rate | throughput | ttft_p99 | itl_p99
     unit: str                         # ms | % | rps
     baseline: float
     candidate: float
@@ -174,12 +175,15 @@ def _windows(profile: ProfileResult, stage: int) -> list[Interval]:
 def _latency_metric(name: str, b: StageResult, c: StageResult, bw: list[Interval],
                     cw: list[Interval], threshold: float | None, alpha: float,
                     seed: int) -> MetricComparison:
-    pct = float(name[1:])
-    b_ms = b.hist().percentile_us(pct) / 1000.0
-    c_ms = c.hist().percentile_us(pct) / 1000.0
+    """``p99`` (latency) or, for a streaming endpoint, ``ttft_p99`` / ``itl_p99``: the
+    stage's own histogram for the figure, its per-second value for the test."""
+    timing, _, stat = name.rpartition("_")
+    pct = float(stat[1:])
+    b_ms = (b.stream_hist(timing) if timing else b.hist()).percentile_us(pct) / 1000.0
+    c_ms = (c.stream_hist(timing) if timing else c.hist()).percentile_us(pct) / 1000.0
     attr = f"{name}_ms"
-    b_vals = [getattr(iv, attr) for iv in bw if iv.requests > 0]
-    c_vals = [getattr(iv, attr) for iv in cw if iv.requests > 0]
+    b_vals = [v for iv in bw if iv.requests > 0 and (v := getattr(iv, attr)) is not None]
+    c_vals = [v for iv in cw if iv.requests > 0 and (v := getattr(iv, attr)) is not None]
     test = stats.mann_whitney(c_vals, b_vals, alternative="greater")
     ci = stats.ratio_of_means_ci(c_vals, b_vals, seed=seed)
     change = c_ms / b_ms - 1 if b_ms > 0 else 0.0
@@ -241,6 +245,9 @@ def compare_stage(profile: str, b: StageResult, c: StageResult, bw: list[Interva
     t = thresholds
     limits = {"p50": t.p50_increase, "p95": t.p95_increase, "p99": t.p99_increase}
     metrics = [_latency_metric(n, b, c, bw, cw, limits[n], alpha, seed) for n in _LATENCY]
+    if b.streamed and c.streamed:       # a streaming endpoint: TTFT and ITL by the p99 limit
+        metrics += [_latency_metric(n, b, c, bw, cw, t.p99_increase, alpha, seed)
+                    for n in _STREAM_LATENCY]
     metrics.append(_error_metric(b, c, t.error_rate_increase_pp, alpha))
     metrics.append(_throughput_metric(b, c, bw, cw, t.throughput_decrease, alpha, seed))
     reasons = [f"regression: {_describe(m)}" for m in metrics if m.regression]
