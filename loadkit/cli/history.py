@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from loadkit.cli._base import cli, parse_option
-from loadkit.results.status import exit_code_of
 from loadkit.errors import EXIT_PASS, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -184,7 +183,7 @@ def check(result_file: str, db: str | None, branch: str | None, significance: st
                          branch=branch)
     render = history_report.render_check_json if as_json else history_report.render_check_text
     click.echo(render(outcome), nl=False)
-    return exit_code_of(outcome.status)
+    return outcome.status.exit_code
 
 
 @history.command("report")

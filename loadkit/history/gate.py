@@ -29,7 +29,6 @@ from loadkit.history.changes import (
 from loadkit.history.figures import profile_figures
 from loadkit.results.history import (
     GATE_METRICS,
-    CheckStatus,
     Finding,
     FindingState,
     StoredRun,
@@ -37,6 +36,7 @@ from loadkit.results.history import (
     direction_of,
 )
 from loadkit.results.model import RunResult
+from loadkit.results.status import Status
 
 DEFAULT_ALPHA = 0.01
 DEFAULT_MIN_CHANGE = 0.10       # a move smaller than 10% is not a regression, however significant
@@ -160,31 +160,31 @@ def describe(f: Finding) -> str:
             f"{against}; {p}")
 
 
-def _verdict(findings: Sequence[Finding], partial: bool, min_regime: int) -> tuple[CheckStatus, str]:
+def _verdict(findings: Sequence[Finding], partial: bool, min_regime: int) -> tuple[Status, str]:
     """Fail on any regression; inconclusive when the history is too short: a profile none of
     whose latency figures has a regime long enough to judge (or nothing judged at all); else
     pass, naming the figures that could not be judged (a noisy tail percentile whose change
     points came too close together does not hold up a gate that its p50 and mean can make)."""
     if partial:
-        return "inconclusive", "the candidate is a partial (interrupted) run: nothing to gate"
+        return Status.INCONCLUSIVE, "the candidate is a partial (interrupted) run: nothing to gate"
     if not findings:
-        return "inconclusive", "the candidate has no figures to gate"
+        return Status.INCONCLUSIVE, "the candidate has no figures to gate"
     bad = sorted((f for f in findings if f.state == "regression"),
                  key=lambda f: -abs(f.change or 0.0))
     if bad:
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-        return "fail", f"regression: {describe(bad[0])}{more}"
+        return Status.FAIL, f"regression: {describe(bad[0])}{more}"
     short = [f for f in findings if f.state in ("too_short", "no_history")]
     judged = len(findings) - len(short)
     blind = [f for f in short if GATE_METRICS[f.metric].unit == "ms" and not any(
         g.profile == f.profile and GATE_METRICS[g.metric].unit == "ms" and g not in short
         for g in findings)]
     if not judged or blind:
-        return "inconclusive", (f"history too short to judge (a regime needs {min_regime} runs): "
+        return Status.INCONCLUSIVE, (f"history too short to judge (a regime needs {min_regime} runs): "
                                 + describe((blind or short)[0]))
     unjudged = (f"; not judged: {', '.join(f'{f.profile} {f.metric}' for f in short)} "
                 f"(regime too short)") if short else ""
     better = [f for f in findings if f.state == "better"]
     if better:
-        return "pass", f"better than the current regime: {describe(better[0])}{unjudged}"
-    return "pass", f"belongs to the current regime ({judged} figures within it){unjudged}"
+        return Status.PASS, f"better than the current regime: {describe(better[0])}{unjudged}"
+    return Status.PASS, f"belongs to the current regime ({judged} figures within it){unjudged}"

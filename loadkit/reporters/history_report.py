@@ -14,10 +14,11 @@ from typing import Any
 from loadkit.reporters._common import clean, fmt_num, iso_utc, table
 from loadkit.results.codec import to_data
 from loadkit.results.history import GATE_METRICS, ChangePoint, History, Regime, TrendCheck
+from loadkit.results.status import Status
 
 SHOWN_RUNS = 40          # the text table's newest runs; --json and the page have every run
 TABLE_METRICS = ("p50", "p95", "p99", "mean", "throughput", "error_rate")
-STATUS_TEXT = {"pass": "PASS", "fail": "REGRESSION", "inconclusive": "INCONCLUSIVE"}
+STATUS_TEXT = {Status.PASS: "PASS", Status.FAIL: "REGRESSION", Status.INCONCLUSIVE: "INCONCLUSIVE"}
 
 
 def fmt_value(metric: str, value: float | None) -> str:

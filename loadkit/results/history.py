@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from loadkit.results.status import Status
+
 HISTORY_SCHEMA = "loadkit.history/v1"
 
 Direction = Literal["worse", "better"]
-CheckStatus = Literal["pass", "fail", "inconclusive"]
 FindingState = Literal["same", "better", "regression", "too_short", "no_history"]
 
 
@@ -138,7 +139,7 @@ class TrendCheck:
     """The trend gate's answer for one candidate run."""
 
     scenario: str
-    status: CheckStatus
+    status: Status                          # PASS, FAIL or INCONCLUSIVE: its exit_code is the CLI's
     message: str
     findings: tuple[Finding, ...]
     history_runs: int
