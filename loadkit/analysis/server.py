@@ -39,8 +39,7 @@ CHART_LIMIT = 4
 def _steps(profile: ProfileResult) -> list[StageResult]:
     """Measured load steps (a stress profile's recovery is not one)."""
     return [s for s in profile.stages
-            if not s.warmup and s.server_metrics and "recovery" not in s.label.lower()
-            and getattr(s, "role", "measured") in ("measured", "probe")]
+            if not s.warmup and s.server_metrics and s.role in ("measured", "probe")]
 
 
 def headline_value(series: ServerSeries) -> float | None:

@@ -78,3 +78,15 @@ def test_histograms_combine_by_their_buckets() -> None:
     assert (both.count, both.rate_per_s, both.mean) == (40.0, 20.0, 0.0375)
     assert both.p50 == 0.02                     # rank 20 lies in +Inf: the top finite bound
     assert both.buckets == ((0.01, 0.0), (0.02, 10.0))
+
+
+def test_a_stress_breaking_point_reports_the_queue_there_and_leaves_recovery_out() -> None:
+    stages = ramp_stages()
+    recovery = replace(stages[0], index=5, role="recovery",
+                       server_metrics={"app_busy_slots": gauge(9, 9)})   # not a load step
+    profile = testing.profile("stress", "stress", [*stages, recovery])
+    server = analyze_server(profile, {"breaking_point": {"step": 4}})
+    assert server is not None
+    assert server["at"]["step"] == 4 and server["at"]["before_step"] == 3
+    assert server["first_ceiling"] == {"series": "app_busy_slots", "step": 2, "ceiling": 4.0}
+    assert "the breaking point (step 4)" in server["headline"]
