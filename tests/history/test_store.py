@@ -174,3 +174,18 @@ def test_streaming_figures_are_stored_and_gated_when_a_run_has_them(tmp_path: Pa
     bad = {f.metric for f in outcome.findings if f.state == "regression"}
     assert outcome.status == "fail" and {"ttft_p50", "ttft_p99"} <= bad
     assert "p50" not in bad
+
+
+def test_a_v1_result_file_is_stored_with_the_figures_the_codec_reads_from_it(tmp_path: Path):
+    from loadkit.results import read
+
+    v1 = Path(__file__).resolve().parents[1] / "results" / "data" / "v1_result.json"
+    db = str(tmp_path / "h.sqlite")
+    assert _run(["history", "add", str(v1), "--db", db]) == 0
+    (run,) = HistoryStore.open(db).runs("iris-staging")
+    loaded = read(str(v1))
+    for p in loaded.profiles:
+        assert run.profiles[p.name]["p50"] == p.summary.latency_ms.p50
+        assert run.profiles[p.name]["error_rate"] == p.summary.error_rate
+    assert _run(["history", "add", str(v1), "--db", db]) == 0       # the same run: a no-op
+    assert HistoryStore.open(db).count() == 1
