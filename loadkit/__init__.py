@@ -11,7 +11,8 @@ The public API (DESIGN.md, "Python API and pytest")::
     result = await loadkit.run_async(...)   # the same inside a running event loop
 
 and the pieces it is made of: ``load_scenario`` / ``Scenario``, the result
-codec (``dumps``, ``loads``, ``read``), ``evaluate``, the error tree
+codec (``dumps``, ``loads``, ``read``), ``judge`` (a RunResult's analysis,
+verdicts and ``Status`` derived from what it stores), ``evaluate``, the error tree
 (``LoadkitError`` and its subclasses, each with its ``exit_code``).
 ``loadkit.testing`` has a scripted ``MockTransport`` and a RunResult builder
 for tests; the pytest plugin (``loadkit_run`` fixture) registers on install.
@@ -22,6 +23,8 @@ Locust bridge can use the pure parts without pulling in the asyncio engine.
 
 from __future__ import annotations
 
+import sys
+import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +39,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SlaSyntaxError",
+    "Status",
     "TargetUnreachable",
     "UsageError",
     "Verdict",
@@ -43,6 +47,7 @@ __all__ = [
     "assert_sla",
     "dumps",
     "evaluate",
+    "judge",
     "load_scenario",
     "loads",
     "read",
@@ -60,12 +65,14 @@ _LAZY = {
     "Scenario": "loadkit.scenario",
     "ScenarioError": "loadkit.errors",
     "SlaSyntaxError": "loadkit.errors",
+    "Status": "loadkit.results.status",
     "TargetUnreachable": "loadkit.errors",
     "UsageError": "loadkit.errors",
     "Verdict": "loadkit.results.model",
     "assert_sla": "loadkit.api",
     "dumps": "loadkit.results.codec",
     "evaluate": "loadkit.sla",
+    "judge": "loadkit.judge",
     "load_scenario": "loadkit.scenario",
     "loads": "loadkit.results.codec",
     "read": "loadkit.results.codec",
@@ -86,10 +93,29 @@ if TYPE_CHECKING:
         UsageError,
     )
     from loadkit.results.codec import dumps, loads, read
+    from loadkit.judge import judge
     from loadkit.results.model import RunResult, Verdict
+    from loadkit.results.status import Status
     from loadkit.runner import RunOptions
     from loadkit.scenario import Scenario, load_scenario
     from loadkit.sla import evaluate
+
+
+class _Package(types.ModuleType):
+    """``loadkit.judge`` is the function, though ``loadkit/judge.py`` shares its name.
+
+    Importing a submodule sets it as an attribute of its package, which would hide
+    the lazily exported function of the same name; the module stays importable as
+    ``loadkit.judge`` (``from loadkit.judge import judge_profile``) all the same.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _LAZY.get(name) == f"{__name__}.{name}":
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -197,22 +197,20 @@ def assert_sla(result: RunResult) -> RunResult:
     The message's first line says the status and exit code; then one line per
     failed (or inconclusive) rule, ``profile: p99 < 200ms failed: observed
     212 ms, threshold 200 ms``, and the run's warnings (why it could not
-    decide). Returns the result, so ``assert_sla(loadkit.run(...))`` chains.
+    decide). An unjudged result (``status`` None) never passes. Returns the
+    result, so ``assert_sla(loadkit.run(...))`` chains.
     """
-    status = str(getattr(result.status, "value", result.status))
-    if status == "pass":
+    if result.passed:
         return result
-    lines = [f"loadkit: {result.scenario.name}: {status.upper()} "
-             f"(exit {_exit_code(result)})"]
+    status = "UNJUDGED" if result.status is None else str(result.status).upper()
+    lines = [f"loadkit: {result.scenario.name}: {status} (exit {result.exit_code})"]
     lines += [f"  {line}" for line in describe_failures(result)]
-    if status == "interrupted":
+    if result.status is None:
+        lines.append("  the result was never judged: loadkit.judge(result) first")
+    elif result.status == "interrupted":
         lines.append("  the run was interrupted; its result is partial")
     lines += [f"  warning: {w}" for w in result.warnings]
     raise AssertionError("\n".join(lines))
-
-
-def _exit_code(result: RunResult) -> int:
-    return result.exit_code
 
 
 def parse_formats(values: str | Sequence[str] | None, flag: str = "formats"

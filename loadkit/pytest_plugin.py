@@ -85,7 +85,7 @@ def loadkit_run(request: pytest.FixtureRequest) -> Iterator[LoadkitRun]:
         out = _out_dir(request, calls[0])
         calls[0] += 1
         loadkit.write_reports(result, out, formats)
-        status = str(getattr(result.status, "value", result.status))
+        status = "unjudged" if result.status is None else str(result.status)
         request.node.user_properties.append(("loadkit_reports", str(out)))
         request.node.user_properties.append(("loadkit_status", status))
         request.node.add_report_section("call", "loadkit", text.render(result)

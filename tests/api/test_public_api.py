@@ -68,6 +68,18 @@ def test_assert_sla_names_every_rule_that_did_not_pass_with_observed_and_thresho
     ]
 
 
+def test_an_unjudged_result_never_passes_and_judge_decides_it():
+    measured = run_result(profile("steady", "throughput", [stage(1, latencies(10, 20))],
+                                  sla=("p99 < 15ms",)), name="iris")
+    with pytest.raises(AssertionError, match=r"iris: UNJUDGED \(exit 1\)"):
+        loadkit.assert_sla(measured)
+    judged = loadkit.judge(measured)
+    assert judged.status == loadkit.Status.FAIL
+    with pytest.raises(AssertionError, match=r"steady: p99 < 15ms failed: observed 20(\.\d+)? "
+                                             r"ms, threshold 15 ms"):
+        loadkit.assert_sla(judged)
+
+
 def test_assert_sla_returns_a_passing_result_untouched():
     ok = replace(_failing(), status="pass", verdicts=(), warnings=())
     assert loadkit.assert_sla(ok) is ok
@@ -75,10 +87,12 @@ def test_assert_sla_returns_a_passing_result_untouched():
 
 def test_run_with_a_mock_transport_sends_nothing_and_is_judged(scenario: Path):
     passing = loadkit.run(scenario, transport=MockTransport(Reply(latency_ms=1)))
-    assert passing.status == "pass" and passing.environment.transport == "mock"
+    assert (passing.passed, passing.status, passing.exit_code) == (True, loadkit.Status.PASS, 0)
+    assert passing.environment.transport == "mock" and passing.failed_verdicts == ()
     failing = loadkit.run(scenario, transport=MockTransport.of([200, 503]),
                           sla=["error_rate < 1%", "p99 < 1s"])
-    assert failing.status == "fail"
+    assert (failing.passed, failing.status, failing.exit_code) == (False, "fail", 1)
+    assert [v.expr for v in failing.failed_verdicts] == ["error_rate < 1%"]
     with pytest.raises(AssertionError, match=r"steady: error_rate < 1% failed: observed 50%"):
         loadkit.assert_sla(failing)
 

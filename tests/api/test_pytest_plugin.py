@@ -126,7 +126,7 @@ def test_mocked(loadkit_run, session, fastsession):
     loadkit.assert_sla(result)
     result = loadkit_run("gate.yaml", transport=MockTransport(Reply(status=503)),
                          duration="0.3s", formats=["json"])
-    assert result.status == "fail"
+    assert not result.passed and result.exit_code == 1
 """
 
 MOCK_CONFTEST = """\
