@@ -22,7 +22,13 @@ Clients:
   every gap and TPOT into HDR histograms, tokens from usage);
 * ``aiohttp plain``: the client people write -- ``async for line in
   resp.content``, ``json.loads`` per event, timestamps appended to lists,
-  percentiles with numpy at the end.
+  percentiles with numpy at the end;
+* ``aiperf`` (only with ``--aiperf-venv DIR``: AIPerf is installed into that
+  venv on request, never a loadkit dependency): ``aiperf profile --streaming``
+  with a tiny local tokenizer built with ``tokenizers`` (nothing is downloaded)
+  and the server's token counts; its ITL column is its ``inter_chunk_latency``
+  (every gap; its ``inter_token_latency`` is a per-request mean). Its CPU is
+  the whole aiperf process tree's (``RUSAGE_CHILDREN``).
 
 The server is restarted for every run, so each run's truth is its own; its
 "write late" column says how late its own timers wrote (when the server itself
@@ -32,6 +38,7 @@ pinned when ``taskset`` exists (server core 0, client core 1).
     python benchmarks/streaming.py                       # 5 s per run (~2 min)
     python benchmarks/streaming.py --duration 10 --json out.json
     python benchmarks/streaming.py --concurrency 256 --profile loadkit-fast   # py-spy
+    python benchmarks/streaming.py --aiperf-venv /tmp/aiperf-venv   # + AIPerf (installs it)
 """
 
 from __future__ import annotations
@@ -178,6 +185,55 @@ def child(tool: str, url: str, concurrency: int, duration_s: float, out: str) ->
     Path(out).write_text(json.dumps(result))
 
 
+# -- the AIPerf anchor (its own venv, on request) -------------------------------------------------
+def aiperf_bin(venv: str) -> str:
+    """``DIR/bin/aiperf``, creating the venv and installing AIPerf into it when missing."""
+    path = Path(venv) / "bin" / "aiperf"
+    if not path.exists():
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([str(Path(venv) / "bin" / "pip"), "install", "-q", "aiperf"], check=True)
+    return str(path)
+
+
+def tiny_tokenizer(folder: str) -> str:
+    """A word-level tokenizer.json (+ config) for AIPerf's prompt synthesis: no hub download."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    words = ["[UNK]", "tell", "me", "a", "story"] + [f"w{i}" for i in range(500)]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.save(f"{folder}/tokenizer.json")
+    Path(f"{folder}/tokenizer_config.json").write_text(json.dumps(
+        {"tokenizer_class": "PreTrainedTokenizerFast", "unk_token": "[UNK]",
+         "model_max_length": 4096}))
+    return folder
+
+
+def run_aiperf(binary: str, url: str, concurrency: int, duration_s: float, tmp: str,
+               out: str) -> None:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([*_pin(1), binary, "profile", "--model", "m", "--url", url,
+                    "--endpoint-type", "chat", "--streaming", "--concurrency", str(concurrency),
+                    "--benchmark-duration", str(duration_s), "--warmup-duration",
+                    str(WARMUP_S), "--tokenizer", tiny_tokenizer(tmp),
+                    "--use-server-token-count", "--output-artifact-dir", f"{tmp}/aiperf",
+                    "--ui-type", "none"], check=True, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    doc = json.loads(Path(f"{tmp}/aiperf/profile_export_aiperf.json").read_text())
+
+    def pcts(key: str) -> list[float]:
+        return [round(float(doc[key][p]), 3) for p in ("p50", "p95", "p99")]
+
+    tokens = int(doc["total_output_tokens"]["avg"])
+    Path(out).write_text(json.dumps({
+        "ttft": pcts("time_to_first_token"), "itl": pcts("inter_chunk_latency"),
+        "requests": int(doc["request_count"]["avg"]), "errors": 0, "tokens": tokens,
+        "measured_tokens": tokens, "tokens_per_s": doc["output_token_throughput"]["avg"],
+        "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        "wall_s": time.perf_counter() - t0, "transport": "aiperf"}))
+
+
 # -- the parent: server, children, truth, table ------------------------------------------------
 def truth_percentiles(counts: dict[str, int]) -> list[float]:
     """p50/p95/p99 of served values as HDR reads them: the value at rank ceil(p * n)."""
@@ -194,7 +250,8 @@ def truth_percentiles(counts: dict[str, int]) -> list[float]:
     return out
 
 
-def one_run(tool: str, concurrency: int, duration_s: float, profile: bool) -> dict[str, Any]:
+def one_run(tool: str, concurrency: int, duration_s: float, profile: bool,
+            aiperf: str | None = None) -> dict[str, Any]:
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
         truth_file, out = f"{tmp}/truth.json", f"{tmp}/out.json"
@@ -211,8 +268,12 @@ def one_run(tool: str, concurrency: int, duration_s: float, profile: bool) -> di
             cmd = ["py-spy", "record", "--format", "raw", "-o", str(svg), "--rate", "250",
                    "--", *cmd]
         try:
-            subprocess.run([*_pin(1), *cmd], check=True, cwd=ROOT,
-                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+            if tool == "aiperf":
+                assert aiperf is not None
+                run_aiperf(aiperf, url, concurrency, duration_s, tmp, out)
+            else:
+                subprocess.run([*_pin(1), *cmd], check=True, cwd=ROOT,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
         finally:
             server.terminate()
             server.wait(10)
@@ -256,6 +317,8 @@ def main() -> None:
     parser.add_argument("--profile", choices=TOOLS, help="run only this client under py-spy "
                         "(raw stacks in reports/streaming-TOOL-cN.txt)")
     parser.add_argument("--json", help="also write the rows here")
+    parser.add_argument("--aiperf-venv", metavar="DIR", help="also run AIPerf from this venv "
+                        "(created, and AIPerf installed into it, when missing)")
     parser.add_argument("--child", choices=TOOLS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -264,10 +327,13 @@ def main() -> None:
         child(args.child, args.url, args.concurrency[0], args.duration, args.out)
         return
     tools = [args.profile] if args.profile else args.tools
+    aiperf = aiperf_bin(args.aiperf_venv) if args.aiperf_venv and not args.profile else None
+    if aiperf is not None:
+        tools = [*tools, "aiperf"]
     rows = []
     for c in args.concurrency:
         for tool in tools:
-            r = one_run(tool, c, args.duration, bool(args.profile))
+            r = one_run(tool, c, args.duration, bool(args.profile), aiperf)
             rows.append({"tool": tool, "concurrency": c, **r})
             print(f"c={c} {tool}: TTFT {r['ttft']} (truth {r['truth_ttft']}), ITL {r['itl']} "
                   f"(truth {r['truth_itl']}), {r['us_per_token']} µs/token, "
