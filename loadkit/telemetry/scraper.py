@@ -199,7 +199,9 @@ class Telemetry:
         self._stopping = asyncio.Event()
         for src in self.sources:
             src.kick = asyncio.Event()
-        connector = aiohttp.TCPConnector(limit_per_host=1, ssl=not self.insecure)
+        # Each source scrapes one request at a time; no per-host limit, so a slow source
+        # never holds up another on the same host (the target's /metrics and a sidecar).
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ssl=not self.insecure)
         async with aiohttp.ClientSession(connector=connector) as session:
             tasks = [asyncio.ensure_future(s.run(session, self._stopping)) for s in self.sources]
             ready.set()

@@ -60,6 +60,16 @@ class KnownServer:
         lines += [f"app_service_seconds_sum {n * SERVICE_S}", f"app_service_seconds_count {n}"]
         return web.Response(text="\n".join(lines) + "\n")
 
+    async def garbage(self, request: web.Request) -> web.Response:
+        """A proxy's error page where metrics should be: not an exposition."""
+        return web.Response(text="<html><body>502 Bad Gateway</body></html>",
+                            content_type="text/html")
+
+    async def slow(self, request: web.Request) -> web.Response:
+        """Metrics that come too late for the scrape's own timeout."""
+        await asyncio.sleep(0.5)
+        return web.Response(text="# TYPE late gauge\nlate 1\n")
+
     def start(self) -> KnownServer:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
@@ -74,6 +84,8 @@ class KnownServer:
         app = web.Application()
         app.router.add_post("/predict", self.predict)
         app.router.add_get("/metrics", self.metrics)
+        app.router.add_get("/garbage", self.garbage)
+        app.router.add_get("/slow", self.slow)
         self._runner = web.AppRunner(app, access_log=None)
         loop.run_until_complete(self._runner.setup())
         loop.run_until_complete(web.SockSite(self._runner, sock).start())

@@ -29,6 +29,8 @@ traceparent: true
 server_metrics:
   - {{url: /metrics, interval: 200ms, headers: {{Authorization: "Bearer {token}"}}}}
   - {{url: "http://127.0.0.1:{down}/metrics", interval: 200ms, timeout: 100ms}}
+  - {{url: /garbage, interval: 200ms}}
+  - {{url: /slow, interval: 200ms, timeout: 100ms}}
 profiles:
   - {{name: ramp, kind: ramp, concurrency: {{start: 2, stop: 4, factor: 2}}, stage_duration: 600ms}}
 sla: [error_rate < 1%, "server:app_in_flight.mean <= 3", "server:app_requests_total.rate > 10"]
@@ -83,12 +85,16 @@ def test_scrapes_are_never_counted_as_load(known_run) -> None:
     assert sum(s.requests for s in result.profiles[0].stages) == server.predicts
 
 
-def test_a_down_source_is_counted_per_scrape_and_the_run_goes_on(known_run) -> None:
+def test_down_slow_and_garbage_sources_are_counted_per_scrape_and_the_run_goes_on(
+        known_run) -> None:
     result = result_of(known_run)
     for stage in result.profiles[0].stages:
-        up, down = stage.server_scrapes
+        up, down, garbage, slow = stage.server_scrapes
         assert up.ok >= 3 and up.failed == 0
         assert down.ok == 0 and down.failed >= 3 and set(down.failures) == {"connect"}
+        assert garbage.ok == 0 and set(garbage.failures) == {"garbage"}
+        assert slow.ok == 0 and set(slow.failures) == {"timeout"}
+        assert "late" not in stage.server_metrics
     assert result.status == "pass"
     assert any("scrapes failed (connect" in w for w in result.warnings)
 
