@@ -15,7 +15,7 @@ the stages' full HDR histograms; confidence intervals from a bootstrap of window
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
@@ -288,21 +288,57 @@ def _ref(r: RunResult) -> RunRef:
                   partial=r.partial)
 
 
+def _chosen(baseline: RunResult, candidate: RunResult,
+            profiles: Sequence[str] | None) -> list[ProfileResult]:
+    """The baseline's profiles to compare: all, or the ones named (each must be in both)."""
+    if not profiles:
+        return list(baseline.profiles)
+    base = {p.name: p for p in baseline.profiles}
+    cand = {p.name for p in candidate.profiles}
+    for name in profiles:
+        if name not in base or name not in cand:
+            known = sorted(set(base) & cand)
+            raise ScenarioError("--profile", f"no profile named {name!r} in both runs "
+                                f"(in both: {', '.join(known) or 'none'})")
+    return [base[name] for name in dict.fromkeys(profiles)]
+
+
+def _to_decide(stages: Sequence[StageComparison], thresholds: CompareThresholds) -> list[str]:
+    """What would make an inconclusive comparison decidable, one line per fix."""
+    short = [s for s in stages if s.verdict == "inconclusive"]
+    if not short:
+        return []
+    names = list(dict.fromkeys(s.profile for s in short))
+    fine = list(dict.fromkeys(s.profile for s in stages if s.profile not in names))
+    need = [f"{s.profile} stage {s.stage} needs {thresholds.min_windows} one-second windows "
+            f"and {thresholds.min_requests} requests per side (has "
+            f"{min(s.baseline_windows, s.candidate_windows)} windows, "
+            f"{min(s.baseline_requests, s.candidate_requests)} requests): run it for at least "
+            f"{thresholds.min_windows} s" for s in short]
+    if fine:
+        need.append(f"or compare only the profiles with enough data: "
+                    f"{' '.join('--profile ' + n for n in fine)}")
+    return [f"to decide: {line}" for line in need]
+
+
 def compare(baseline: RunResult, candidate: RunResult,
             thresholds: CompareThresholds = CompareThresholds(), alpha: float = 0.05,
-            seed: int = 0) -> Comparison:
+            seed: int = 0, profiles: Sequence[str] | None = None) -> Comparison:
     """Compare every measured stage present in both runs; the worst stage sets the verdict.
 
     Regression anywhere wins (exit 1). Otherwise the result is inconclusive (exit 4)
     when any stage had too little data, nothing could be matched, or either
     generator fell behind (its latencies would include its own lag); else pass.
+    ``profiles`` compares only those profiles (each must be in both runs). An
+    inconclusive comparison's reasons end with what would make it decidable.
     """
     if not 0 < alpha < 1:
         raise ScenarioError("alpha", f"must be between 0 and 1 (got {alpha})")
     stages: list[StageComparison] = []
     skipped: list[str] = []
     cand_profiles = {p.name: p for p in candidate.profiles}
-    for bp in baseline.profiles:
+    chosen = _chosen(baseline, candidate, profiles)
+    for bp in chosen:
         cp = cand_profiles.get(bp.name)
         if cp is None:
             skipped.append(f"profile {bp.name!r} is only in the baseline")
@@ -317,8 +353,9 @@ def compare(baseline: RunResult, candidate: RunResult,
                                         _windows(cp, cs.index), thresholds, alpha, seed))
         skipped.extend(f"{bp.name} stage {i} is only in the candidate" for i in sorted(c_stages))
     base_names = {p.name for p in baseline.profiles}
-    skipped.extend(f"profile {p.name!r} is only in the candidate"
-                   for p in candidate.profiles if p.name not in base_names)
+    if not profiles:
+        skipped.extend(f"profile {p.name!r} is only in the candidate"
+                       for p in candidate.profiles if p.name not in base_names)
 
     reasons: list[str] = []
     for s in stages:
@@ -333,6 +370,7 @@ def compare(baseline: RunResult, candidate: RunResult,
         reasons = ["no measured stage is present in both runs"]
     elif any(s.verdict == "inconclusive" for s in stages):
         verdict = "inconclusive"
+        reasons += _to_decide(stages, thresholds)
     else:
         verdict = "pass"
     for side, r in (("baseline", baseline), ("candidate", candidate)):

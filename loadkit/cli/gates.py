@@ -34,11 +34,13 @@ def write_texts(out: Path, texts: dict[str, str]) -> None:
 @click.option("--p95", help="Practical p95 threshold, e.g. 10% (default 10%).")
 @click.option("--error-rate", help="Error-rate rise in percentage points, e.g. 0.5pp.")
 @click.option("--throughput", help="Throughput drop, e.g. 10%.")
+@click.option("--profile", "profiles", multiple=True,
+              help="Compare only this profile (repeatable); it must be in both runs.")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for compare.json/html, junit.")
 @click.option("--json", "as_json", is_flag=True, help="Print compare.json to stdout.")
 def compare(baseline: str, candidate: str, scenario_path: str | None, alpha: float,
             p99: str | None, p95: str | None, error_rate: str | None, throughput: str | None,
-            out: str | None, as_json: bool) -> int:
+            profiles: tuple[str, ...], out: str | None, as_json: bool) -> int:
     """Statistical regression gate: is CANDIDATE worse than BASELINE (two result.json)?"""
     from loadkit.analysis.compare import CompareThresholds
     from loadkit.analysis.compare import compare as compare_runs
@@ -55,7 +57,8 @@ def compare(baseline: str, candidate: str, scenario_path: str | None, alpha: flo
     flags = {"p99": p99, "p95": p95, "error_rate": error_rate, "throughput": throughput}
     block.update({k: v for k, v in flags.items() if v is not None})
     thresholds = CompareThresholds.from_dict(block) if block else CompareThresholds()
-    result = compare_runs(read(baseline), read(candidate), thresholds, alpha=alpha)
+    result = compare_runs(read(baseline), read(candidate), thresholds, alpha=alpha,
+                          profiles=list(profiles) or None)
     if out:
         write_texts(Path(out), {
             "compare.json": compare_report.render_compare_json(result),

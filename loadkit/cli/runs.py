@@ -34,9 +34,14 @@ from loadkit.redact import redact_target
               help='Add an SLA rule to every profile, e.g. "p99<200ms" (repeatable). It replaces '
                    "a scenario rule with the same metric and operator; the other rules still "
                    "judge. The result and every report say which rule it added or replaced.")
-@click.option("--duration", help="Override every profile's duration, e.g. 30s.")
-@click.option("--concurrency", type=int, help="Override every closed-model profile's concurrency.")
-@click.option("--rate", help="Override every open-model profile's arrival rate, e.g. 200rps.")
+@click.option("--duration", help="e.g. 30s. latency: run this long instead of its request "
+              "count; throughput, constant-rate, soak: the duration (with stability: its "
+              "maximum); ramp, stress, search: EACH step's (probe's) duration; spike: the "
+              "steady phases before and after the spike (the spike keeps its own).")
+@click.option("--concurrency", type=int, help="The concurrency of throughput and closed-model "
+              "soak profiles; latency keeps 1, ramp its steps, search its range.")
+@click.option("--rate", help="e.g. 200rps. The arrival rate of constant-rate and open-model "
+              "soak profiles, and a spike's base rate; stress keeps its steps, search its range.")
 @click.option("--processes", default="1", show_default=True, help="Generator processes, or 'auto'.")
 @click.option("--transport", type=click.Choice(["auto", "fast", "aiohttp"]), default="auto",
               show_default=True, help="HTTP client the engine uses.")

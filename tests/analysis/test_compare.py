@@ -177,3 +177,40 @@ def test_merging_two_processes_adds_errors_kinds_and_status_codes_exactly():
     assert m.error_kinds == {"http_5xx": 3, "reset": 2, "timeout": 1}
     assert m.status_codes == {"200": 10, "503": 3}
     assert m.concurrency == 4
+
+
+def _two_profiles(seed: int, short_windows: int) -> RunResult:
+    """A 150-request-like short profile beside a long one (the quickstart's shape)."""
+    short = synthetic_run(seed=seed, windows=short_windows, name="latency").profiles[0]
+    long = synthetic_run(seed=seed + 10, name="throughput").profiles[0]
+    return run_result(short, long)
+
+
+def test_an_inconclusive_compare_says_what_would_make_it_decidable():
+    result = compare(_two_profiles(1, 1), _two_profiles(2, 1))
+    assert result.verdict == "inconclusive"
+    advice = [r for r in result.reasons if r.startswith("to decide:")]
+    assert any("latency stage 0 needs 5 one-second windows" in r and "has 1 windows" in r
+               for r in advice), result.reasons
+    assert any(r.endswith("--profile throughput") for r in advice), result.reasons
+
+
+def test_compare_profile_gates_only_the_profiles_named():
+    result = compare(_two_profiles(1, 1), _two_profiles(2, 1), profiles=["throughput"])
+    assert [s.profile for s in result.stages] == ["throughput"]
+    assert result.verdict == "pass" and result.exit_code == 0
+    with pytest.raises(ScenarioError, match="--profile: no profile named 'nope' in both runs"):
+        compare(_two_profiles(1, 1), _two_profiles(2, 1), profiles=["nope"])
+
+
+def test_compare_command_takes_profile_and_exits_by_the_chosen_profiles(tmp_path):
+    from loadkit.cli import _run
+    from loadkit.results import dumps
+
+    files = []
+    for i, name in enumerate(("base", "cand")):
+        path = tmp_path / f"{name}.json"
+        path.write_text(dumps(_two_profiles(1 + i, 1)))
+        files.append(str(path))
+    assert _run(["compare", *files]) == 4
+    assert _run(["compare", *files, "--profile", "throughput"]) == 0
