@@ -128,6 +128,41 @@ class _AbortWatch:
         return True
 
 
+class _FailFast:
+    """Stops a run whose first ``after_s`` seconds (warm-up included) were >= 99% errors.
+
+    Such a run measures nothing but a broken target or scenario (a wrong path, a
+    missing token): saying so at once beats every profile running to its end at
+    100% errors. Decided once, at the first second past ``after_s``; 0 turns it off.
+    """
+
+    SHARE = 0.99
+    MIN_REQUESTS = 5
+
+    def __init__(self, after_s: float) -> None:
+        self.after_s = after_s
+        self.decided = after_s <= 0
+        self.seconds = self.requests = self.errors = 0
+        self.reason = ""
+
+    def check(self, interval: Interval) -> bool:
+        if self.decided:
+            return True
+        self.seconds += 1
+        self.requests += interval.requests
+        self.errors += interval.errors
+        if self.seconds < self.after_s:
+            return True
+        self.decided = True
+        if self.requests < self.MIN_REQUESTS or self.errors < self.SHARE * self.requests:
+            return True
+        self.reason = (f"stopped early: {self.errors:,} of the first {self.requests:,} requests "
+                       f"({self.errors / self.requests:.0%}) failed in the first "
+                       f"{self.seconds} s; the target or the scenario is broken (see the "
+                       "errors; fail_fast: 0s in the scenario turns this off)")
+        return False
+
+
 def first_request_ms(request: Any, payloads: Any, options: RunOptions) -> float | None:
     """Latency of one lone request right after readiness: the cold-start figure."""
     batch = min(payloads)
@@ -141,18 +176,19 @@ def first_request_ms(request: Any, payloads: Any, options: RunOptions) -> float 
 
 def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
                 options: RunOptions, on_interval: IntervalHook | None = None,
-                cold_start: dict[str, Any] | None = None
+                cold_start: dict[str, Any] | None = None, fail_fast: _FailFast | None = None
                 ) -> tuple[ProfileResult, EngineRun, str]:
     """Run one profile's stages; return its ProfileResult, the raw EngineRun and an abort reason."""
     stages = compile_profile(profile, scenario)
     total_s = _stage_total_s(stages)
     watch = _AbortWatch(profile.sla)
+    fast = fail_fast if fail_fast is not None else _FailFast(0)
     started = time.time()
 
     def hook(interval: Interval, stage: Stage) -> bool:
         if on_interval is not None:
             on_interval(interval, stage, profile.name, time.time() - started, total_s)
-        return watch.check(interval, stage)
+        return watch.check(interval, stage) and fast.check(interval)
 
     telemetry = (Telemetry(scenario.server_metrics, request.target, request.insecure)
                  if scenario.server_metrics else None)
@@ -176,7 +212,7 @@ def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
         stop_when=StopCondition(stop.error_rate, stop.p99_ms) if stop is not None else None,
         window_s=profile.window_s,
     )
-    return measured, run, watch.reason
+    return measured, run, watch.reason or fast.reason
 
 
 def run_search_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
@@ -231,6 +267,7 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
         runs: list[EngineRun] = []
         stopped_early = ""
         interrupted = False
+        fail_fast = _FailFast(scenario.fail_fast_s)
         for profile in scenario.profiles:
             if on_profile is not None:
                 on_profile(profile, len(compile_profile(profile, scenario)))
@@ -241,7 +278,7 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
             else:
                 profile_result, engine_run, abort_reason = run_profile(
                     scenario, profile, request, payloads, options, on_interval,
-                    cold_start if profile.kind == "latency" else None)
+                    cold_start if profile.kind == "latency" else None, fail_fast)
             profiles.append(profile_result)
             runs.append(engine_run)
             if abort_reason:

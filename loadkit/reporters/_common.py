@@ -221,6 +221,36 @@ def rule_name(result: RunResult, v: Verdict) -> str:
     return expr + suffix if suffix.startswith(" @ ") else expr
 
 
+_KIND_CODES = {"http_4xx": range(400, 500), "http_5xx": range(500, 600)}
+_KIND_WORDS = {"check_failed": "answers that failed the scenario's checks",
+               "timeout": "no answer within the timeout", "connect": "connection refused or failed",
+               "reset": "connection dropped mid-request", "too_large": "body over max_response_bytes"}
+
+
+def error_lines(result: RunResult) -> list[str]:
+    """Per profile with errors, each kind with its count, status codes and the request:
+    ``http_4xx 150: 404 ×150 — POST /predcit`` -- what a user can act on."""
+    request = f"{result.scenario.method} {result.scenario.path}"
+    out = []
+    for p in result.profiles:
+        if not p.summary.errors:
+            continue
+        codes: dict[int, int] = {}
+        for s in p.measured_stages():
+            for code, n in s.status_codes.items():
+                if code.isdigit():
+                    codes[int(code)] = codes.get(int(code), 0) + n
+        parts = []
+        for kind, n in sorted(p.summary.error_kinds.items(), key=lambda kv: -kv[1]):
+            span = _KIND_CODES.get(kind)
+            detail = ", ".join(f"{c} ×{m:,}" for c, m in sorted(codes.items())
+                               if span is not None and c in span)
+            detail = detail or _KIND_WORDS.get(kind, "")
+            parts.append(f"{kind} {n:,}" + (f": {detail}" if detail else ""))
+        out.append(f"{p.name}: {'; '.join(parts)} — {request}")
+    return out
+
+
 def iso_utc(ts: float) -> str:
     if not ts:
         return "-"

@@ -13,6 +13,7 @@ from loadkit.reporters import server_view
 from loadkit.reporters._common import (  # clean, table: re-exported, other reporters use them
     status_line,
     INPUT_HEADER,
+    error_lines,
     errors_cell,
     fmt_duration,
     fmt_num,
@@ -123,6 +124,10 @@ def render(result: RunResult) -> str:
              + (" · PARTIAL RESULT" if result.partial else ""), ""]
     if result.profiles:
         lines += _profiles(result) + [""]
+    errors = error_lines(result)
+    if errors:
+        lines += ["errors"] + [line for e in errors for line in wrap(clean(e, 400), "  ", "    ")]
+        lines += [""]
     streams = stream_rows(result)
     if streams:
         rows = [[clean(r[0], NAME_WIDTH), *r[1:]] for r in streams]

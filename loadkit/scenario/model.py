@@ -129,6 +129,7 @@ class Scenario:
     dataset: DatasetSpec | None = None
     checks: Checks = field(default_factory=Checks)
     warmup_s: float = 0.0
+    fail_fast_s: float = 5.0               # stop when the first N s are >= 99% errors; 0: off
     readiness_path: str | None = None
     readiness_timeout_s: float = 30.0
     sla: tuple[Rule, ...] = ()             # global rules
@@ -352,7 +353,7 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
         mock=dict(m.mock or {}), dataset=dataset,
         checks=Checks(status=tuple(m.checks.status), json_has=json_has,
                       body_contains=tuple(m.checks.body_contains)),
-        warmup_s=m.warmup, readiness_path=m.readiness.path if m.readiness else None,
+        warmup_s=m.warmup, fail_fast_s=m.fail_fast, readiness_path=m.readiness.path if m.readiness else None,
         readiness_timeout_s=m.readiness.timeout if m.readiness else 30.0, sla=global_sla,
         sla_origin=global_origin,
         description=m.description, source=source, compare=dict(m.compare or {}),

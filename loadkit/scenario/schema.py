@@ -20,10 +20,12 @@ from loadkit.scenario.fields import (
     Seconds,
     SecondsOrZero,
     Strict,
+    _unit,
     as_list,
     did_you_mean,
     is_http_url,
 )
+from loadkit.units import parse_duration
 from loadkit.scenario.llm_schema import APIS, SloModel, check_stream
 from loadkit.scenario.profile_schema import KINDS, Profile, SlaEntry
 from loadkit.scenario.telemetry_schema import ServerMetrics, ServerTiming
@@ -199,6 +201,15 @@ def _mock(value: Any) -> Any:
     return {str(k).replace("-", "_"): v for k, v in value.items()}
 
 
+def _fail_fast(value: Any) -> Any:
+    """``fail_fast: 5s`` (the default), ``0s``/``false``/``off`` turns it off."""
+    if value is False or value in ("off", "false"):
+        return 0.0
+    if value is True:
+        return 5.0
+    return _unit(parse_duration, positive=False)(value)
+
+
 class ScenarioModel(Strict):
     name: str | None = None
     description: str | None = None
@@ -208,6 +219,9 @@ class ScenarioModel(Strict):
     dataset: DatasetModel | None = None
     checks: ChecksModel = Field(default_factory=ChecksModel)
     warmup: SecondsOrZero = 0.0
+    # Stop a run whose first N seconds failed (>= 99% errors): a broken target or
+    # scenario is reported at once, not after every profile ran at 100% errors.
+    fail_fast: Annotated[float, BeforeValidator(_fail_fast)] = 5.0
     readiness: Annotated[ReadinessModel, BeforeValidator(_readiness)] | None = None
     profiles: Annotated[list[Profile], Field(min_length=1)]
     sla: Annotated[list[SlaEntry], BeforeValidator(as_list)] = Field(default_factory=list)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from loadkit.cli import _run
 from loadkit.results import read
@@ -50,3 +53,25 @@ def test_a_scenario_without_sla_fails_at_100_percent_errors(
     (v,) = result.verdicts
     assert code == 1 and v.default and v.expr == "error_rate < 1%" and v.observed == 1.0
     assert any("default rule" in w for w in result.warnings)
+
+
+def test_a_run_failing_from_its_start_stops_early_and_names_its_errors(
+        tmp_path: Path, mock_server: Callable[..., str],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    url = mock_server()
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: typo\ntarget: http://127.0.0.1:9\nfail_fast: 1s\n"
+        "request: {path: /predcit, body: {instances: [[5.1, 3.5, 1.4, 0.2]]}}\n"
+        "profiles:\n  - {name: steady, kind: constant-rate, rate: 50, duration: 4s}\n"
+        "sla: [p99 < 1s]\n")
+    started = time.monotonic()
+    code = _run(["run", str(path), "--target", url, "--out", str(tmp_path / "o"), "--quiet",
+                 "--format", "json"])
+    took = time.monotonic() - started
+    out = capsys.readouterr().out
+    result = read(str(tmp_path / "o" / "result.json"))
+    assert code == 1 and result.status == "fail" and took < 3.5
+    assert result.stopped_early.startswith("stopped early:") and "100%" in result.stopped_early
+    errors = out[out.index("\nerrors\n"):]
+    assert "steady: http_4xx" in errors and "404 ×" in errors and "POST /predcit" in errors
