@@ -36,6 +36,7 @@ from loadkit.engine.prepare import (
 )
 from loadkit.engine.signals import SignalGuard
 from loadkit.errors import UsageError
+from loadkit.engine.stream_scripted import ScriptedStreams, scripted
 from loadkit.engine.stream_settle import StreamContext
 from loadkit.engine.stages import (
     IntervalHook,
@@ -64,8 +65,11 @@ def new_state(stages: Sequence[Stage], request: RequestSpec, payloads: Mapping[i
     validate_stages(stages, batches)
     if (request.stream is not None and not isinstance(transport, str)
             and not getattr(transport, "reads_streams", False)):
-        raise UsageError("transport: a streamed request is timed chunk by chunk by the fast or "
-                         "aiohttp transport; pass one by name (this one answers whole bodies)")
+        if not scripted(transport):
+            raise UsageError("transport: a streamed request is timed chunk by chunk by the "
+                             "fast or aiohttp transport; pass one by name (this one answers "
+                             "whole bodies)")
+        transport = ScriptedStreams(transport, request.stream)  # type: ignore[assignment]
     if isinstance(transport, str):
         name = transport_name(transport, request)
         pool = pool_size(stages, request)

@@ -132,10 +132,17 @@ def test_long_stream_outlives_the_timeout_while_tokens_keep_coming(
 
 def test_a_transport_that_answers_whole_bodies_is_refused_for_a_stream() -> None:
     from loadkit.errors import UsageError
-    from loadkit.testing import MockTransport
+
+    class WholeBodies:
+        name = "whole"
+
+        async def start(self) -> None: ...
+        async def close(self) -> None: ...
+        async def send(self, payload: int) -> tuple[int, bytes, int]:
+            return 200, b"", 0
 
     request = RequestSpec(target="http://127.0.0.1:1", stream=StreamSpec("openai"))
     with pytest.raises(UsageError, match="^transport: a streamed request"):
         run_stages([Stage(0, "c=1", concurrency=1, requests=1)], request,
-                   {1: PayloadSet(batch_size=1, bodies=(body(),))}, transport=MockTransport(),
+                   {1: PayloadSet(batch_size=1, bodies=(body(),))}, transport=WholeBodies(),
                    handle_signals=False)
