@@ -102,6 +102,15 @@ def build_requests(request: RequestSpec, payloads: PayloadSet) -> tuple[bytes, .
     return tuple(out)
 
 
+def lenient(parser: httptools.HttpResponseParser) -> httptools.HttpResponseParser:
+    """Accept a bare LF as a line end (RFC 9112 2.2 allows it; CGI scripts print such heads,
+    and aiohttp, curl and browsers read them): nothing else is relaxed."""
+    relax = getattr(parser, "set_dangerous_leniencies", None)
+    if relax is not None:
+        relax(lenient_optional_cr_before_lf=True)
+    return parser
+
+
 class HeadFields:
     """The few headers loadkit reads, of the last response in a byte string (1xx skipped).
 
@@ -149,7 +158,7 @@ class HeadFields:
 def head_fields(received: bytes) -> tuple[HeadFields, int]:
     """The last response's fields in ``received`` and its status (0: no status line yet)."""
     fields = HeadFields()
-    parser = httptools.HttpResponseParser(fields)
+    parser = lenient(httptools.HttpResponseParser(fields))
     try:
         parser.feed_data(received)
     except httptools.HttpParserError:
@@ -214,7 +223,7 @@ class Connection(asyncio.Protocol):
         self._loop = loop
         self._inspect = inspect       # every answer's head fields are wanted (compression)
         self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
+        self.parser = lenient(httptools.HttpResponseParser(self))
         self.alive = False
         self.reused = False           # has completed a response before (stale-retry rule)
         self._fut: asyncio.Future[Answer] | None = None

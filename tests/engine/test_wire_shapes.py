@@ -36,7 +36,10 @@ class Shape:
 
     @property
     def head_len(self) -> int:
-        return self.wire.rindex(b"\r\n\r\n", 0, len(self.wire) - len(self.body)) + 4
+        end = len(self.wire) - len(self.body)
+        if self.wire.rfind(b"\r\n\r\n", 0, end) < 0:            # a bare-LF head (CGI)
+            return self.wire.rindex(b"\n\n", 0, end) + 2
+        return self.wire.rindex(b"\r\n\r\n", 0, end) + 4
 
 
 def _cl(status: bytes = b"200 OK", body: bytes = BODY, extra: bytes = b"",
@@ -67,6 +70,9 @@ SHAPES = {
     "http10-content-length": Shape(_cl(version=b"HTTP/1.0"), 200, BODY, closes=True),
     "http10-close-delimited": Shape(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n"
                                     + BODY, 200, BODY, closes=True),
+    "bare-lf-cgi-head": Shape(b"HTTP/1.0 200 Script output follows\r\nServer: SimpleHTTP\r\n"
+                              b"Content-Type: application/json\n\n" + BODY, 200, BODY,
+                              closes=True),
     "connection-close-content-length": Shape(_cl(extra=b"Connection: close\r\n"), 200, BODY,
                                              closes=True),
     "many-headers": Shape(_cl(extra=MANY), 200, BODY),
