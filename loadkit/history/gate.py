@@ -2,13 +2,15 @@
 
 Last step of the history flow (store -> change points -> gate). For each gate
 metric of each of the candidate's profiles, the regime is the stored runs since
-the metric's last change point (Otava's, as ``history show`` finds them). The
+the metric's last established change point (Otava's, as ``history show`` finds
+them; one with fewer than ``min_regime`` runs after it is not a regime yet). The
 candidate is a regression when it lies on the worse side of that regime both
 significantly (a one-sided prediction t-test: Otava's two-sample t-test with the
 candidate as a sample of one, which is Student's prediction interval; on the
 logarithms of latencies and rates; at ``alpha`` divided among the figures gated,
-so the whole check holds ``alpha``) and by more than a practical margin (``min_change``; for the error rate, percentage points).
-Too few runs in a regime to say is inconclusive, never a pass.
+so the whole check holds ``alpha``) and by more than a practical margin
+(``min_change``; for the error rate, percentage points). Too few runs in a
+regime to say is inconclusive, never a pass.
 """
 
 from __future__ import annotations
