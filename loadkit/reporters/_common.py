@@ -42,8 +42,24 @@ def status_line(result: RunResult) -> tuple[str, int, str]:
     if status == "pass" and not result.verdicts:
         text = "nothing was gated: no SLA rule judged this run"
     elif status == "pass" and all(v.default for v in result.verdicts):
-        text = "the default rule (error_rate < 1%) passed; the scenario has no sla:"
+        text = "only the default rule judged this run (error_rate < 1%; the scenario has no sla:)"
+    stepped = [v for v in result.verdicts if v.scope == "steps" and not v.inconclusive]
+    if stepped and status in ("pass", "fail"):
+        later = sum(v.passed and v.first_broken_stage not in (None, v.judged_stage)
+                    for v in stepped)
+        text += (f"; {len(stepped)} ramp/stress rule(s) judged at the lightest step"
+                 + (f", {later} of them broken at a heavier step (see the table)"
+                    if later else ""))
     return status, exit_code_of(result.status), text
+
+
+def banner_tone(result: RunResult) -> str:
+    """The banner's colour: a pass that gated nothing, or only by the default rule, is
+    not shown green (it would sit above a table that says nothing was checked)."""
+    status = Status(result.status).value if result.status is not None else "unjudged"
+    if status == "pass" and (not result.verdicts or all(v.default for v in result.verdicts)):
+        return "ungated"
+    return status
 
 
 def verdict_state(v: Verdict) -> VerdictState:
@@ -204,6 +220,8 @@ def verdict_rule(result: RunResult, v: Verdict) -> tuple[str, str]:
     """(the rule, what follows it in a table): ``("p99 < 30ms", " @ step 2 (c=4)")`` for a
     rule scoped to a stage, ``("p99 < 30ms", " (judged on step 1 (c=1); ...)")`` otherwise."""
     scope = verdict_scope(result, v)
+    if v.default:
+        return v.expr, " (the default rule: the scenario has no sla:)"
     if not scope:
         return v.expr, ""
     if scope.startswith("in step "):

@@ -24,6 +24,7 @@ from loadkit.reporters.search_report import probe_table
 from loadkit.reporters._common import (
     INPUT_HEADER,
     LATENCY_METRICS,
+    banner_tone,
     status_line,
     error_rate_pct,
     errors_cell,
@@ -299,7 +300,7 @@ def render(result: RunResult) -> str:
         charts.error_chart(result)]
     status, exit_code, status_text = status_line(result)
     return _environment().get_template(TEMPLATE).render(
-        result=result, status=status, status_text=status_text,
+        result=result, status=status, status_text=status_text, tone=banner_tone(result),
         exit_code=exit_code, counts=verdict_counts(result),
         cards=_headline_cards(result), notes=notes(result),
         verdicts=[_verdict_row(result, v) for v in result.verdicts],

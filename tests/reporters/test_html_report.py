@@ -149,3 +149,14 @@ def test_a_very_long_run_is_binned_so_the_report_stays_small() -> None:
     binned = timecharts.series(long.profiles[0])
     assert binned is not None and binned.bin_s == 3      # 3600 s -> 1200 points
     assert len(html.render(long).encode("utf-8")) < 2_000_000
+
+
+def test_the_banner_is_never_green_above_nothing_gated(result) -> None:
+    from dataclasses import replace
+
+    from loadkit.reporters import html
+    from loadkit.results.status import Status
+
+    ungated = html.render(replace(result, verdicts=(), status=Status.PASS))
+    assert 'class="banner st-ungated"' in ungated and "nothing was gated" in ungated
+    assert 'class="banner st-pass"' not in ungated

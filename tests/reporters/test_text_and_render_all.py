@@ -15,7 +15,9 @@ from loadkit.results.model import RunResult
 def test_terminal_summary_names_status_profiles_steps_and_every_verdict(result: RunResult) -> None:
     out = text.render(result)
     lines = out.splitlines()
-    assert lines[0] == "loadkit · iris-staging · FAIL (exit 1): an SLA failed"
+    assert lines[0] == ("loadkit · iris-staging · FAIL (exit 1): an SLA failed; 1 ramp/stress "
+                        "rule(s) judged at the lightest step, 1 of them broken at a heavier "
+                        "step (see the table)")
     assert any(line.startswith("throughput  throughput") and "27,000" in line for line in lines)
     assert any(line.strip().startswith("2     c=4") for line in lines)
     assert sum(line.lstrip().startswith(("PASS", "FAIL", "INCONCLUSIVE"))
