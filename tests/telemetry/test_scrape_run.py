@@ -20,6 +20,7 @@ from loadkit.results.model import RunResult
 from tests.cli.test_cli import invoke
 from tests.telemetry.known_server import IN_FLIGHT, SERVICE_S, TOKEN, KnownServer
 
+URL_SECRET = "qs-s3cret-4821"
 SCENARIO = """
 name: known-metrics
 target: {url}
@@ -28,7 +29,8 @@ server_timing: {{metric: app}}
 traceparent: true
 server_metrics:
   - {{url: /metrics, interval: 200ms, headers: {{Authorization: "Bearer {token}"}}}}
-  - {{url: "http://127.0.0.1:{down}/metrics", interval: 200ms, timeout: 100ms}}
+  - {{url: "http://scraper:{qs}@127.0.0.1:{down}/metrics?token={qs}", interval: 200ms,
+     timeout: 100ms}}
   - {{url: /garbage, interval: 200ms}}
   - {{url: /slow, interval: 200ms, timeout: 100ms}}
 profiles:
@@ -50,7 +52,8 @@ def known_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KnownS
     server = KnownServer().start()
     folder = tmp_path_factory.mktemp("known")
     scenario = folder / "s.yaml"
-    scenario.write_text(SCENARIO.format(url=server.url, token=TOKEN, down=_free_port()))
+    scenario.write_text(SCENARIO.format(url=server.url, token=TOKEN, down=_free_port(),
+                                        qs=URL_SECRET))
     code, out, err = invoke(["run", str(scenario), "--out", str(folder / "out"), "--quiet"])
     server.stop()
     assert code == 0, err
@@ -101,9 +104,12 @@ def test_down_slow_and_garbage_sources_are_counted_per_scrape_and_the_run_goes_o
 
 def test_the_scrape_token_reaches_no_report_or_output(known_run) -> None:
     _, out_dir, printed = known_run
-    assert TOKEN not in printed
+    assert TOKEN not in printed and URL_SECRET not in printed
     for f in out_dir.iterdir():
-        assert TOKEN not in f.read_text(), f.name
+        text = f.read_text()
+        assert TOKEN not in text and URL_SECRET not in text, f.name
+    # the source is still named, masked: http://***@127.0.0.1:PORT/metrics?token=***
+    assert "http://***@127.0.0.1:" in (out_dir / "result.json").read_text()
     assert json.loads((out_dir / "result.json").read_text())["status"] == "pass"
 
 
