@@ -21,7 +21,7 @@ from loadkit.errors import (
     EXIT_PASS,
     UsageError,
 )
-from loadkit.redact import redact_target
+from loadkit.redact import redact_target, redact_url
 
 
 @cli.command()
@@ -124,6 +124,17 @@ def validate(scenario: str) -> int:
     click.echo("rules that will judge the run:")
     for p in sc.profiles:
         click.echo(f"  {p.name}: {gate_text(p)}")
+    if sc.server_metrics or sc.server_timing is not None or sc.traceparent:
+        click.echo("server telemetry (nothing scraped now; never counted as load):")
+    for src in sc.server_metrics:
+        what = f"include {', '.join(src.include)}" if src.include else "every series"
+        click.echo(f"  scrape {redact_url(src.url) if '://' in src.url else src.url} every "
+                   f"{src.interval_s:g}s (timeout {src.timeout_s:g}s), {what}"
+                   + (f", headers {', '.join(n for n, _ in src.headers)}" if src.headers else ""))
+    if sc.server_timing is not None:
+        click.echo(f"  Server-Timing: {sc.server_timing or 'total, else the largest entry'}")
+    if sc.traceparent:
+        click.echo("  traceparent: one W3C trace for the run")
     return EXIT_PASS
 
 

@@ -74,10 +74,8 @@ class ServerMetricsModel(Strict):
 
 
 def _sources(value: Any) -> Any:
-    """One source or a list of them; a bare string is the URL."""
-    if isinstance(value, str):
-        return [{"url": value}]
-    return as_list(value)
+    """One source or a list of them; a bare string (alone or in the list) is the URL."""
+    return [{"url": v} if isinstance(v, str) else v for v in as_list(value)]
 
 
 ServerMetrics = Annotated[list[ServerMetricsModel], BeforeValidator(_sources),

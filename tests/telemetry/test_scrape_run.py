@@ -163,3 +163,18 @@ def test_sla_rules_on_server_metrics_are_judged_in_the_run(known_run) -> None:
     assert verdicts["server:app_in_flight.mean <= 3"].passed
     assert verdicts["server:app_in_flight.mean <= 3"].observed == IN_FLIGHT
     assert verdicts["server:app_requests_total.rate > 10"].passed
+
+
+def test_validate_lists_the_sources_without_their_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("target: http://127.0.0.1:9\nrequest: {body: {x: 1}}\nserver_timing: app\n"
+                    "server_metrics:\n  - {url: /metrics, include: ['vllm:.*'], "
+                    f"headers: {{Authorization: 'Bearer {TOKEN}'}}}}\n"
+                    f"  - 'http://u:{URL_SECRET}@10.0.0.1:9400/metrics'\n"
+                    "profiles: [{kind: latency, requests: 1}]\n")
+    code, out, err = invoke(["validate", str(path)])
+    assert code == 0, err
+    assert "scrape /metrics every 1s (timeout 1s), include vllm:.*, headers Authorization" in out
+    assert "scrape http://***@10.0.0.1:9400/metrics every 1s" in out
+    assert "Server-Timing: app" in out
+    assert TOKEN not in out + err and URL_SECRET not in out + err
