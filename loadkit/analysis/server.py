@@ -135,11 +135,13 @@ def analyze_server(profile: ProfileResult, analysis: dict[str, Any]) -> dict[str
 def chart_series(profile: ProfileResult, steps: Sequence[StageResult],
                  moved_list: Sequence[dict[str, Any]], limit: int = CHART_LIMIT) -> list[str]:
     """The series a report charts beside the client's: queue/in-flight gauges first,
-    then what moved most; only series the time series holds."""
-    charted = {k for p in profile.server_timeseries for k in p.values}
+    then what moved most, then the others as the server listed them (a one-stage
+    profile moves nothing); only series the time series holds."""
+    charted = list(dict.fromkeys(k for p in profile.server_timeseries for k in p.values))
     queue = sorted(k for k, v in steps[-1].server_metrics.items()
                    if v.kind == GAUGE and QUEUE_RE.search(k.split("{", 1)[0]))
-    picked = [k for k in [*queue, *(m["series"] for m in moved_list)] if k in charted]
+    picked = [k for k in [*queue, *(m["series"] for m in moved_list), *charted]
+              if k in charted]
     return list(dict.fromkeys(picked))[:limit]
 
 

@@ -61,14 +61,13 @@ def stage_value(stage: StageResult, key: str) -> str:
 
 
 def stage_table(p: ProfileResult, limit: int = 12) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: the charted and most-moved series (else the first ones), by stage."""
+    """Header and rows: the charted and most-moved series, then the others, by stage."""
     a = server_analysis(p)
     stages = [s for s in p.stages if s.server_metrics]
     if not stages:
         return [], []
-    keys = list(dict.fromkeys([*a.get("chart", []), *(m["series"] for m in a.get("moved", []))]))
-    if not keys:
-        keys = list(dict.fromkeys(k for s in stages for k in s.server_metrics))
+    keys = list(dict.fromkeys([*a.get("chart", []), *(m["series"] for m in a.get("moved", [])),
+                               *(k for s in stages for k in s.server_metrics)]))
     header = ["series", *(f"step {s.index}" for s in stages)]
     return header, [[k, *(stage_value(s, k) for s in stages)] for k in keys[:limit]]
 

@@ -90,3 +90,20 @@ def test_a_stress_breaking_point_reports_the_queue_there_and_leaves_recovery_out
     assert server["at"]["step"] == 4 and server["at"]["before_step"] == 3
     assert server["first_ceiling"] == {"series": "app_busy_slots", "step": 2, "ceiling": 4.0}
     assert "the breaking point (step 4)" in server["headline"]
+
+
+def test_a_one_stage_profile_still_charts_and_tables_its_series() -> None:
+    from loadkit.reporters.server_view import stage_table
+    from loadkit.results.server import ServerPoint
+
+    stage = ramp_stages()[2]
+    points = tuple(ServerPoint(t=float(t), elapsed_s=float(t), stage=0,
+                               values={"app_requests_total": 100.0, "app_capacity": 4.0})
+                   for t in range(3))
+    profile = replace(testing.profile("tp", "throughput", [stage]), server_timeseries=points)
+    server = analyze_server(profile, {})
+    assert server is not None and server["moved"] == []
+    assert server["chart"] == ["app_requests_total", "app_capacity"]   # nothing moved
+    profile = replace(profile, analysis={"server": server})
+    assert [row[0] for row in stage_table(profile)[1]] == [
+        "app_requests_total", "app_capacity", "app_busy_slots", "app_queue_depth"]
