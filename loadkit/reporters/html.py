@@ -13,13 +13,13 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import jinja2
 import matplotlib
 from matplotlib.colors import to_hex
 
 from loadkit.reporters import charts, search_report, server_view, streamcharts, timecharts
+from loadkit.reporters.analysis_text import analysis_sentences
 from loadkit.reporters.search_report import probe_table
 from loadkit.reporters._common import (
     INPUT_HEADER,
@@ -86,7 +86,7 @@ class ProfileView:
     stage_header: tuple[str, ...]
     stage_rows: tuple[tuple[str, ...], ...]
     charts: tuple[charts.Chart, ...]
-    analysis: tuple[tuple[str, str], ...]
+    analysis: tuple[str, ...]
     error_kinds: tuple[tuple[str, str], ...]
     status_codes: tuple[tuple[str, str], ...]
     verdicts: tuple[VerdictRow, ...] = field(default=())
@@ -126,38 +126,6 @@ def _limits(result: RunResult, profile: str) -> tuple[list[tuple[str, float]], f
         elif v.metric == "throughput" and _op(v.expr) in (">", ">=") and floor is None:
             floor = v.threshold
     return list(latency.items()), p99, floor
-
-
-def _analysis_items(analysis: Any) -> tuple[tuple[str, str], ...]:
-    """Analysis is loose JSON data from another module: show its scalars and small dicts.
-
-    Per-step tables (lists of dicts) are left out: the stage table already shows them.
-    """
-    if not isinstance(analysis, dict):
-        return ()
-    items = []
-    for key, value in analysis.items():
-        if key in ("headline", "kind", "steps", "breakdown", "server") or value is None:
-            continue
-        if isinstance(value, dict):
-            text = ", ".join(f"{str(k).replace('_', ' ')} {_scalar(v)}" for k, v in value.items()
-                             if v is not None and not isinstance(v, (dict, list, tuple)))
-        elif isinstance(value, (list, tuple)):
-            if any(isinstance(v, (dict, list, tuple)) for v in value):
-                continue
-            text = ", ".join(_scalar(v) for v in value)
-        else:
-            text = _scalar(value)
-        items.append((str(key).replace("_", " "), text))
-    return tuple(items)
-
-
-def _scalar(v: Any) -> str:
-    if isinstance(v, bool) or v is None:
-        return {True: "yes", False: "no", None: "-"}[v]
-    if isinstance(v, (int, float)):
-        return fmt_num(v)
-    return str(v)
 
 
 def _sequential(n: int) -> list[str]:
@@ -211,7 +179,7 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
     return ProfileView(
         anchor=f"profile-{i}", name=p.name, kind=p.kind, headline=headline(p), cards=cards,
         stage_header=header, stage_rows=rows, charts=tuple(c for c in made if c is not None),
-        analysis=_analysis_items(p.analysis),
+        analysis=analysis_sentences(p.analysis),
         error_kinds=tuple((k, f"{n:,}") for k, n in s.error_kinds.items() if n),
         status_codes=tuple((k, f"{n:,}") for k, n in sorted(codes.items())),
         verdicts=tuple(_verdict_row(result, v) for v in result.verdicts if v.profile == p.name),

@@ -160,3 +160,20 @@ def test_the_banner_is_never_green_above_nothing_gated(result) -> None:
     ungated = html.render(replace(result, verdicts=(), status=Status.PASS))
     assert 'class="banner st-ungated"' in ungated and "nothing was gated" in ungated
     assert 'class="banner st-pass"' not in ungated
+
+
+def test_analysis_panels_read_as_sentences_not_key_dumps() -> None:
+    from loadkit.reporters.analysis_text import analysis_sentences
+
+    lines = analysis_sentences({
+        "kind": "ramp", "headline": "shown elsewhere", "no_knee": False,
+        "knee": {"step": 5, "concurrency": 16, "throughput_rps": 571.2, "p99_ms": 79.4,
+                 "efficiency": 0.48},
+        "max_concurrency_under_sla": 4, "max_concurrency_under_sla_rps": 242.8,
+        "p99_drift": -0.112, "p99_drift_ms": -1.5, "window_s": 60, "brand_new": 3})
+    assert lines == (
+        "Throughput stops growing at concurrency 16 (the knee): 571 rps, p99 79.4 ms, "
+        "scaling efficiency 48%.",
+        "The SLA held up to concurrency 4 (243 rps).",
+        "p99 moved by -11.2% (-1.5 ms) from the first to the last 60 s window.",
+        "Brand new: 3.")
