@@ -143,6 +143,7 @@ class StageWindow:
         self.closed = False
         self.kinds: dict[str, str] = {}
         self.gauges: dict[str, _Gauge] = {}
+        self.edge: dict[str, _Gauge] = {}        # gauges at the stage's first scrape
         self.counters: dict[str, _Counter] = {}
         self.histograms: dict[str, _Histogram] = {}
         self.stats = ScrapeStats(source=source)
@@ -173,7 +174,15 @@ class StageWindow:
         for key, kind in snap.kinds.items():
             self.kinds.setdefault(key, kind)
             if kind == GAUGE:
-                if snap.t <= end:           # the closing scrape, after the stage, is the next's
+                # A gauge is sampled inside the stage: not by its closing scrape (after
+                # the stage: the next one's) nor, when later scrapes come, by the one
+                # its start triggered (the handover itself: the last stage's requests
+                # draining, this one's workers not yet sending).
+                if snap.t > end:
+                    pass
+                elif self._ok == 1:
+                    self.edge.setdefault(key, _Gauge()).add(snap.values[key])
+                else:
                     self.gauges.setdefault(key, _Gauge()).add(snap.values[key])
             elif kind == COUNTER:
                 c = self.counters.get(key)
@@ -218,7 +227,7 @@ class StageWindow:
         out: dict[str, ServerSeries] = {}
         for key, kind in self.kinds.items():
             if kind == GAUGE:
-                g = self.gauges.get(key)
+                g = self.gauges.get(key) or self.edge.get(key)
                 if g is None:                   # seen only by the closing scrape
                     continue
                 out[key] = ServerSeries(kind=GAUGE, scrapes=g.n, mean=_r(g.total / g.n),

@@ -55,14 +55,15 @@ def test_gauge_counter_and_histogram_figures_over_one_stage() -> None:
              (102.0, page(gauge=6, requests=310, hist=(0, 0, 300, 300, 300), hist_sum=4.5))]
     series, _ = run_stage(pages, begin=100.0, end=102.0)
     g = series["app_in_flight"]
-    assert (g.kind, g.mean, g.min, g.max, g.last, g.scrapes) == ("gauge", 4.0, 2.0, 6.0, 6.0, 3)
+    # sampled inside the stage: the scrape its start triggered (gauge 2) is the handover
+    assert (g.kind, g.mean, g.min, g.max, g.last, g.scrapes) == ("gauge", 5.0, 4.0, 6.0, 6.0, 2)
     c = series[COUNTER_KEY]
     assert (c.kind, c.increase, c.rate_per_s) == ("counter", 300.0, 150.0)
     h = series["app_service_seconds"]
     # Every observation in (0.01, 0.02]: interpolation puts p50 at the bucket's middle.
     assert (h.count, h.rate_per_s, h.mean) == (300.0, 150.0, 0.015)
     assert (h.p50, h.p90, h.p99) == (0.015, 0.019, 0.0199)
-    assert g.stat("mean") == 4.0 and c.stat("rate") == 150.0 and g.stat("rate") is None
+    assert g.stat("mean") == 5.0 and c.stat("rate") == 150.0 and g.stat("rate") is None
 
 
 def test_counter_and_histogram_survive_a_server_restart() -> None:
@@ -100,8 +101,9 @@ def test_scrapes_outside_a_stage_window_do_not_count_in_it() -> None:
     log.scraped(snapshot(page(gauge=3), 11.5, sel), 1.0)       # closes the stage
     log.scraped(snapshot(page(gauge=100), 12.0, sel), 1.0)     # after it
     g = log.stage(0)[0]["app_in_flight"]
-    # the closing scrape, taken after the stage ended, describes the next stage's gauges
-    assert (g.mean, g.max, g.scrapes) == (3.0, 5.0, 2)
+    # the closing scrape, taken after the stage ended, describes the next stage's
+    # gauges, and the one its start triggered the handover: the one inside counts
+    assert (g.mean, g.max, g.scrapes) == (5.0, 5.0, 1)
 
 
 def test_failed_scrapes_are_counted_by_kind_and_close_the_stage() -> None:
@@ -214,3 +216,13 @@ def test_server_timing_values_are_read_as_the_w3c_header_says(
     from loadkit.engine.server_timing import server_duration_ms
 
     assert server_duration_ms(value, metric) == want
+
+
+def test_a_stage_with_only_its_start_scrape_keeps_that_gauge_sample() -> None:
+    log = SourceLog("src")
+    log.begin(0, 10.0)
+    log.scraped(snapshot(page(gauge=7), 10.0, Selector()), 1.0)
+    log.end(0, 10.2)
+    log.scraped(snapshot(page(gauge=1), 10.3, Selector()), 1.0)     # closing: not this stage's
+    g = log.stage(0)[0]["app_in_flight"]
+    assert (g.mean, g.scrapes) == (7.0, 1)
