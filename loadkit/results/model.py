@@ -38,6 +38,21 @@ SlaOrigin = Literal["scenario", "default", "none"]
 DEFAULT_RULE = "error_rate < 1%"
 
 
+def check_counts(what: str, requests: int, ok: int, errors: int,
+                 error_kinds: dict[str, int] | None = None) -> None:
+    """Every request counted exactly once: ``requests = ok + errors`` (and the kinds add up).
+
+    Called where a stage, a summary or a second is built -- by the recorder, a merge,
+    the codec or a test's builder -- so a count that went astray fails there, at once,
+    instead of surfacing as a wrong error rate in a report.
+    """
+    if requests != ok + errors or ok < 0 or errors < 0:
+        raise ValueError(f"{what}: requests ({requests}) must equal ok ({ok}) + errors ({errors})")
+    if error_kinds is not None and sum(error_kinds.values()) != errors:
+        raise ValueError(f"{what}: error kinds {error_kinds} add up to "
+                         f"{sum(error_kinds.values())}, not errors ({errors})")
+
+
 @dataclass(frozen=True)
 class LatencySummary:
     """Latency statistics in milliseconds, all read from one HDR histogram."""
@@ -141,6 +156,9 @@ class Interval(StreamSecond):
     p99_ms: float
     max_ms: float
 
+    def __post_init__(self) -> None:
+        check_counts(f"second {self.t:g}", self.requests, self.ok, self.errors)
+
 
 @dataclass(frozen=True)
 class BreakdownBucket:
@@ -210,6 +228,10 @@ class StageResult(StreamFigures):
     server_timing_histogram: str = field(default="", metadata=OMIT)
     server_timing_missing: int = field(default=0, metadata=OMIT)  # answers without one
 
+    def __post_init__(self) -> None:
+        check_counts(f"stage {self.index} ({self.label})", self.requests, self.ok, self.errors,
+                     self.error_kinds)
+
     def hist(self) -> LatencyHistogram:
         """The successful requests' histogram, decoded."""
         return LatencyHistogram.decode(self.histogram, self.overflow)
@@ -242,6 +264,9 @@ class Summary(StreamFigures):
     latency_ms: LatencySummary = field(default_factory=LatencySummary)      # successes
     latency_all_ms: LatencySummary = field(default_factory=LatencySummary)  # every request
     server_metrics: dict[str, ServerSeries] = field(default_factory=dict)   # stages combined
+
+    def __post_init__(self) -> None:
+        check_counts("summary", self.requests, self.ok, self.errors, self.error_kinds)
 
     @property
     def error_rate(self) -> float:

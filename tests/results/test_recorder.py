@@ -20,8 +20,31 @@ def test_a_snapshot_counts_flushed_and_buffered_requests_and_flushes_nothing():
     assert snap.error_kinds == {"http_5xx": 1, "timeout": 1}
     assert snap.in_flight_at_end == 4
     assert snap.throughput_rps > 0
-    assert len(sink.buf) == 5                     # still buffered: the snapshot took a copy
+    # nothing flushed: the snapshot read copies (5 flushed, 3 ok + 2 errors still buffered)
+    assert (sink.ok_n, sink.errors_n, sink.iv_ok, sink.iv_err) == (5, 0, 3, 2)
     final = rec.finish(sink, 2.0)
     assert (final.requests, final.ok, final.errors) == (10, 8, 2)
     assert final.error_kinds == snap.error_kinds and final.status_codes == snap.status_codes
     assert final.latency_ms == snap.latency_ms
+
+
+def test_a_stage_whose_counts_do_not_add_up_cannot_be_built_merged_or_loaded():
+    import json
+    from dataclasses import replace
+
+    import pytest
+
+    import loadkit
+    from loadkit.results.aggregate import merge_stages
+    from loadkit.testing import latencies, profile, run_result, stage
+
+    good = stage(0, latencies(5, n=10), errors={"http_5xx": 2})
+    with pytest.raises(ValueError, match=r"requests \(10\) must equal ok \(9\) \+ errors \(2\)"):
+        replace(good, ok=9)
+    with pytest.raises(ValueError, match="add up to 1, not errors"):
+        replace(good, error_kinds={"http_5xx": 1})
+    assert merge_stages([good, good]).requests == 20          # a merge is built the same way
+    data = json.loads(loadkit.dumps(run_result(profile(stages=[good]))))
+    data["profiles"][0]["stages"][0]["errors"] = 3
+    with pytest.raises(loadkit.UsageError, match="malformed result"):
+        loadkit.loads(json.dumps(data))
