@@ -1,8 +1,8 @@
 """The HTML report's charts of a streaming endpoint: TTFT / ITL distributions and over time.
 
 Part of the html reporter, beside ``charts`` and ``timecharts`` (whose plumbing
-it reuses): per profile, TTFT, ITL and TPOT by percentile from their HDR
-histograms; TTFT and ITL p50/p99 per second beside output tokens/s; and, for a
+it reuses): per profile, TTFT by percentile, and ITL and TPOT by percentile, from their
+HDR histograms; TTFT and ITL p50/p99 per second beside output tokens/s; and, for a
 profile with several load steps, goodput and tokens/s against the offered load.
 """
 
@@ -21,7 +21,6 @@ from loadkit.reporters.charts import (
     style,
     to_uri,
 )
-from loadkit.results.aggregate import merged_histogram
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.model import ProfileResult
 
@@ -33,14 +32,17 @@ def _merged(profile: ProfileResult, metric: str) -> LatencyHistogram:
     return total
 
 
-def distribution_chart(key: str, profile: ProfileResult) -> Chart | None:
-    """TTFT, ITL and TPOT by percentile (measured stages together) beside latency."""
-    series = [(name, h) for name, h in (
-        ("TTFT", _merged(profile, "ttft")), ("ITL (every gap)", _merged(profile, "itl")),
-        ("TPOT", _merged(profile, "tpot")),
-        ("latency to the last byte", merged_histogram(profile.measured_stages()))) if h.count]
-    return spectrum_chart(key, f"{short(profile.name, 40)}: TTFT, ITL and TPOT by percentile",
-                          series)
+def distribution_charts(i: int, profile: ProfileResult) -> list[Chart | None]:
+    """TTFT by percentile, then ITL (every gap) and TPOT by percentile: two charts, since a
+    first token takes tens or hundreds of times a gap and one axis would flatten the gaps."""
+    ttft = _merged(profile, "ttft")
+    gaps = [(name, h) for name, h in (("ITL (every gap)", _merged(profile, "itl")),
+                                      ("TPOT", _merged(profile, "tpot"))) if h.count]
+    name = short(profile.name, 40)
+    return [spectrum_chart(f"stream-ttft-{i}", f"{name}: TTFT by percentile",
+                           [("TTFT", ttft)] if ttft.count else []),
+            spectrum_chart(f"stream-itl-{i}", f"{name}: ITL and TPOT by percentile", gaps,
+                           [PALETTE[1], PALETTE[2]])]
 
 
 def over_time_chart(key: str, profile: ProfileResult) -> Chart | None:
@@ -104,8 +106,7 @@ def goodput_chart(key: str, profile: ProfileResult) -> Chart | None:
         ax.set_xticks(x, [short(lb, 14) for lb in labels])
         ax.set_xlabel("load step")
         handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-        ax.legend(handles=handles, loc="lower right", ncols=3, bbox_to_anchor=(1.0, 1.0),
-                  borderaxespad=0.2)
+        ax.legend(handles=handles, loc="upper left", ncols=3)
         ax.set_title(title, loc="left")
         alt = (f"{profile.name}: goodput per step "
                + ", ".join(f"{lb} {fmt_num(st.goodput_rps)}" for lb, st in zip(labels, steps,
@@ -117,6 +118,6 @@ def stream_charts(i: int, profile: ProfileResult) -> list[Chart]:
     """Every streaming chart of a profile (none for a classic endpoint)."""
     if not profile.summary.streamed:
         return []
-    made = [distribution_chart(f"stream-dist-{i}", profile),
-            over_time_chart(f"stream-time-{i}", profile), goodput_chart(f"goodput-{i}", profile)]
+    made = [*distribution_charts(i, profile), over_time_chart(f"stream-time-{i}", profile),
+            goodput_chart(f"goodput-{i}", profile)]
     return [c for c in made if c is not None]
