@@ -178,14 +178,17 @@ def servers(venv: Path | None, d: Path) -> Iterator[tuple[Server, int]]:
 
 
 def cell(url: str, method: str, path: str, headers: tuple[tuple[str, str], ...],
-         transport: str, n: int) -> tuple[int, int, dict[str, int], int]:
+         transport: str, n: int) -> tuple[int, int, dict[str, int], int, str]:
     request = RequestSpec(target=url, method=method, path=path, headers=headers, timeout_s=10,
                           checks=Checks(status=(200,), json_has=("predictions",)))
     payloads = {1: PayloadSet(1, (BODY,) if method == "POST" else ())}
     run = run_stages([Stage(0, "c", concurrency=4, requests=n)], request, payloads,
                      transport=transport, handle_signals=False)
     s = run.stages[0]
-    return s.ok, s.errors, s.error_kinds, s.redirects
+    h = run.health
+    work = (f"p50 {s.latency_ms.p50:.2f} ms, checks {h.check_share:.0%} of the loop "
+            f"({h.check_mean_us:.0f} us each){', INCONCLUSIVE' if h.fell_behind else ''}")
+    return s.ok, s.errors, s.error_kinds, s.redirects, work
 
 
 def main() -> None:
@@ -194,8 +197,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=300)
     args = ap.parse_args()
     n = args.requests
-    print("| server | answer | transport | ok | errors | redirects | server counted |")
-    print("|---|---|---|---|---|---|---|")
+    print("| server | answer | transport | ok | errors | redirects | server counted | client work |")
+    print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for server, port in servers(args.venv, Path(tmp)):
             with running(server, port):
@@ -203,13 +206,13 @@ def main() -> None:
                 for label, method, path, headers in server.cells:
                     for transport in ("fast", "aiohttp"):
                         before = server.served(path)
-                        ok, errors, kinds, redirects = cell(url, method, path, headers,
-                                                            transport, n)
+                        ok, errors, kinds, redirects, work = cell(url, method, path, headers,
+                                                                  transport, n)
                         time.sleep(0.3)                  # access logs are written after
                         counted = server.served(path) - before
                         shown = f"{errors} {kinds}" if errors else "0"
                         print(f"| {server.name} | {label} | {transport} | {ok} | {shown} | "
-                              f"{redirects} | {counted} |", flush=True)
+                              f"{redirects} | {counted} | {work} |", flush=True)
 
 
 if __name__ == "__main__":
