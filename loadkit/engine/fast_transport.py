@@ -181,12 +181,24 @@ class FastTransport:
 
     # -- the hot path ---------------------------------------------------------------
     async def send(self, payload: int) -> tuple[int, bytes, int]:
-        answer = await self._exchange(self._wire[payload % self._n_wire])
+        # Inlined (not a call to _exchange): one coroutine frame per request, not two.
+        wire = self._wire[payload % self._n_wire]
+        idle = self._idle
+        conn = idle.pop() if idle else await self._acquire()
+        loop = self._loop
+        assert loop is not None
+        fut = loop.create_future()
+        conn.request(wire, fut, loop.time() + self._timeout_s)
+        try:
+            answer = await fut
+        except StaleConnection:
+            answer = await self._after_stale(wire, conn)
         if len(answer) == 3:
             return answer  # type: ignore[return-value]
         return await self._special(answer, payload)  # type: ignore[arg-type]
 
     async def _exchange(self, wire: bytes) -> Answer:
+        """``send``'s steps for bytes built on the way (a redirect hop)."""
         idle = self._idle
         conn = idle.pop() if idle else await self._acquire()
         loop = self._loop
@@ -196,20 +208,25 @@ class FastTransport:
         try:
             return await fut
         except StaleConnection:
-            # A kept-alive connection closed before any answer: usually the server's
-            # idle timeout racing our request, but it may have read it (a crash, a
-            # reset fault). Like aiohttp, retry once only when sending twice is harmless.
-            self._keep.closed_after(loop.time() - conn.idle_since)
-            if not self._retry_stale:
-                raise TransportError(kinds.RESET) from None
-            self.stale_retries += 1
-            conn = await self._acquire()
-            fut = loop.create_future()
-            conn.request(wire, fut, loop.time() + self._timeout_s)
-            try:
-                return await fut
-            except StaleConnection:
-                raise TransportError(kinds.RESET) from None
+            return await self._after_stale(wire, conn)
+
+    async def _after_stale(self, wire: bytes, conn: Connection) -> Answer:
+        """A kept-alive connection closed before any answer: usually the server's idle
+        timeout racing our request, but it may have read it (a crash, a reset fault).
+        Like aiohttp, retry once only when sending twice is harmless."""
+        loop = self._loop
+        assert loop is not None
+        self._keep.closed_after(loop.time() - conn.idle_since)
+        if not self._retry_stale:
+            raise TransportError(kinds.RESET) from None
+        self.stale_retries += 1
+        conn = await self._acquire()
+        fut = loop.create_future()
+        conn.request(wire, fut, loop.time() + self._timeout_s)
+        try:
+            return await fut
+        except StaleConnection:
+            raise TransportError(kinds.RESET) from None
 
     # -- off the hot path: redirects ------------------------------------------------------
     async def _special(self, answer: tuple[int, bytes, int, HeadFields],
