@@ -18,9 +18,12 @@ Policy (the choices a user needs to know):
 * A rule with no data (0 requests, or a profile that never ran) FAILS, with reason
   "no data" (k6 lets it pass silently; we don't). Fewer than ``min_requests``
   requests makes the verdict inconclusive (``passed=False, inconclusive=True``).
-* Ramp, stress and search profiles (``kind`` in {"ramp", "stress", "search"}) push load *past* the
-  point where the SLA can hold, so the profile-wide summary is meaningless. Each
-  rule is judged per measured step (a stress profile's recovery stage is not a step):
+* Ramp, stress and search profiles (``kind`` in {"ramp", "stress", "search"}) push
+  load *past* the point where the SLA can hold, so the profile-wide summary is
+  meaningless. A capacity search judges every rule at its answer (the highest load
+  that held, its runs pooled; the lightest load when none held, inconclusive there
+  when the search could not tell). Ramp and stress judge each rule per measured
+  step (a stress profile's recovery stage is not a step):
 
   - latency and error-rate rules are judged on the FIRST (lightest) step with data:
     they pass when the service meets them at all; ``Verdict.judged_stage`` is that
@@ -53,6 +56,7 @@ from loadkit.results.model import (
     Verdict,
     VerdictScope,
 )
+from loadkit.results.aggregate import summarize
 from loadkit.results.status import Status
 from loadkit.sla.grammar import Rule
 from loadkit.sla.metrics import METRICS, metric
@@ -156,6 +160,39 @@ def _stepped_verdict(profile: ProfileResult, rule: Rule, rules: Sequence[Rule],
                     where=f"at the operating point, {_step_name(profile, judged)}")
 
 
+def _search_verdict(profile: ProfileResult, rule: Rule, min_requests: int) -> Verdict:
+    """A capacity search's rule, judged at its answer: the highest load that held, its
+    runs pooled (what the search itself judged; the bracket is in the analysis, which
+    ``judge`` derives first). A search where no load held is judged at its lightest
+    load, and is inconclusive there when the search could not tell (within noise, or
+    a generator that could not drive it) rather than failed on one noisy run."""
+    steps = load_steps(profile)
+    if not steps:
+        return _verdict(profile.name, rule, None, min_requests, scope="operating_point")
+    analysis = profile.analysis if isinstance(profile.analysis, dict) else {}
+    bracket = analysis.get("bracket") or [None, None]
+    answer = bracket[0]
+    load = answer if answer is not None else load_of(steps[0])
+    runs = [s for s in steps if load_of(s) == load] or steps[:1]
+    data: StageResult | Summary = runs[0] if len(runs) == 1 else summarize(runs)
+    where = (f"at the answer, {_step_name(profile, runs[-1])}" if answer is not None
+             else f"at the lightest probe, {_step_name(profile, runs[-1])}")
+    v = _verdict(profile.name, rule, data, min_requests, scope="operating_point",
+                 judged=runs[-1].index, where=where + (f", {len(runs)} runs pooled"
+                                                       if len(runs) > 1 else ""))
+    if rule.metric in LOAD_BROKEN_METRICS:
+        broken = next((s for s in steps if not _holds_on(rule, s)), None)
+        if broken is not None:
+            v = replace(v, first_broken_stage=broken.index, broken_observed=observe(rule, broken))
+    outcomes = {p.get("stage"): p.get("outcome") for p in analysis.get("probes") or ()
+                if isinstance(p, dict)}
+    unsure = outcomes.get(runs[-1].index) in ("undecided", "generator_bound")
+    if answer is None and unsure and not v.passed and v.observed is not None:
+        v = replace(v, inconclusive=True,
+                    reason=v.reason + "; the search could not tell at this load")
+    return v
+
+
 def evaluate_profile(profile: ProfileResult, rules: Sequence[Rule], *,
                      min_requests: int = 1) -> tuple[Verdict, ...]:
     """Verdicts of one profile's rules (see the module docstring for the policy)."""
@@ -170,6 +207,8 @@ def evaluate_profile(profile: ProfileResult, rules: Sequence[Rule], *,
                 continue
             out.append(_verdict(profile.name, rule, stage, min_requests, scope="stage",
                                 judged=rule.stage, where=f"in stage {rule.stage}"))
+        elif profile.kind == "search":
+            out.append(_search_verdict(profile, rule, min_requests))
         elif profile.kind in STEPPED_KINDS:
             out.append(_stepped_verdict(profile, rule, rules, min_requests))
         else:

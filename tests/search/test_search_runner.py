@@ -132,3 +132,40 @@ def test_a_probe_retried_after_a_generator_hiccup_does_not_make_the_run_fall_beh
     assert not union.health.fell_behind
     assert union.health.reasons == ("retried: schedule lag",)
     assert measured.search is not None and list(measured.search.generator_bound) == ["4"]
+
+
+def test_every_rule_is_judged_at_the_answer_with_its_runs_pooled(
+        scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = run(scenario, ScriptedEngine(capacity=812), monkeypatch)
+    rules = [parse_rule(t) for t in result.profiles[0].sla]
+    p99, floor = evaluate({"capacity": rules}, result)
+    answer = next(s for s in result.profiles[0].stages if s.rate == 800)
+    assert (p99.judged_stage, floor.judged_stage) == (answer.index, answer.index)
+    assert p99.passed and "at the answer" in p99.reason
+    assert p99.first_broken_stage == next(s.index for s in result.profiles[0].stages
+                                          if s.rate == 835.4)
+
+
+def test_a_lightest_load_within_noise_is_inconclusive_not_failed(
+        scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One stray 503 in each 1000-request run at 50 rps: 0.1% is far under 1%, but the
+    # rule here is error_rate < 0.1%: every run straddles it, pooled or not.
+    engine = ScriptedEngine(capacity=5000)
+
+    def stray(stages: object, *args: object, **kw: object) -> object:
+        run_ = engine(stages, *args, **kw)           # type: ignore[arg-type]
+        return replace(run_, stages=tuple(
+            replace(s, errors=1, ok=s.ok - 1, error_kinds={"http_5xx": 1})
+            if not s.warmup else s for s in run_.stages))
+
+    monkeypatch.setattr(search_runner, "run_stages", stray)
+    profile = replace(scenario.profiles[0], sla=(parse_rule("error_rate < 0.1%"),))
+    measured, union = search_runner.run_search(
+        scenario, profile, scenario.request_spec("http://127.0.0.1:9"), build_payloads(scenario))
+    a = analyze(measured, profile.sla)
+    assert a["stop"] == "undecided" and a["bracket"] == [None, 50]
+    judged = RunResult(scenario=ScenarioInfo(name="t", target="x"), started_at=0,
+                       finished_at=1, profiles=(replace(measured, analysis=a),))
+    (v,) = evaluate({"capacity": list(profile.sla)}, judged)
+    assert v.inconclusive and not v.passed and "could not tell" in v.reason
+    assert status_of((v,), judged) == "inconclusive"
