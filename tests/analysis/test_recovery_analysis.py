@@ -148,3 +148,16 @@ def test_stress_reports_peak_goodput_as_the_ceiling_between_steps():
     assert a["max_sustained_rps"] == 400
     assert a["peak_goodput_rps"] == 720
     assert "peak goodput 720 rps at 800 offered" in a["headline"]
+
+
+def test_without_a_p99_rule_or_stop_when_recovery_is_back_to_twice_the_first_step():
+    # first step p99 20 ms: recovered once a second's p99 is at most 40 ms (and stays)
+    a = analyze(_stress([100, 45, 40, 40, 40, 40]), [])
+    assert a["recovery"]["threshold_ms"] == pytest.approx(40.0, rel=0.01)
+    assert a["recovery_s"] == 2                  # 40 ms itself counts as recovered
+
+
+def test_a_p99_rule_sets_the_recovery_threshold_and_its_operator():
+    a = analyze(_stress([100, 45, 40, 30, 30, 30]), [parse_rule("p99 < 40ms")])
+    assert a["recovery"]["threshold_ms"] == 40.0
+    assert a["recovery_s"] == 3                  # p99 < 40 ms: 40 ms is not yet recovered
