@@ -180,7 +180,7 @@ def sample_agreement(baseline: RequestSpec, candidate: RequestSpec, payloads: Pa
     b_open, c_open = _opener(baseline), _opener(candidate)
     compared = matched = failed = 0
     examples: list[str] = []
-    for i in picks.tolist():
+    for i in (int(p) for p in picks):
         if stop.is_set() or time.monotonic() >= deadline:
             break
         body = payloads.bodies[i]

@@ -208,7 +208,7 @@ def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
         started_at=run.started_at,
         finished_at=run.finished_at,
         analysis={"cold_start": cold_start} if cold_start else {},
-        sla_origin=profile.sla_origin,  # type: ignore[arg-type]
+        sla_origin=profile.sla_origin,
         stop_when=StopCondition(stop.error_rate, stop.p99_ms) if stop is not None else None,
         window_s=profile.window_s,
     )

@@ -16,6 +16,7 @@ import hashlib
 import math
 import struct
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ DATA_PATH = Path(__file__).with_name("data") / "iris.csv"
 _HASH_SCALE = float(2**64)
 
 
-def load_dataset(path: Path = DATA_PATH) -> tuple[np.ndarray, list[str]]:
+def load_dataset(path: Path = DATA_PATH) -> tuple[np.ndarray[Any, Any], list[str]]:
     """Feature matrix (n × 4) and string labels from an iris-shaped CSV."""
     with path.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -39,14 +40,14 @@ class IrisModel:
     """Standardise, then softmax(x·W + b). Immutable once fitted."""
 
     classes: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    weights: np.ndarray  # (4, n_classes)
-    bias: np.ndarray  # (n_classes,)
+    mean: np.ndarray[Any, Any]
+    scale: np.ndarray[Any, Any]
+    weights: np.ndarray[Any, Any]  # (4, n_classes)
+    bias: np.ndarray[Any, Any]  # (n_classes,)
 
     @classmethod
     def fit(
-        cls, x: np.ndarray, labels: list[str], *, steps: int = 500, lr: float = 0.5, l2: float = 1e-3
+        cls, x: np.ndarray[Any, Any], labels: list[str], *, steps: int = 500, lr: float = 0.5, l2: float = 1e-3
     ) -> IrisModel:
         """Full-batch gradient descent on the cross-entropy; deterministic (zero init)."""
         classes = tuple(sorted(set(labels)))
@@ -65,10 +66,10 @@ class IrisModel:
             b -= lr * grad.mean(axis=0)
         return cls(classes, mean, scale, w, b)
 
-    def probabilities(self, x: np.ndarray) -> np.ndarray:
+    def probabilities(self, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         return _softmax(((x - self.mean) / self.scale) @ self.weights + self.bias)
 
-    def predict(self, x: np.ndarray, shift: float = 0.0) -> tuple[list[str], list[list[float]]]:
+    def predict(self, x: np.ndarray[Any, Any], shift: float = 0.0) -> tuple[list[str], list[list[float]]]:
         """Labels and class probabilities (rounded to 6 digits) for each row of ``x``.
 
         With ``shift`` > 0 the rows whose hash falls below ``shift`` get a
@@ -89,7 +90,7 @@ class IrisModel:
         return [self.classes[i] for i in best], np.round(probs, 6).tolist()
 
 
-def row_hash(row: np.ndarray) -> float:
+def row_hash(row: np.ndarray[Any, Any]) -> float:
     """A uniform number in [0, 1) fixed by the row's values (not by its position)."""
     digest = hashlib.blake2b(struct.pack(f"{len(row)}d", *row), digest_size=8).digest()
     return int.from_bytes(digest, "big") / _HASH_SCALE
@@ -102,7 +103,7 @@ def default_model() -> IrisModel:
     return IrisModel.fit(x, labels)
 
 
-def rows_to_matrix(instances: object) -> np.ndarray:
+def rows_to_matrix(instances: object) -> np.ndarray[Any, Any]:
     """Validate ``instances`` (rows as [f1..f4] or {feature: value}) into an n × 4 matrix.
 
     Dict rows may carry extra keys (a dataset's label column, an id); they are
@@ -130,6 +131,6 @@ def rows_to_matrix(instances: object) -> np.ndarray:
     return np.array(out, dtype=float)
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
+def _softmax(logits: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))

@@ -79,7 +79,7 @@ def gain_per_doubling(prev: RampStep, cur: RampStep) -> float | None:
     ratio = cur.throughput_rps / prev.throughput_rps
     if ratio <= 0:
         return -1.0
-    return ratio ** (1.0 / doublings) - 1.0
+    return float(ratio ** (1.0 / doublings) - 1.0)
 
 
 def find_knee(steps: Sequence[RampStep], *, min_gain: float = 0.10,

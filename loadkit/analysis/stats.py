@@ -17,7 +17,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy import stats
@@ -103,9 +103,9 @@ def ratio_of_means_ci(candidate: Sequence[float], baseline: Sequence[float], *,
     if c.size < 2 or b.size < 2 or float(b.mean()) <= 0:
         return None
 
-    def ratio(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    def ratio(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], axis: int = -1) -> np.ndarray[Any, Any]:
         den = np.mean(y, axis=axis)
-        return np.mean(x, axis=axis) / np.where(den > 0, den, np.nan)
+        return np.asarray(np.mean(x, axis=axis) / np.where(den > 0, den, np.nan))
 
     with warnings.catch_warnings():
         # Degenerate (all-equal) resamples make scipy warn; the interval is still right.
@@ -120,14 +120,14 @@ def ratio_of_means_ci(candidate: Sequence[float], baseline: Sequence[float], *,
     return Interval95(lo, hi)
 
 
-def _weighted_percentiles(values: np.ndarray, counts: np.ndarray, percentile: float) -> np.ndarray:
+def _weighted_percentiles(values: np.ndarray[Any, Any], counts: np.ndarray[Any, Any], percentile: float) -> np.ndarray[Any, Any]:
     """Percentile of each row of ``counts`` over bucket ``values`` (HDR semantics: the
     smallest value whose cumulative count reaches ``percentile`` % of the total)."""
     cum = np.cumsum(counts, axis=-1)
     total = cum[..., -1:]
     target = np.maximum(np.ceil(total * percentile / 100.0), 1)
     idx = np.argmax(cum >= target, axis=-1)
-    return values[idx]
+    return np.asarray(values[idx])
 
 
 def hist_percentile_ratio_ci(candidate: Sequence[tuple[int, int]],

@@ -187,15 +187,15 @@ class FastTransport:
         conn = idle.pop() if idle else await self._acquire()
         loop = self._loop
         assert loop is not None
-        fut = loop.create_future()
+        fut: asyncio.Future[Answer] = loop.create_future()
         conn.request(wire, fut, loop.time() + self._timeout_s)
         try:
             answer = await fut
         except StaleConnection:
             answer = await self._after_stale(wire, conn)
         if len(answer) == 3:
-            return answer  # type: ignore[return-value]
-        return await self._special(answer, payload)  # type: ignore[arg-type]
+            return answer  # type: ignore[return-value, unused-ignore]
+        return await self._special(answer, payload)  # type: ignore[arg-type, unused-ignore]
 
     async def _exchange(self, wire: bytes) -> Answer:
         """``send``'s steps for bytes built on the way (a redirect hop)."""
@@ -203,7 +203,7 @@ class FastTransport:
         conn = idle.pop() if idle else await self._acquire()
         loop = self._loop
         assert loop is not None
-        fut = loop.create_future()
+        fut: asyncio.Future[Answer] = loop.create_future()
         conn.request(wire, fut, loop.time() + self._timeout_s)
         try:
             return await fut
@@ -221,7 +221,7 @@ class FastTransport:
             raise TransportError(kinds.RESET) from None
         self.stale_retries += 1
         conn = await self._acquire()
-        fut = loop.create_future()
+        fut: asyncio.Future[Answer] = loop.create_future()
         conn.request(wire, fut, loop.time() + self._timeout_s)
         try:
             return await fut
@@ -257,8 +257,8 @@ class FastTransport:
             count_redirects()
             got = await pool._exchange(self._hop_wire(method, url, body))
             if len(got) == 3:
-                return got  # type: ignore[return-value]
-            answer = got  # type: ignore[assignment]
+                return got  # type: ignore[return-value, unused-ignore]
+            answer = got  # type: ignore[assignment, unused-ignore]
 
     def _hop_wire(self, method: str, url: str, body: bytes) -> bytes:
         parts = urlsplit(url)

@@ -311,7 +311,9 @@ def _wait_ready(results: Any, procs: Sequence[Any]) -> None:
 def _drive(stages: Sequence[Stage], n: int, procs: Sequence[Any], commands: Sequence[Any],
            results: Any, stop: Any, on_interval: IntervalHook | None,
            continue_after: ContinueHook | None, signalled: dict[str, int],
-           observer: StageObserver | None = None) -> tuple:
+           observer: StageObserver | None = None
+           ) -> tuple[list[StageResult], list[GeneratorHealth], list[str], tuple[Interval, ...],
+                      bool, bool]:
     """Run the stages in lock-step across the children; merge each as it completes."""
     progress = _Progress(on_interval)
     groups: list[list[Interval]] = []

@@ -29,7 +29,9 @@ from typing import Any
 
 _loads: Callable[[bytes], Any]
 try:  # orjson parses a chunk ~5x faster; either gives the same values
-    from orjson import loads as _loads
+    import orjson
+
+    _loads = orjson.loads
 except ImportError:  # pragma: no cover - depends on the environment
     _loads = json.loads
 

@@ -82,7 +82,7 @@ _TARGET_IS_MOCK = SCENARIO.target == "mock"
 def _kind_of(profile_name: str | None) -> str:
     if profile_name is None:
         return "manual"
-    return SCENARIO.profile(profile_name).kind
+    return str(SCENARIO.profile(profile_name).kind)
 
 
 def _judge(environment: Environment, bridge: Bridge) -> None:

@@ -12,9 +12,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from jinja2 import Environment
 
-from loadkit.reporters._common import JunitCase, fmt_num, iso_utc, junit_suite, small_page
+from loadkit.reporters._common import (
+    JunitCase,
+    clean,
+    fmt_num,
+    iso_utc,
+    junit_suite,
+    small_page,
+    table,
+)
 from loadkit.reporters.compare_report import window_chart
-from loadkit.reporters.text import clean, table
 from loadkit.results.codec import to_data
 
 if TYPE_CHECKING:  # pragma: no cover

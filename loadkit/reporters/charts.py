@@ -97,7 +97,7 @@ def short(text: str, width: int = 28) -> str:
 # -- latency spectrum -------------------------------------------------------------
 
 def spectrum_points(hist: LatencyHistogram, max_x: float = 100_000.0,
-                    n: int = 160) -> tuple[np.ndarray, np.ndarray] | None:
+                    n: int = 160) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None:
     """(x = 1/(1-p), latency ms) along a log grid, HdrHistogram-plotter style.
 
     The grid stops at the resolution the count allows (1/count), so a 1 000-request

@@ -15,9 +15,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from jinja2 import Environment
 
-from loadkit.reporters._common import JunitCase, fmt_num, iso_utc, junit_suite, small_page
+from loadkit.reporters._common import (
+    JunitCase,
+    clean,
+    fmt_num,
+    iso_utc,
+    junit_suite,
+    small_page,
+    table,
+)
 from loadkit.reporters.charts import Chart, figure, spectrum_chart, style, to_uri
-from loadkit.reporters.text import clean, table
 from loadkit.results.codec import to_data
 from loadkit.results.hdr import LatencyHistogram
 
@@ -109,7 +116,7 @@ def render_compare_text(c: Comparison) -> str:
 
 
 def _data(c: Comparison) -> dict[str, Any]:
-    data = to_data(c)
+    data: dict[str, Any] = to_data(c)
     for s in data["stages"]:
         s.pop("baseline_histogram", None)
         s.pop("candidate_histogram", None)

@@ -8,6 +8,8 @@ profile with several load steps, goodput and tokens/s against the offered load.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from loadkit.reporters._common import fmt_num, stage_load
@@ -52,7 +54,7 @@ def over_time_chart(key: str, profile: ProfileResult) -> Chart | None:
         return None
     t = np.array([iv.elapsed_s for iv in ivs], dtype=float)
 
-    def col(name: str) -> np.ndarray:
+    def col(name: str) -> np.ndarray[Any, Any]:
         return np.array([np.nan if getattr(iv, name) is None else getattr(iv, name)
                          for iv in ivs], dtype=float)
 

@@ -38,13 +38,13 @@ MAX_POINTS = 1200
 class Series:
     """A profile's timeseries as arrays, binned to ``bin_s`` seconds per point."""
 
-    elapsed_s: np.ndarray
-    stage: np.ndarray
-    rps: np.ndarray
-    errors_per_s: np.ndarray
-    p50_ms: np.ndarray
-    p95_ms: np.ndarray
-    p99_ms: np.ndarray
+    elapsed_s: np.ndarray[Any, Any]
+    stage: np.ndarray[Any, Any]
+    rps: np.ndarray[Any, Any]
+    errors_per_s: np.ndarray[Any, Any]
+    p50_ms: np.ndarray[Any, Any]
+    p95_ms: np.ndarray[Any, Any]
+    p99_ms: np.ndarray[Any, Any]
     bin_s: int
 
 
@@ -62,7 +62,7 @@ def series(profile: ProfileResult, max_points: int = MAX_POINTS) -> Series | Non
     if k > 1:
         starts = np.arange(0, len(ts), k)
 
-        def binned(a: np.ndarray, how: str) -> np.ndarray:
+        def binned(a: np.ndarray[Any, Any], how: str) -> np.ndarray[Any, Any]:
             out = getattr(np, how).reduceat(np.nan_to_num(a, nan=-np.inf) if how == "maximum"
                                             else a, starts)
             return np.where(np.isneginf(out), np.nan, out) if how == "maximum" else out

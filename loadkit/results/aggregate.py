@@ -10,8 +10,9 @@ summaries, not per-second histograms, are kept.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.streams import merge_seconds, merge_stream_fields
@@ -120,7 +121,7 @@ def merge_server_metrics(parts: Sequence[StageResult]
     return series, tuple(stats.values())
 
 
-def merge_server_timing(parts: Sequence[StageResult]) -> dict[str, object]:
+def merge_server_timing(parts: Sequence[StageResult]) -> dict[str, Any]:
     """The parts' Server-Timing histograms added (each request reported once, by one part)."""
     timed = [s for s in parts if s.server_timing_histogram]
     missing = sum(s.server_timing_missing for s in parts)
@@ -208,7 +209,7 @@ def merge_timeseries(series: Sequence[Sequence[Interval]]) -> tuple[Interval, ..
         def wavg(attr: str, group: list[Interval] = group, n: int = n) -> float:
             if n == 0:
                 return 0.0
-            return round(sum(getattr(iv, attr) * iv.requests for iv in group) / n, 3)
+            return round(float(sum(getattr(iv, attr) * iv.requests for iv in group)) / n, 3)
 
         out.append(Interval(
             t=t,
@@ -302,8 +303,9 @@ def merge_problems(results: Sequence[RunResult], names: Sequence[str] = ()) -> l
             if _same_run(a, results[j]):
                 out.append(f"{shown[i]} and {shown[j]} are the same run (merging it with "
                            "itself would double every count)")
-    for what, key in (("scenarios", lambda r: r.scenario.name),
-                      ("targets", lambda r: r.scenario.target)):
+    keys: tuple[tuple[str, Callable[[RunResult], str]], ...] = (
+        ("scenarios", lambda r: r.scenario.name), ("targets", lambda r: r.scenario.target))
+    for what, key in keys:
         found = list(dict.fromkeys(key(r) for r in results))
         if len(found) > 1:
             out.append(f"the results come from different {what}: {', '.join(found)}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from hdrh.histogram import HdrHistogram
@@ -20,7 +21,7 @@ SIGNIFICANT_DIGITS = 3
 
 
 @lru_cache(maxsize=1)
-def _index_tables() -> tuple[np.ndarray, np.ndarray]:
+def _index_tables() -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Per counts-index: (highest equivalent value, median equivalent value).
 
     Every loadkit histogram has the same configuration, so the tables are built
@@ -57,7 +58,7 @@ class LatencyHistogram:
             self.overflow += count
         self._h.record_value(v, count)
 
-    def record_many(self, latencies_us: np.ndarray | Iterable[int]) -> None:
+    def record_many(self, latencies_us: np.ndarray[Any, Any] | Iterable[int]) -> None:
         """Add many latencies exactly as ``record`` would, in one array pass.
 
         The recorder calls this once a second with every latency of that second:
@@ -141,7 +142,7 @@ class LatencyHistogram:
         dev = _index_tables()[1] - self.mean_us
         return float(np.sqrt(np.dot(counts, dev * dev) / self.count))
 
-    def _counts(self) -> np.ndarray:
+    def _counts(self) -> np.ndarray[Any, Any]:
         """The histogram's counts array as a writable numpy view (no copy)."""
         return np.ctypeslib.as_array(self._h.counts)
 
@@ -156,7 +157,7 @@ class LatencyHistogram:
     # -- encoding --------------------------------------------------------------
     def encode(self) -> str:
         """HdrHistogram's standard compressed, base64 encoding (``HISTF...``)."""
-        return self._h.encode().decode("ascii")
+        return str(self._h.encode().decode("ascii"))
 
     @classmethod
     def decode(cls, encoded: str, overflow: int = 0) -> LatencyHistogram:

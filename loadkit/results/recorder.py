@@ -55,7 +55,7 @@ class InputBuckets:
     """One histogram per input bucket of a stage; filled once a tick from (latency, payload)."""
 
     def __init__(self, key: str, labels: Sequence[str], ranges: Sequence[tuple[float, float]],
-                 bucket_of_payload: np.ndarray, unit: str = "") -> None:
+                 bucket_of_payload: np.ndarray[Any, Any], unit: str = "") -> None:
         self.key, self.unit = key, unit
         self.labels = tuple(labels)
         self.ranges = tuple(ranges)
@@ -254,7 +254,7 @@ class StageRecording:
         )
 
 
-def _second(streams: Sequence[tuple[list[int], np.ndarray, int]]) -> dict[str, Any]:
+def _second(streams: Sequence[tuple[list[int], np.ndarray[Any, Any], int]]) -> dict[str, Any]:
     """One second's TTFT / ITL percentiles and tokens from its stages' stream flushes."""
     if not streams:
         return {}
@@ -290,7 +290,7 @@ class Recorder:
         self._carry: list[int] = []
         self._carry_ok = 0
         self._carry_err = 0
-        self._carry_streams: list[tuple[list[int], np.ndarray, int]] = []
+        self._carry_streams: list[tuple[list[int], np.ndarray[Any, Any], int]] = []
 
     # -- stage lifecycle -------------------------------------------------------------
     def begin_stage(self, meta: StageMeta, started_at: float | None = None) -> StageRecording:
@@ -312,7 +312,7 @@ class Recorder:
 
     def begin_breakdown(self, key: str, labels: Sequence[str],
                         ranges: Sequence[tuple[float, float]],
-                        bucket_of_payload: np.ndarray | Sequence[int], unit: str = "") -> None:
+                        bucket_of_payload: np.ndarray[Any, Any] | Sequence[int], unit: str = "") -> None:
         """Record the current stage by input too; call after ``begin_stage``, before any request.
 
         ``bucket_of_payload[i]`` is payload i's bucket (-1: none); the engine must

@@ -128,7 +128,7 @@ class StreamRecording:
         if text in self.details or len(self.details) < MAX_DETAILS:
             self.details[text] += 1
 
-    def flush(self) -> tuple[list[int], np.ndarray, int]:
+    def flush(self) -> tuple[list[int], np.ndarray[Any, Any], int]:
         """Buffers into the histograms; returns this tick's TTFTs, ITLs (us) and tokens."""
         ttft, self.ttft_buf = self.ttft_buf, []
         itl = np.asarray(self.itl_buf, dtype=np.int64) // 1000

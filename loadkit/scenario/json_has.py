@@ -19,7 +19,7 @@ from typing import Any
 try:
     import simdjson
 except ImportError:  # pragma: no cover - depends on the environment
-    simdjson = None  # type: ignore[assignment]
+    simdjson = None  # type: ignore[assignment, unused-ignore]
 
 _parser: Any = None                      # one per process; made on first use (not pickled)
 
