@@ -12,15 +12,22 @@ import pytest
 
 from loadkit.reporters import html, junit, markdown, text
 from loadkit.results.model import RunResult
-from loadkit.scenario import Scenario
+from loadkit.scenario import load_scenario
 from loadkit.sla import evaluate, parse_rule, status_of
 from tests.search.builders import ScriptedEngine
-from tests.search.test_search_runner import run, scenario  # noqa: F401  (fixture)
+from tests.scenario.conftest import CSV
+from tests.search.test_search_runner import SCENARIO, run
 
 
-@pytest.fixture
-def searched(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> RunResult:  # noqa: F811
-    result = run(scenario, ScriptedEngine(capacity=812), monkeypatch)
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    """One scripted search for every report here (built once: the reports only read it)."""
+    folder = tmp_path_factory.mktemp("search-reports")
+    (folder / "data.csv").write_text(CSV)
+    (folder / "scenario.yaml").write_text(SCENARIO)
+    scenario = load_scenario(folder / "scenario.yaml", env={})
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        result = run(scenario, ScriptedEngine(capacity=812), monkeypatch)
     rules = [parse_rule(t) for t in result.profiles[0].sla]
     verdicts = evaluate({"capacity": rules}, result)
     return replace(result, verdicts=verdicts, status=status_of(verdicts, result))
