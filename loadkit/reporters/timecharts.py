@@ -46,6 +46,16 @@ class Series:
     p95_ms: np.ndarray[Any, Any]
     p99_ms: np.ndarray[Any, Any]
     bin_s: int
+    last_s: float = 1.0     # how much of a second the last (unbinned) point covers
+
+
+def _last_span(profile: ProfileResult) -> float:
+    """The wall-clock share of a second the last interval covers: a run rarely ends on a
+    whole second, and its last, partial second must not be drawn as a full one."""
+    ts = profile.timeseries
+    if not ts or not profile.finished_at:
+        return 1.0
+    return float(min(1.0, max(0.05, profile.finished_at - ts[-1].t)))
 
 
 def series(profile: ProfileResult, max_points: int = MAX_POINTS) -> Series | None:
@@ -56,6 +66,8 @@ def series(profile: ProfileResult, max_points: int = MAX_POINTS) -> Series | Non
     stage = np.array([iv.stage for iv in ts], dtype=int)
     rps = np.array([iv.rps for iv in ts], dtype=float)
     err = np.array([iv.errors for iv in ts], dtype=float)
+    last = _last_span(profile)
+    err[-1] = err[-1] / last        # errors a second, the partial last second included
     pct = {name: np.array([getattr(iv, name) if iv.requests else np.nan for iv in ts],
                           dtype=float) for name in ("p50_ms", "p95_ms", "p99_ms")}
     k = max(1, -(-len(ts) // max_points))
@@ -72,7 +84,8 @@ def series(profile: ProfileResult, max_points: int = MAX_POINTS) -> Series | Non
         rps = binned(rps, "add") / sizes
         err = binned(err, "add") / sizes
         pct = {name: binned(a, "maximum") for name, a in pct.items()}
-    return Series(el, stage, rps, err, pct["p50_ms"], pct["p95_ms"], pct["p99_ms"], k)
+    return Series(el, stage, rps, err, pct["p50_ms"], pct["p95_ms"], pct["p99_ms"], k,
+                  last if k == 1 else 1.0)
 
 
 def _markers(s: Series) -> dict[str, Any]:
@@ -184,9 +197,16 @@ def throughput_chart(key: str, profile: ProfileResult, rps_floor: float | None) 
         ax.set_ylabel("requests/s")
         ax.legend(loc="lower right", ncols=2, bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
         ax.set_title(title, loc="left")
-        width = s.bin_s * 0.9
+        width = np.full(len(s.elapsed_s), s.bin_s * 0.9)
+        width[-1] *= s.last_s                 # a partial last second is drawn as partial
         ax_err.bar(s.elapsed_s, s.errors_per_s, width=width, align="edge", color=RED,
                    linewidth=0)
+        if s.last_s < 0.95:
+            ax.plot(s.elapsed_s[-1:], s.rps[-1:], "o", markerfacecolor="white",
+                    markeredgecolor=PALETTE[0], markersize=4)
+            ax.annotate(f"last {fmt_num(round(s.last_s, 2))} s", (s.elapsed_s[-1], s.rps[-1]),
+                        textcoords="offset points", xytext=(-4, 6), ha="right",
+                        color=MUTED, fontsize=7)
         total = sum(iv.errors for iv in profile.timeseries)
         if total == 0:
             ax_err.annotate("no errors", (0.5, 0.5), xycoords="axes fraction", color=MUTED,

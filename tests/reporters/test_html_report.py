@@ -178,3 +178,17 @@ def test_analysis_panels_read_as_sentences_not_key_dumps() -> None:
         "The SLA held up to concurrency 4 (243 rps).",
         "p99 moved by -11.2% (-1.5 ms) from the first to the last 60 s window.",
         "Brand new: 3.")
+
+
+def test_the_last_partial_second_is_counted_as_partial(result) -> None:
+    from dataclasses import replace
+
+    from loadkit.reporters import timecharts
+
+    p = result.profiles[0]
+    last = p.timeseries[-1]
+    partial = replace(p, finished_at=last.t + 0.25)
+    s = timecharts.series(partial)
+    assert s is not None and s.last_s == 0.25
+    assert s.errors_per_s[-1] == last.errors / 0.25     # a rate, not a count
+    assert timecharts.series(replace(p, finished_at=last.t + 5)).last_s == 1.0
