@@ -226,11 +226,18 @@ def run_search_profile(scenario: Scenario, profile: Any, request: Any, payloads:
             on_interval(interval, stage, profile.name, time.time() - started, None)
         return True
 
-    measured, run = run_search(scenario, profile, request, payloads, transport=options.transport,
-                               processes=options.processes, on_interval=hook)
+    telemetry = (Telemetry(scenario.server_metrics, request.target, request.insecure)
+                 if scenario.server_metrics else None)
+    with telemetry if telemetry is not None else nullcontext():
+        measured, run = run_search(scenario, profile, request, payloads,
+                                   transport=options.transport, processes=options.processes,
+                                   on_interval=hook, observer=telemetry)
     # judged (analysed) later with the rest of the run, by ``judge``
     return replace(measured, sla=tuple(r.text for r in profile.sla),
-                   sla_origin=profile.sla_origin), run
+                   sla_origin=profile.sla_origin,
+                   stages=with_server_metrics(measured.stages, telemetry),
+                   server_timeseries=telemetry.timeseries() if telemetry is not None else ()
+                   ), run
 
 
 def run(scenario: Scenario, options: RunOptions = RunOptions(),

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from loadkit.analysis.search import probe_record, probe_stages, runs_of_last
 from loadkit.analysis.search_plan import Probe, decide
 from loadkit.engine import EngineRun, Transport, run_stages
+from loadkit.engine.prepare import StageObserver
 from loadkit.results.aggregate import merge_health, summarize
 from loadkit.results.model import GeneratorHealth, Interval, ProfileResult, StageResult
 from loadkit.results.search import Drain, SearchRecord
@@ -123,9 +124,12 @@ def _health(run: EngineRun, probes: Sequence[Probe], state: _Search) -> Generato
 
 def run_search(scenario: Scenario, profile: ProfileSpec, request: RequestSpec,
                payloads: Mapping[int, PayloadSet], *, transport: str | Transport = "auto", processes: int = 1,
-               on_interval: ProbeHook | None = None) -> tuple[ProfileResult, EngineRun]:
+               on_interval: ProbeHook | None = None, observer: StageObserver | None = None
+               ) -> tuple[ProfileResult, EngineRun]:
     """Warm up, take the baseline, then probe until the plan stops; the measured profile
-    (probe stages, their per-second series, the ``SearchRecord``) and the runs' union."""
+    (probe stages, their per-second series, the ``SearchRecord``) and the runs' union.
+    ``observer`` (the telemetry scraper) hears the warm-up and the probes, not the
+    lone-request checks between them."""
     started = time.time()
     batch = scenario.request.batch_size
     state = _Search()
@@ -133,7 +137,7 @@ def run_search(scenario: Scenario, profile: ProfileSpec, request: RequestSpec,
 
     def engine(stages: Sequence[Stage]) -> EngineRun:
         run = run_stages(stages, request, payloads, transport=transport,
-                         on_interval=on_interval, processes=processes)
+                         on_interval=on_interval, processes=processes, observer=observer)
         state.stages.extend(run.stages)
         state.series.extend(replace(iv, elapsed_s=round(iv.t - started, 3))
                             for iv in run.timeseries)

@@ -81,8 +81,8 @@ def first_ceiling(steps: Sequence[StageResult]) -> dict[str, Any] | None:
         if top <= 0 or values[0] >= top * (1 - CEILING_TOLERANCE):
             continue                                # flat from the start: not load-driven
         near = [v >= top * (1 - CEILING_TOLERANCE) for v in values]
-        hit = next(i for i, ok in enumerate(near) if ok and all(near[i:]))
-        if hit >= len(values) - 1:
+        hit = next((i for i, ok in enumerate(near) if ok and all(near[i:])), None)
+        if hit is None or hit >= len(values) - 1:   # None: fell back below (a search's bisection)
             continue                                # still climbing at the last step
         if best is None or hit < best["_pos"]:
             best = {"_pos": hit, "series": key, "step": steps[hit].index, "ceiling": top}

@@ -169,3 +169,15 @@ def test_a_lightest_load_within_noise_is_inconclusive_not_failed(
     (v,) = evaluate({"capacity": list(profile.sla)}, judged)
     assert v.inconclusive and not v.passed and "could not tell" in v.reason
     assert status_of((v,), judged) == "inconclusive"
+
+
+def test_server_gauges_that_fall_back_below_their_top_have_no_ceiling_step() -> None:
+    # A search's probes, lightest first, can peak mid-way (the bisection comes back
+    # under the ceiling); telemetry's first_ceiling used to raise StopIteration here.
+    from loadkit.analysis.server import first_ceiling
+    from loadkit.results.server import ServerSeries
+    from tests.search.builders import probe
+
+    steps = [replace(probe(i, load, 10), server_metrics={"queue": ServerSeries("gauge", max=m)})
+             for i, (load, m) in enumerate([(100, 1.0), (200, 9.0), (300, 2.0)])]
+    assert first_ceiling(steps) is None
