@@ -224,16 +224,66 @@ _MARKS = (("saturation", AMBER), ("knee", AMBER), ("breaking_point", RED),
           ("first_breaking_step", RED))
 
 
+def batch_chart(key: str, profile: ProfileResult) -> Chart:
+    """A batch-size sweep: batch size -> rows/s (its headline) and p99, one point a size."""
+    stages = sorted(profile.measured_stages(), key=lambda s: s.batch_size)
+    title = f"{short(profile.name, 40)}: batch size → rows/s and p99"
+    xs = [float(s.batch_size) for s in stages]
+    with style():
+        fig = figure(8.0, 3.5)
+        ax = fig.add_subplot()
+        ax2 = ax.twinx()
+        ax2.grid(False)
+        ax2.spines["right"].set_visible(True)
+        ax.plot(xs, [s.rows_per_s for s in stages], "o-", color=PALETTE[0], label="rows/s")
+        ax2.plot(xs, [s.latency_ms.p99 for s in stages], "s-", color=PALETTE[1], label="p99 ms")
+        if min(xs) > 0 and max(xs) / min(xs) >= 4:
+            ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_locator(FixedLocator(xs))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: fmt_num(x)))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xlabel(f"batch size (concurrency {stages[0].concurrency})")
+        ax.set_ylabel("rows/s", color=PALETTE[0])
+        ax2.set_ylabel("p99 (ms)", color=PALETTE[1])
+        ax.set_ylim(0, max(s.rows_per_s for s in stages) * 1.25 or 1.0)
+        ax2.set_ylim(0, max(s.latency_ms.p99 for s in stages) * 1.25 or 1.0)
+        ax.set_title(title, loc="left")
+        lines, lines2 = ax.get_legend_handles_labels(), ax2.get_legend_handles_labels()
+        fig.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="outside lower center",
+                   ncols=2)
+        alt = f"{profile.name}: " + "; ".join(
+            f"batch {s.batch_size} → {fmt_num(s.rows_per_s)} rows/s, p99 "
+            f"{fmt_num(s.latency_ms.p99)} ms" for s in stages)
+        return Chart(key, title, to_uri(fig), alt)
+
+
 def load_curve_chart(key: str, profile: ProfileResult, p99_limit_ms: float | None,
                      rps_floor: float | None) -> Chart | None:
-    """Offered load (concurrency or rate) -> achieved rps and p99, per measured step."""
-    steps = [(x, s) for s in profile.measured_stages() if (x := _load_x(s)) is not None]
+    """Offered load (concurrency or rate) -> achieved rps and p99, per measured step.
+
+    A batch-size sweep is charted by batch size instead; a stress profile's recovery
+    stage (its role) is left off the load axis, so its low rate does not squeeze the
+    steps, and named in the chart's note; a spike's points are not joined (the rates
+    between its base and its peak were never tested).
+    """
+    measured = profile.measured_stages()
+    if profile.kind == "throughput" and len({s.batch_size for s in measured}) > 1:
+        return batch_chart(key, profile)
+    steps = [(x, s) for s in measured if (x := _load_x(s)) is not None]
     if len(steps) < 2:
         return None
-    curve: list[tuple[float, StageResult]] = [steps[0]]
+    curve: list[tuple[float, StageResult]] = []
     after: list[tuple[float, StageResult]] = []
-    for x, s in steps[1:]:
-        (curve if x > curve[-1][0] and not after else after).append((x, s))
+    for x, s in steps:
+        if s.role == "recovery" or (curve and profile.kind != "spike" and x <= curve[-1][0]):
+            after.append((x, s))
+        else:
+            curve.append((x, s))
+    if not curve:
+        return None
+    if profile.kind == "spike":
+        curve.sort(key=lambda xs: xs[0])
+    joined = "o" if profile.kind == "spike" else "o-"
     open_model = curve[0][1].rate is not None
     xlabel = "offered rate (rps)" if open_model else "concurrency"
     title = f"{short(profile.name, 40)}: {xlabel} → throughput and p99"
@@ -246,15 +296,17 @@ def load_curve_chart(key: str, profile: ProfileResult, p99_limit_ms: float | Non
         ax2.spines["right"].set_visible(True)
         rps = [s.throughput_rps for _, s in curve]
         p99 = [s.latency_ms.p99 for _, s in curve]
-        ax.plot(xs, rps, "o-", color=PALETTE[0], label="achieved rps")
-        if open_model:
+        ax.plot(xs, rps, joined, color=PALETTE[0], label="achieved rps")
+        if open_model and profile.kind != "spike":
             ax.plot(xs, xs, "--", color=MUTED, linewidth=1, label="offered = achieved")
-        ax2.plot(xs, p99, "s-", color=PALETTE[1], label="p99 ms")
+        ax2.plot(xs, p99, joined.replace("o", "s"), color=PALETTE[1], label="p99 ms")
         if after:
-            ax.plot([x for x, _ in after], [s.throughput_rps for _, s in after], "o",
-                    mfc="white", color=PALETTE[0], label="after the sequence (recovery)")
-            ax2.plot([x for x, _ in after], [s.latency_ms.p99 for _, s in after], "s",
-                     mfc="white", color=PALETTE[1])
+            # off the load axis: a low recovery rate would squeeze every step into a corner
+            ax.annotate("after the steps: " + "; ".join(
+                f"{stage_load(s)} → {fmt_num(s.throughput_rps)} rps, p99 "
+                f"{fmt_num(s.latency_ms.p99)} ms" for _, s in after),
+                (0.01, 0.97), xycoords="axes fraction", color=MUTED, fontsize=7.5,
+                va="top", ha="left")
         if p99_limit_ms is not None:
             ax2.axhline(p99_limit_ms, color=RED, linestyle=(0, (4, 3)), linewidth=1)
             ax2.annotate(f"SLA p99 < {fmt_num(p99_limit_ms)} ms", (0.99, p99_limit_ms),
@@ -275,7 +327,7 @@ def load_curve_chart(key: str, profile: ProfileResult, p99_limit_ms: float | Non
                         va="top", ha="left")
         if xs.min() > 0 and xs.max() / xs.min() >= 4:
             ax.set_xscale("log", base=2)
-        loads = sorted({x for x, _ in steps})
+        loads = sorted({x for x, _ in curve})
         if len(loads) <= 12:
             ax.xaxis.set_major_locator(FixedLocator(loads))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: fmt_num(x)))
@@ -283,8 +335,8 @@ def load_curve_chart(key: str, profile: ProfileResult, p99_limit_ms: float | Non
         ax.set_xlabel(xlabel)
         ax.set_ylabel("achieved rps", color=PALETTE[0])
         ax2.set_ylabel("p99 (ms)", color=PALETTE[1])
-        rps_top = max([*rps, rps_floor or 0.0, *(s.throughput_rps for _, s in after)])
-        p99_top = max([*p99, p99_limit_ms or 0.0, *(s.latency_ms.p99 for _, s in after)])
+        rps_top = max([*rps, rps_floor or 0.0])
+        p99_top = max([*p99, p99_limit_ms or 0.0])
         ax.set_ylim(0, (rps_top * 1.25) or 1.0)
         ax2.set_ylim(0, (p99_top * 1.25) or 1.0)
         ax.set_title(title, loc="left")

@@ -192,3 +192,20 @@ def test_the_last_partial_second_is_counted_as_partial(result) -> None:
     assert s is not None and s.last_s == 0.25
     assert s.errors_per_s[-1] == last.errors / 0.25     # a rate, not a count
     assert timecharts.series(replace(p, finished_at=last.t + 5)).last_s == 1.0
+
+
+def test_a_batch_sweep_is_charted_by_batch_size_and_a_recovery_stays_off_the_load_axis():
+    from loadkit.reporters import charts
+    from loadkit.testing import latencies, profile, stage
+
+    sweep = profile("sweep", "throughput", [
+        stage(i, latencies(5 + i, 9 + i), concurrency=16, batch_size=b)
+        for i, b in enumerate((1, 8, 32))])
+    chart = charts.load_curve_chart("c", sweep, None, None)
+    assert chart is not None and "batch size" in chart.title
+    assert chart.alt.count("rows/s") == 3 and "recovery" not in chart.alt
+    stress = profile("stress", "stress", [
+        stage(0, latencies(5, 9), rate=600), stage(1, latencies(6, 20), rate=800),
+        stage(2, latencies(5, 9), rate=100, role="recovery", label="recovery 100 rps")])
+    chart = charts.load_curve_chart("s", stress, None, None)
+    assert chart is not None and "800 rps →" in chart.alt and "recovery" not in chart.alt
