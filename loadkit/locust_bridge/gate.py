@@ -138,6 +138,28 @@ def build_result(scenario: Any, profile: ProfileResult, *, rules: Sequence[Any],
     return judge(result)
 
 
+def tab_rows(result: RunResult, out_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The loadkit web-UI tab after Stop: every stage as judged, then the verdict and the
+    report folder (the live rows are gone once the run ends; the page must not go blank)."""
+    from loadkit.reporters._common import status_line
+
+    rows: list[dict[str, Any]] = []
+    for p in result.profiles:
+        for s in p.stages:
+            lat = s.latency_ms
+            rows.append({"stage": s.index, "label": s.label + (" (warm-up)" if s.warmup else ""),
+                         "requests": s.requests, "errors": s.errors, "p50": lat.p50,
+                         "p90": lat.p90, "p95": lat.p95, "p99": lat.p99, "p999": lat.p999,
+                         "max": lat.max})
+    status, code, text = status_line(result)
+    failed = "; ".join(f"{v.expr}: observed {v.observed}" for v in result.failed_verdicts)
+    rows.append({"stage": "verdict", "label": f"{status.upper()} (exit {code}): {text}"
+                 + (f" -- {failed}" if failed else ""),
+                 "requests": f"reports: {Path(out_dir)}", "errors": "", "p50": "", "p90": "",
+                 "p95": "", "p99": "", "p999": "", "max": ""})
+    return rows
+
+
 def write_outputs(result: RunResult, out_dir: str | os.PathLike[str]) -> list[Path]:
     """result.json and every report into ``out_dir`` (reporters return text; we write)."""
     from loadkit.reporters import render_all

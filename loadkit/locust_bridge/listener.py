@@ -196,7 +196,8 @@ class GateSide:
         for idx in sorted(merged):
             label, hist, errors = merged[idx]
             out.append({
-                "stage": idx, "label": label, "requests": hist.count, "errors": errors,
+                # the histograms are the successes' (schema v2): requests = ok + errors
+                "stage": idx, "label": label, "requests": hist.count + errors, "errors": errors,
                 **{f"p{p}": round(hist.percentile_us(p) / 1000.0, 3) for p in (50, 90, 95, 99)},
                 "p999": round(hist.percentile_us(99.9) / 1000.0, 3),
                 "max": round(hist.max_us / 1000.0, 3),

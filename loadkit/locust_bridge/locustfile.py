@@ -76,6 +76,7 @@ locust.stats.bucket_response_time = bucket_3sig  # type: ignore[assignment]
 
 _MOCK: list[MockServer] = []
 _LAST_TABLE: list[str] = []
+_JUDGED_ROWS: list[dict[str, Any]] = []     # the web UI tab once the gate has judged
 _TARGET_IS_MOCK = SCENARIO.target == "mock"
 
 
@@ -100,6 +101,7 @@ def _judge(environment: Environment, bridge: Bridge) -> None:
             processes=max(1, len(bridge.gate.parts)), version=__version__,
             partial=bridge.interrupted)
         written = gate.write_outputs(result, SETTINGS.out_dir)
+        _JUDGED_ROWS[:] = gate.tab_rows(result, SETTINGS.out_dir)
         _LAST_TABLE[:] = [gate.summary_text(result) + "\n" + (
             f"loadkit: {result.status}; wrote {len(written)} files to {SETTINGS.out_dir}")]
         if not _headless(environment):
@@ -166,8 +168,13 @@ def _on_init(environment: Environment, **_kw: Any) -> None:
         environment.events.test_stop.add_listener(_write_partial)
     if environment.web_ui is not None and BRIDGE.gate is not None:
         gate_side = BRIDGE.gate
+        def rows() -> list[dict[str, Any]]:
+            # live while running; after Stop, the judged stages, the verdict and the folder
+            return gate_side.live_rows() if gate_side.running or not _JUDGED_ROWS \
+                else list(_JUDGED_ROWS)
+
         extend_web_ui(environment, scenario_name=SCENARIO.name, profile=SETTINGS.profile,
-                      rows=gate_side.live_rows)
+                      rows=rows)
 
 
 def _headless(environment: Environment) -> bool:

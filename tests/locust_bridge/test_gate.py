@@ -113,3 +113,16 @@ def test_a_query_token_in_the_request_path_never_reaches_the_result():
                                processes=1)
     assert "s3cr3tk3y" not in result.scenario.path
     assert result.scenario.path.startswith("/predict?api_key=")
+
+
+def test_the_web_ui_tab_after_stop_shows_the_stages_the_verdict_and_the_report_folder():
+    profile = gate.merge_parts([_part([1000] * 50 + [90_000] * 5)], name="steady",
+                               kind="constant-rate", steps=None)
+    result = gate.build_result(_scenario(), profile, rules=[parse_rule("p99 < 50ms")],
+                               steps=None, target="http://127.0.0.1:9", started_at=1.0,
+                               finished_at=3.0, processes=1)
+    rows = gate.tab_rows(result, "reports/x")
+    assert rows[0]["requests"] == 55 and rows[0]["p99"] >= 50
+    verdict = rows[-1]
+    assert verdict["stage"] == "verdict" and verdict["label"].startswith("FAIL (exit 1)")
+    assert "p99 < 50ms" in verdict["label"] and verdict["requests"] == "reports: reports/x"
