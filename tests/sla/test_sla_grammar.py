@@ -155,3 +155,31 @@ def test_an_unscoped_rule_is_written_as_its_expression() -> None:
     assert parse_rule("p99<30ms").text == "p99 < 30ms"
     with pytest.raises(SlaSyntaxError, match="stage must not be negative"):
         parse_rule("p99 < 30ms", stage=-1)
+
+
+def test_refusals_say_exactly_what_to_write_instead():
+    import pytest
+
+    from loadkit.errors import SlaSyntaxError
+
+    with pytest.raises(SlaSyntaxError) as info:
+        parse_rule("p98 < 200ms")
+    assert str(info.value) == (
+        "'p98 < 200ms': unknown metric 'p98' (use one of p50, p90, p95, p99, p999, max, mean, "
+        "error_rate, throughput, rows_per_s; streaming: ttft_P, itl_P, tpot_P, "
+        "output_tokens_per_s, goodput, slo_attainment)")
+    with pytest.raises(SlaSyntaxError) as info:
+        parse_rule("")
+    assert str(info.value) == "empty SLA rule (use e.g. 'p99 < 200ms')"
+    with pytest.raises(SlaSyntaxError) as info:
+        parse_rule(5)  # type: ignore[arg-type]
+    assert str(info.value) == "5: an SLA rule must be a string like 'p99 < 200ms'"
+
+
+def test_keywords_are_carried_and_a_written_scope_wins_over_none():
+    rule = parse_rule("p99 < 200ms", stage=3, abort=True, grace_s=2)
+    assert (rule.stage, rule.abort, rule.grace_s) == (3, True, 2.0)
+    plain = parse_rule("p99 < 200ms")
+    assert (plain.stage, plain.abort, plain.grace_s) == (None, False, 0.0)
+    assert parse_rule("p99 < 200ms @ stage 2").stage == 2
+    assert parse_rule("  server:q.max < 3").metric.startswith("server:")   # leading blanks
