@@ -224,17 +224,23 @@ _MARKS = (("saturation", AMBER), ("knee", AMBER), ("breaking_point", RED),
           ("first_breaking_step", RED))
 
 
+def _twin_axes() -> tuple[Figure, Any, Any]:
+    """A load chart's figure: rps (or rows/s) on the left axis, p99 on the right."""
+    fig = figure(8.0, 3.5)
+    ax = fig.add_subplot()
+    ax2 = ax.twinx()
+    ax2.grid(False)
+    ax2.spines["right"].set_visible(True)
+    return fig, ax, ax2
+
+
 def batch_chart(key: str, profile: ProfileResult) -> Chart:
     """A batch-size sweep: batch size -> rows/s (its headline) and p99, one point a size."""
     stages = sorted(profile.measured_stages(), key=lambda s: s.batch_size)
     title = f"{short(profile.name, 40)}: batch size → rows/s and p99"
     xs = [float(s.batch_size) for s in stages]
     with style():
-        fig = figure(8.0, 3.5)
-        ax = fig.add_subplot()
-        ax2 = ax.twinx()
-        ax2.grid(False)
-        ax2.spines["right"].set_visible(True)
+        fig, ax, ax2 = _twin_axes()
         ax.plot(xs, [s.rows_per_s for s in stages], "o-", color=PALETTE[0], label="rows/s")
         ax2.plot(xs, [s.latency_ms.p99 for s in stages], "s-", color=PALETTE[1], label="p99 ms")
         if min(xs) > 0 and max(xs) / min(xs) >= 4:
@@ -289,11 +295,7 @@ def load_curve_chart(key: str, profile: ProfileResult, p99_limit_ms: float | Non
     title = f"{short(profile.name, 40)}: {xlabel} → throughput and p99"
     xs = np.array([x for x, _ in curve])
     with style():
-        fig = figure(8.0, 3.5)
-        ax = fig.add_subplot()
-        ax2 = ax.twinx()
-        ax2.grid(False)
-        ax2.spines["right"].set_visible(True)
+        fig, ax, ax2 = _twin_axes()
         rps = [s.throughput_rps for _, s in curve]
         p99 = [s.latency_ms.p99 for _, s in curve]
         ax.plot(xs, rps, joined, color=PALETTE[0], label="achieved rps")
