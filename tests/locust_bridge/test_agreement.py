@@ -4,8 +4,9 @@ The mock's service time is uniform 5-25 ms, so its percentiles are known: p50 15
 p90 23, p95 24, p99 24.8 ms. Both generators run one after the other against it
 (concurrency 2, far below what either can drive), each must pass its SLA
 (exit 0 exactly: a generator that fell behind is a failure here, not a retry),
-neither may read a percentile below the server's planned time (how far above it
-the server runs depends on the machine's load, so that is not pinned), and they
+neither may read a percentile clearly below the server's planned time (beyond
+sampling noise; how far above it the server runs depends on the machine's load,
+so that is not pinned), and they
 must agree within 10% (+ 1 ms of timer granularity) at p50, p90, p95 and p99.
 """
 
@@ -38,5 +39,7 @@ def test_locust_percentiles_agree_with_the_engine_within_10_percent(scenario_fac
     table = {k: (truth, ours[k], theirs[k]) for k, truth in TRUTH_MS.items()}
     print("truth / engine / locust (ms):", table)
     for k, truth in TRUTH_MS.items():
-        assert ours[k] >= truth * 0.98 and theirs[k] >= truth * 0.98, (k, table)
+        # a percentile of ~400 samples of uniform(5, 25) ms varies by ~0.5 ms (p50) around
+        # the truth: three of those below it is a clock that reads short, not chance
+        assert ours[k] >= truth - 1.5 and theirs[k] >= truth - 1.5, (k, table)
         assert abs(theirs[k] - ours[k]) <= 0.10 * ours[k] + 1.0, (k, table)

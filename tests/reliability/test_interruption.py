@@ -99,8 +99,10 @@ def test_sigterm_while_waiting_for_readiness_exits_130_and_stops_the_mock(
         c for c in me.children(recursive=True) if "mock_server" in " ".join(c.cmdline())])
     ports = wait_until("the mock server to listen", lambda: {
         c.laddr.port for c in mocks[0].net_connections("tcp") if c.status == psutil.CONN_LISTEN})
-    wait_until("loadkit to poll the readiness path", lambda: any(
-        c.raddr and c.raddr.port in ports for c in me.net_connections("tcp")))
+    # loadkit's probes are short connections (closed at once: TIME_WAIT, owned by no
+    # process), so look system-wide for any connection to the mock's port
+    wait_until("loadkit to start probing the mock", lambda: any(
+        c.raddr and c.raddr.port in ports for c in psutil.net_connections("tcp")))
     proc.send_signal(signal.SIGTERM)
     code, _, stderr = finish(proc)
     assert code == 130, stderr
