@@ -52,6 +52,7 @@ class MockServer:
         self.start_timeout_s = start_timeout_s
         self.url = ""
         self._proc: subprocess.Popen[str] | None = None
+        self._pump: threading.Thread | None = None
 
     def start(self) -> str:
         cmd = [sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", "0",
@@ -67,7 +68,8 @@ class MockServer:
                 lines.put(line)
             lines.put(None)
 
-        threading.Thread(target=pump, daemon=True).start()
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
         deadline = time.monotonic() + self.start_timeout_s
         try:
             while time.monotonic() < deadline:
@@ -97,15 +99,23 @@ class MockServer:
         return text.splitlines()[-1] if text else ""
 
     def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 5 s) and close its pipes."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        if self._pump is not None:          # it reads stdout to EOF, which the exit brought
+            self._pump.join(timeout=2.0)
+            self._pump = None
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
     def __enter__(self) -> MockServer:
         self.start()
