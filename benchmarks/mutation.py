@@ -44,9 +44,9 @@ ROOMS: dict[str, tuple[list[str], list[str]]] = {
     "classify": (["loadkit/engine/aiohttp_transport.py"], ["tests/engine/test_errors.py"]),
 }
 
-# mutmut's exit codes per mutant (mutmut.__main__.status_by_exit_code)
-KILLED = {1, 3, -24, 24, 152, 255}      # a test failed, or the mutant hung (timeout)
-SURVIVED = {0, 5}                       # every test passed, or no test ran it
+# mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code)
+KILLED = {1, 3, 36, 37, -24, 24, 152, 255}   # a test failed, a type check or a timeout caught it
+SURVIVED = {0, 5, 33}                        # every test passed, or no test reaches the mutant
 
 
 def _copy_tree(dest: Path) -> None:
