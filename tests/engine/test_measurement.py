@@ -7,19 +7,53 @@ own scheduling delay to every latency checked here.
 
 from __future__ import annotations
 
+import http.client
+import statistics
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 from loadkit.engine import run_stages
 from loadkit.scenario.plan import Checks, PayloadSet, RequestSpec, Stage
-from tests.engine.conftest import PAYLOADS, assert_accounted
+from tests.engine.conftest import IRIS_ROW, PAYLOADS, assert_accounted
 from tests.engine.tiny_server import TinyServer
 
 PREDICT_OK = Checks(status=(200,), json_has=("predictions",))
 
 
-def test_fixed_20ms_server_reports_p50_between_20_and_22ms(
+def _plain_clients_p50_ms(url: str, clients: int = 4, n: int = 30) -> float:
+    """The server's own delivery time as plain blocking clients see it (the reference).
+
+    The mock's "fixed 20 ms" is 20 ms of sleep plus its event loop's timer rounding and
+    the model's work for the requests in flight, 1.5-2.5 ms on this kind of machine at
+    concurrency 4; that is the server's time, not the generator's, so the engine is held
+    to what ``clients`` plain keep-alive clients (one thread each) measure, not 20 ms flat.
+    """
+    parts = urlsplit(url)
+
+    def one_client() -> list[float]:
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=5)
+        times: list[float] = []
+        try:
+            for _ in range(n):
+                t0 = time.perf_counter()
+                conn.request("POST", "/predict", IRIS_ROW, {"Content-Type": "application/json"})
+                conn.getresponse().read()
+                times.append((time.perf_counter() - t0) * 1000.0)
+        finally:
+            conn.close()
+        return times
+
+    with ThreadPoolExecutor(clients) as pool:
+        runs = list(pool.map(lambda _: one_client(), range(clients)))
+    return statistics.median(t for times in runs for t in times)
+
+
+def test_fixed_20ms_server_reports_p50_within_1ms_of_a_plain_client_and_never_below_20ms(
         transport: str, mock_server_proc: Callable[..., str]) -> None:
     url = mock_server_proc(latency="fixed:20ms")
+    reference_ms = _plain_clients_p50_ms(url)
     request = RequestSpec(target=url, path="/predict", checks=PREDICT_OK)
     run = run_stages([Stage(0, "closed", concurrency=4, duration_s=1.5),
                       Stage(1, "open", rate=100, duration_s=1.5)],
@@ -29,7 +63,8 @@ def test_fixed_20ms_server_reports_p50_between_20_and_22ms(
     for stage in run.stages:
         assert stage.errors == 0, stage.error_kinds
         assert stage.requests > 50
-        assert 20.0 <= stage.latency_ms.p50 <= 22.0, (stage.label, stage.latency_ms)
+        assert 20.0 <= stage.latency_ms.p50 <= reference_ms + 1.0, (
+            stage.label, reference_ms, stage.latency_ms)
 
 
 def test_open_model_shows_a_1s_stall_in_p99_that_the_closed_model_hides(
