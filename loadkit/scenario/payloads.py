@@ -24,16 +24,12 @@ from loadkit.scenario.model import Scenario
 from loadkit.scenario.plan import PayloadSet
 from loadkit.scenario.template import Template, compile_template
 
-try:  # orjson is faster when present; the bytes are equivalent JSON either way
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - depends on the environment
-    _orjson = None
-
-
 def encode(value: Any) -> bytes:
-    """Compact UTF-8 JSON; NaN and infinities are refused (they are not JSON)."""
-    if _orjson is not None:
-        return bytes(_orjson.dumps(value))
+    """Compact UTF-8 JSON; NaN and infinities are refused (they are not JSON).
+
+    The standard library on purpose: payloads are encoded once, before the run, so speed
+    does not matter here, and orjson would silently write NaN as ``null``.
+    """
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode("utf-8")
 

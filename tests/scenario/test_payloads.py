@@ -189,3 +189,12 @@ def test_an_explicit_format_reads_a_file_with_any_extension(
     (data_dir / "rows.txt").write_text((data_dir / "data.csv").read_text())
     got = bodies(write(HEAD + LAT + "dataset: {path: rows.txt, format: CSV, sample: 2}\n"))
     assert len(got) == 2 and "species" in got[0]["instances"][0]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), [1.0, float("-inf")]],
+                         ids=["nan", "inf", "nested-minus-inf"])
+def test_encode_refuses_nan_and_infinities_whatever_json_library_is_installed(bad: object) -> None:
+    from loadkit.scenario.payloads import encode
+
+    with pytest.raises(ValueError):
+        encode(bad)
