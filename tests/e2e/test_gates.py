@@ -40,7 +40,7 @@ STABILITY = """
       - name: stable
         kind: throughput
         concurrency: 4
-        stability: {{windows: 3, window: 1s, tolerance: 20%, max_duration: {max_s}}}
+        stability: {{windows: 3, window: 1s, tolerance: 50%, max_duration: {max_s}}}
     sla: [error_rate < 1%]
     """
 
@@ -56,8 +56,8 @@ def test_a_steady_step_is_marked_stable_and_the_run_decides(run_scenario: RunSce
 
 def test_a_step_that_never_settles_is_unstable_and_the_run_inconclusive(
         write_scenario: WriteScenario, tmp_path: Path) -> None:
-    # A 0.5 s stall every 1.5 s: one-second windows alternate between stalled and
-    # clean, so their p99s never agree within 20%.
+    # A 0.5 s stall every 1.5 s: every three one-second windows hold a stalled one
+    # (p99 ~ hundreds of ms) and a clean one (~13 ms), so their p99s never agree within 50%.
     path = write_scenario(STABILITY.format(extra=', stall: "0.5s@every:1.5s"', max_s="4s"))
     code, result, output = loadkit_run(path, tmp_path / "out")
     stage = [s for s in result["profiles"][0]["stages"] if not s["warmup"]][0]
