@@ -40,52 +40,22 @@ from typing import Any
 
 import numpy as np
 
-from loadkit.analysis.canary import (
-    AgreementSample,
-    CanaryConfig,
-    CanaryStage,
-    Decision,
-    StageOutcome,
-    decide_stage,
-    overall,
-    predictions_match,
-    status_of_decision,
-)
+from loadkit.analysis.canary import decide_stage, overall, predictions_match
 from loadkit.engine import EngineRun, check_reachable, run_stages
 from loadkit.errors import ScenarioError
 from loadkit.redact import redact_url
+from loadkit.results.canary import (
+    AgreementSample,
+    CanaryConfig,
+    CanaryResult,
+    CanaryStage,
+    StageOutcome,
+)
 from loadkit.results.model import Interval, StageResult
-from loadkit.results.status import Status
 from loadkit.scenario import Scenario, build_payloads, compile_profile
 from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
 
 _MAX_MISMATCH_EXAMPLES = 3
-
-
-@dataclass(frozen=True)
-class CanaryResult:
-    """The whole rehearsal: every stage that ran, the decision and why."""
-
-    scenario: str
-    baseline_url: str                 # credentials and query tokens removed
-    candidate_url: str
-    config: CanaryConfig
-    load: str                         # the total load that was split, e.g. "rate 100 rps"
-    stages: tuple[StageOutcome, ...]
-    decision: Decision
-    reason: str
-    started_at: float
-    finished_at: float
-    interrupted: bool = False
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def status(self) -> Status:
-        return Status.INTERRUPTED if self.interrupted else status_of_decision(self.decision)
-
-    @property
-    def exit_code(self) -> int:
-        return self.status.exit_code
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from loadkit.analysis.canary import CanaryConfig
+from loadkit.results.canary import CanaryConfig
+from loadkit.scenario.gate_schema import CanaryModel
 from loadkit.canary import TotalLoad, run_canary, split
 from loadkit.mock_target import MockServer
 from loadkit.scenario import scenario_from_text
@@ -26,10 +27,10 @@ profiles:
 
 
 def config(min_requests: int = 12) -> CanaryConfig:
-    return CanaryConfig.from_dict({
+    return CanaryModel.model_validate({
         "stages": [{"share": s, "duration": "1s", "min_requests": min_requests}
                    for s in ("1%", "5%", "25%", "100%")],
-        "warmup_s": 0.3, "min_side_rps": 15, "agreement_sample": 40})
+        "warmup_s": 0.3, "min_side_rps": 15, "agreement_sample": 40}).config()
 
 
 @pytest.fixture(scope="module")

@@ -19,155 +19,31 @@ seed's canary criteria:
 Because both sides run concurrently and interleaved in time, shared noise (GC,
 the host) hits both alike; the p99 ratio's interval is therefore bootstrapped from
 the two histograms (request as the unit), unlike ``compare`` which must use windows.
+The values (``CanaryConfig``, ``StageOutcome``, ``Criterion``, ...) live in
+``loadkit.results.canary``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
-from itertools import pairwise
-from typing import Any, Literal
+from typing import Any
 
 from loadkit.analysis import stats
-from loadkit.errors import ScenarioError
+from loadkit.results.canary import (
+    AgreementMode,
+    AgreementSample,
+    CanaryConfig,
+    CanaryStage,
+    Criterion,
+    Decision,
+    StageOutcome,
+    status_of_decision,
+)
 from loadkit.results.model import Interval, StageResult
-from loadkit.results.status import Status as RunStatus
-from loadkit.units import parse_duration, parse_fraction
-
-Decision = Literal["promote", "hold", "rollback"]
-Status = Literal["pass", "hold", "rollback"]
-AgreementMode = Literal["auto", "exact", "tolerance", "top_label"]
-_MODES = ("auto", "exact", "tolerance", "top_label")
-
-
-@dataclass(frozen=True)
-class CanaryStage:
-    """One step of the rollout: the candidate's traffic share, for how long, on how much."""
-
-    share: float                 # 0 < share <= 1
-    duration_s: float = 30.0
-    min_requests: int = 100      # per side, to be allowed to promote
-
-
-DEFAULT_STAGES = (CanaryStage(0.01, 30.0, 50), CanaryStage(0.05, 30.0, 100),
-                  CanaryStage(0.25, 30.0, 200), CanaryStage(1.0, 30.0, 200))
-
-
-@dataclass(frozen=True)
-class CanaryConfig:
-    """The ``canary:`` block; every field has a default, so ``{}`` is a valid block."""
-
-    stages: tuple[CanaryStage, ...] = DEFAULT_STAGES
-    profile: str | None = None           # whose load to split (default: the first profile)
-    rate: float | None = None            # total rps, overriding the profile's
-    concurrency: int | None = None       # total workers, overriding the profile's
-    min_side_rps: float = 20.0           # floor for each side (open model); see loadkit.canary
-    warmup_s: float = 1.0                # unjudged warm-up before each stage, on both sides
-    rollback_p99_ratio: float = 2.0
-    promote_p99_ratio: float = 1.2
-    rollback_error_rate_pp: float = 5.0
-    promote_error_rate_pp: float = 1.0
-    min_agreement: float = 0.95
-    agreement_sample: int = 50           # inputs sent to both per stage
-    agreement_mode: AgreementMode = "auto"
-    agreement_tolerance: float = 1e-6
-    alpha: float = 0.05
-    seed: int = 0
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], where: str = "canary") -> CanaryConfig:
-        names = {f.name for f in fields(cls)}
-        kwargs: dict[str, Any] = {}
-        for key, value in data.items():
-            if key not in names:
-                raise ScenarioError(f"{where}.{key}", "unknown setting (known: "
-                                    + ", ".join(sorted(names)) + ")")
-            try:
-                kwargs[key] = _field_value(key, value, f"{where}.{key}")
-            except (TypeError, ValueError) as exc:
-                raise ScenarioError(f"{where}.{key}", str(exc)) from None
-        return cls(**kwargs)
-
-
-def _stage_value(item: Any, where: str) -> CanaryStage:
-    if not isinstance(item, Mapping):
-        raise ScenarioError(where, "expected {share: 5%, duration: 30s, min_requests: 100}")
-    unknown = set(item) - {"share", "duration", "min_requests"}
-    if unknown:
-        raise ScenarioError(f"{where}.{min(unknown)}", "unknown setting")
-    if "share" not in item:
-        raise ScenarioError(f"{where}.share", "is required")
-    try:
-        share = parse_fraction(item["share"])
-        if not 0 < share <= 1:
-            raise ValueError(f"must be in (0%, 100%], got {item['share']!r}")
-    except (TypeError, ValueError) as exc:
-        raise ScenarioError(f"{where}.share", str(exc)) from None
-    try:
-        duration = parse_duration(item.get("duration", 30.0))
-        if duration <= 0:
-            raise ValueError("must be positive")
-    except (TypeError, ValueError) as exc:
-        raise ScenarioError(f"{where}.duration", str(exc)) from None
-    min_req = item.get("min_requests", 100)
-    if isinstance(min_req, bool) or not isinstance(min_req, int) or min_req < 1:
-        raise ScenarioError(f"{where}.min_requests", f"must be a whole number >= 1, got {min_req!r}")
-    return CanaryStage(share, duration, min_req)
-
-
-def _field_value(key: str, value: Any, where: str) -> Any:
-    if key == "stages":
-        if not isinstance(value, (list, tuple)) or not value:
-            raise ValueError("must be a non-empty list of stages")
-        out = tuple(_stage_value(v, f"{where}[{i}]") for i, v in enumerate(value))
-        if any(b.share < a.share for a, b in pairwise(out)):
-            raise ValueError("shares must not decrease from one stage to the next")
-        return out
-    if key == "profile":
-        return None if value is None else str(value)
-    if key == "agreement_mode":
-        if value not in _MODES:
-            raise ValueError(f"must be one of {', '.join(_MODES)}, got {value!r}")
-        return value
-    if key in ("concurrency", "agreement_sample", "seed"):
-        if value is None and key == "concurrency":
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"must be a whole number, got {value!r}")
-        return value
-    if value is None and key == "rate":
-        return None
-    if key.endswith("_pp"):
-        text = str(value).strip()
-        num = float(text[:-2] if text.endswith("pp") else text.rstrip("%"))
-    elif key in ("min_agreement", "alpha"):
-        num = parse_fraction(value)
-        if not 0 <= num <= 1:
-            raise ValueError(f"must be between 0 and 1, got {value!r}")
-    else:
-        num = float(str(value).removesuffix("rps").removesuffix("x"))
-    if not math.isfinite(num) or num < 0:
-        raise ValueError(f"must be a non-negative number, got {value!r}")
-    return num
 
 
 # -- prediction agreement ------------------------------------------------------------
-
-@dataclass(frozen=True)
-class AgreementSample:
-    """Inputs sent to both versions: how many answered on both sides, how many agreed."""
-
-    compared: int = 0
-    matched: int = 0
-    failed: int = 0                        # an input either side did not answer properly
-    mode: str = "auto"
-    mismatches: tuple[str, ...] = ()       # a few short examples, for the report
-
-    @property
-    def share(self) -> float | None:
-        return self.matched / self.compared if self.compared else None
-
 
 def _number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
@@ -215,52 +91,6 @@ def predictions_match(a: Any, b: Any, mode: AgreementMode = "auto",
 
 
 # -- one stage's decision ----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Criterion:
-    """One rule of one stage: the observed value, the thresholds and what it says."""
-
-    name: str                      # requests | p99_ratio | error_rate | agreement
-    value: float | None
-    promote_threshold: float | None
-    rollback_threshold: float | None
-    status: Status
-    detail: str
-    p_value: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-
-
-@dataclass(frozen=True)
-class StageOutcome:
-    """What one canary stage measured and decided (and why)."""
-
-    index: int
-    share: float
-    duration_s: float
-    decision: Decision
-    reason: str
-    criteria: tuple[Criterion, ...]
-    baseline_requests: int
-    candidate_requests: int
-    baseline_rps: float
-    candidate_rps: float
-    baseline_p99_ms: float
-    candidate_p99_ms: float
-    baseline_error_rate: float
-    candidate_error_rate: float
-    agreement: AgreementSample = field(default_factory=AgreementSample)
-    baseline_load: str = ""        # e.g. "rate 99 rps", as asked
-    candidate_load: str = ""
-    baseline_window_p99_ms: tuple[float, ...] = ()
-    candidate_window_p99_ms: tuple[float, ...] = ()
-
-    def criterion(self, name: str) -> Criterion:
-        for c in self.criteria:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
 
 def _requests(b: StageResult, c: StageResult, need: int) -> Criterion:
     low = min(b.requests, c.requests)
@@ -375,12 +205,6 @@ def overall(outcomes: Sequence[StageOutcome], planned: int) -> tuple[Decision, s
     if len(outcomes) < planned:
         return "hold", f"stopped after stage {last.index + 1} of {planned}"
     return "promote", f"promoted through {last.share:.0%}"
-
-
-def status_of_decision(decision: Decision) -> RunStatus:
-    """promote is a pass, rollback a fail, hold inconclusive (one Status, one exit map)."""
-    return {"promote": RunStatus.PASS, "rollback": RunStatus.FAIL}.get(decision,
-                                                                      RunStatus.INCONCLUSIVE)
 
 
 def exit_code_of(decision: Decision) -> int:

@@ -11,161 +11,32 @@ Tests run on per-second windows (see ``loadkit.analysis.stats``): latency
 percentiles with a Mann-Whitney U on the window percentiles, throughput on the
 window rates; error rates with a two-proportion z test. Point estimates come from
 the stages' full HDR histograms; confidence intervals from a bootstrap of windows.
+
+The values it returns (``Comparison`` and its parts) live in ``loadkit.results.compare``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
-from typing import Any, Literal
+from collections.abc import Sequence
+from dataclasses import replace
 
 from scipy.stats import norm
 
 from loadkit.analysis import stats
 from loadkit.errors import ScenarioError
+from loadkit.results.compare import (
+    CompareThresholds,
+    CompareVerdict,
+    Comparison,
+    MetricComparison,
+    RunRef,
+    StageComparison,
+)
 from loadkit.results.model import Interval, ProfileResult, RunResult, StageResult
-from loadkit.results.status import Status
-from loadkit.units import parse_fraction
 
-CompareVerdict = Literal["pass", "regression", "inconclusive"]
 SPECTRUM_PERCENTILES = (0.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.99, 100.0)
 _LATENCY = ("p50", "p95", "p99")
 _STREAM_LATENCY = ("ttft_p99", "itl_p99")     # judged by the p99 threshold
-
-
-@dataclass(frozen=True)
-class CompareThresholds:
-    """Practical thresholds; None leaves a metric reported but never gating.
-
-    Latency and throughput thresholds are fractions (0.10 = 10%); the error-rate
-    threshold is in percentage points.
-    """
-
-    p50_increase: float | None = None
-    p95_increase: float | None = 0.10
-    p99_increase: float | None = 0.10
-    error_rate_increase_pp: float | None = 0.5
-    throughput_decrease: float | None = 0.10
-    min_windows: int = 5              # per side and stage; fewer is inconclusive
-    min_requests: int = 20            # per side and stage
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], where: str = "compare") -> CompareThresholds:
-        """From a ``compare:`` block: ``{p99: 10%, p95: 10%, error_rate: 0.5, throughput: 10%,
-        min_windows: 5}``; short keys (p99) or field names (p99_increase) both work;
-        ``null`` turns a gate off. ``error_rate`` is in percentage points ("0.5pp" or 0.5).
-        """
-        aliases = {"p50": "p50_increase", "p95": "p95_increase", "p99": "p99_increase",
-                   "error_rate": "error_rate_increase_pp", "throughput": "throughput_decrease"}
-        names = {f.name for f in fields(cls)}
-        kwargs: dict[str, Any] = {}
-        for key, value in data.items():
-            name = aliases.get(str(key), str(key))
-            if name not in names:
-                raise ScenarioError(f"{where}.{key}", "unknown setting (known: "
-                                    + ", ".join(sorted(set(aliases) | names)) + ")")
-            kwargs[name] = _threshold_value(name, value, f"{where}.{key}")
-        return cls(**kwargs)
-
-
-def _threshold_value(name: str, value: Any, where: str) -> Any:
-    if value is None and name not in ("min_windows", "min_requests"):
-        return None
-    try:
-        if name in ("min_windows", "min_requests"):
-            if isinstance(value, bool) or int(value) != value or int(value) < 1:
-                raise ValueError("must be a whole number >= 1")
-            return int(value)
-        if name == "error_rate_increase_pp":
-            text = str(value).strip()
-            text = text[:-2] if text.endswith("pp") else text.rstrip("%")
-            out = float(text)
-        else:
-            out = parse_fraction(value)
-    except (TypeError, ValueError) as exc:
-        raise ScenarioError(where, str(exc) or "not a number") from None
-    if out < 0:
-        raise ScenarioError(where, "must not be negative")
-    return out
-
-
-@dataclass(frozen=True)
-class MetricComparison:
-    """One metric of one stage: both values, the effect, its test and the gate."""
-
-    metric: str                       # p50 | p95 | p99 | error_rate | throughput | ttft_p99 | itl_p99
-    unit: str                         # ms | % | rps
-    baseline: float
-    candidate: float
-    change: float                     # relative change (latency, throughput) or pp (errors)
-    ci_low: float | None              # CI of the ratio (latency, throughput) or of the pp change
-    ci_high: float | None
-    test: str
-    p_value: float
-    threshold: float | None           # practical threshold (fraction, or pp for errors)
-    significant: bool
-    practical: bool                   # beyond the threshold, in the bad direction
-    regression: bool
-
-
-@dataclass(frozen=True)
-class StageComparison:
-    """One profile stage present in both results."""
-
-    profile: str
-    stage: int
-    label: str
-    baseline_requests: int
-    candidate_requests: int
-    baseline_windows: int
-    candidate_windows: int
-    metrics: tuple[MetricComparison, ...]
-    verdict: CompareVerdict
-    reasons: tuple[str, ...] = ()
-    spectrum: tuple[tuple[float, float, float], ...] = ()     # (percentile, base_ms, cand_ms)
-    baseline_window_p99_ms: tuple[float, ...] = ()
-    candidate_window_p99_ms: tuple[float, ...] = ()
-    baseline_histogram: str = ""      # encoded HDR histograms, for the overlaid spectra
-    candidate_histogram: str = ""
-
-    def metric(self, name: str) -> MetricComparison:
-        for m in self.metrics:
-            if m.metric == name:
-                return m
-        raise KeyError(name)
-
-
-@dataclass(frozen=True)
-class RunRef:
-    """Which run a side of the comparison is (for reports; target already redacted)."""
-
-    scenario: str
-    target: str
-    started_at: float
-    status: str
-    partial: bool = False
-
-
-@dataclass(frozen=True)
-class Comparison:
-    baseline: RunRef
-    candidate: RunRef
-    stages: tuple[StageComparison, ...]
-    verdict: CompareVerdict
-    reasons: tuple[str, ...]
-    alpha: float
-    thresholds: CompareThresholds = field(default_factory=CompareThresholds)
-    skipped: tuple[str, ...] = ()     # profiles/stages present on one side only
-
-    @property
-    def status(self) -> Status:
-        """pass (no regression), fail (a regression), inconclusive (too little data)."""
-        return {"pass": Status.PASS, "regression": Status.FAIL}.get(self.verdict,
-                                                                     Status.INCONCLUSIVE)
-
-    @property
-    def exit_code(self) -> int:
-        return self.status.exit_code
 
 
 def _windows(profile: ProfileResult, stage: int) -> list[Interval]:

@@ -42,21 +42,21 @@ def compare(baseline: str, candidate: str, scenario_path: str | None, alpha: flo
             p99: str | None, p95: str | None, error_rate: str | None, throughput: str | None,
             profiles: tuple[str, ...], out: str | None, as_json: bool) -> int:
     """Statistical regression gate: is CANDIDATE worse than BASELINE (two result.json)?"""
-    from loadkit.analysis.compare import CompareThresholds
     from loadkit.analysis.compare import compare as compare_runs
     from loadkit.reporters import compare_report
     from loadkit.results import read
+    from loadkit.results.compare import CompareThresholds
+    from loadkit.scenario.gate_schema import compare_flags
 
     if not 0 < alpha < 1:
         raise UsageError("--alpha: must be between 0 and 1")
-    block: dict[str, Any] = {}
+    thresholds = CompareThresholds()
     if scenario_path:
         from loadkit.scenario import load_scenario
 
-        block.update(load_scenario(scenario_path).compare)
+        thresholds = load_scenario(scenario_path).compare or thresholds
     flags = {"p99": p99, "p95": p95, "error_rate": error_rate, "throughput": throughput}
-    block.update({k: v for k, v in flags.items() if v is not None})
-    thresholds = CompareThresholds.from_dict(block) if block else CompareThresholds()
+    thresholds = compare_flags({k: v for k, v in flags.items() if v is not None}, thresholds)
     result = compare_runs(read(baseline), read(candidate), thresholds, alpha=alpha,
                           profiles=list(profiles) or None)
     if out:
@@ -85,8 +85,8 @@ def compare(baseline: str, candidate: str, scenario_path: str | None, alpha: flo
 def canary(scenario: str, baseline_url: str, candidate_url: str, out: str | None, transport: str,
            wait_ready: str | None, insecure: bool) -> int:
     """Staged canary rehearsal: promote (0), hold (4) or rollback (1) the candidate."""
-    from loadkit.analysis.canary import CanaryConfig
     from loadkit.canary import run_canary
+    from loadkit.results.canary import CanaryConfig
     from loadkit.reporters import canary_report
     from loadkit.scenario import load_scenario
     from loadkit.units import parse_duration
@@ -99,7 +99,7 @@ def canary(scenario: str, baseline_url: str, candidate_url: str, out: str | None
     except ValueError as exc:
         raise UsageError(f"--wait-ready: {exc}") from None
     sc = load_scenario(scenario)
-    config = CanaryConfig.from_dict(sc.canary) if sc.canary else CanaryConfig()
+    config = sc.canary or CanaryConfig()
 
     def show(outcome: Any) -> None:
         click.echo(f"[canary] {outcome.share:.0%} candidate traffic: {outcome.decision} "

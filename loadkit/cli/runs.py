@@ -101,15 +101,7 @@ def validate(scenario: str) -> int:
     """Check SCENARIO and its dataset; send nothing."""
     from loadkit.scenario import build_payloads, compile_profile, load_scenario
 
-    sc = load_scenario(scenario)
-    if sc.compare:
-        from loadkit.analysis.compare import CompareThresholds
-
-        CompareThresholds.from_dict(sc.compare)
-    if sc.canary:
-        from loadkit.analysis.canary import CanaryConfig
-
-        CanaryConfig.from_dict(sc.canary)
+    sc = load_scenario(scenario)       # compare: and canary: blocks included
     payloads = build_payloads(sc)
     if sc.dataset is not None:
         from loadkit.scenario.dataset import missing_report

@@ -1,14 +1,14 @@
 """Reports of ``loadkit canary``: the stage table (terminal), canary.json, canary.html, JUnit.
 
 End of the canary flow (CanaryResult -> text); returns strings, does no I/O. It
-reads a ``loadkit.canary.CanaryResult`` by attribute only, so reporters import
-neither the orchestration nor the analysis layer at run time.
+reads a ``loadkit.results.canary.CanaryResult``: reporters import neither the
+orchestration (``loadkit.canary``) nor the analysis that decided it.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from jinja2 import Environment
 
@@ -22,11 +22,8 @@ from loadkit.reporters._common import (
     table,
 )
 from loadkit.reporters.compare_report import window_chart
+from loadkit.results.canary import CanaryResult, Criterion, StageOutcome
 from loadkit.results.codec import to_data
-
-if TYPE_CHECKING:  # pragma: no cover
-    from loadkit.analysis.canary import Criterion, StageOutcome
-    from loadkit.canary import CanaryResult
 
 SCHEMA = "loadkit.canary/v1"
 DECISION_TEXT = {"promote": "PROMOTE", "hold": "HOLD", "rollback": "ROLLBACK"}

@@ -2,15 +2,15 @@
 
 End of the compare flow (two result.json -> Comparison -> text). Like every
 reporter it returns a string and does no I/O. It reads a
-``loadkit.analysis.compare.Comparison`` by attribute only (reporters and analysis
-are sibling layers), so the type is imported for the checker alone.
+``loadkit.results.compare.Comparison``, the value ``loadkit.analysis.compare``
+produces; reporters never import the analysis that made it.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from jinja2 import Environment
@@ -26,10 +26,8 @@ from loadkit.reporters._common import (
 )
 from loadkit.reporters.charts import Chart, figure, spectrum_chart, style, to_uri
 from loadkit.results.codec import to_data
+from loadkit.results.compare import Comparison, MetricComparison, StageComparison
 from loadkit.results.hdr import LatencyHistogram
-
-if TYPE_CHECKING:  # pragma: no cover
-    from loadkit.analysis.compare import Comparison, MetricComparison, StageComparison
 
 SCHEMA = "loadkit.compare/v1"
 VERDICT_TEXT = {"pass": "PASS: no regression", "regression": "REGRESSION",

@@ -14,10 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from loadkit.errors import ScenarioError
-from loadkit.results.search import SearchSpace
+from loadkit.results.canary import CanaryConfig
+from loadkit.results.compare import CompareThresholds
 from loadkit.results.model import DEFAULT_RULE
+from loadkit.results.search import SearchSpace
 from loadkit.scenario import profile_schema as s
+from loadkit.scenario.checks import (
+    check_profiles,
+    check_search_rules,
+    check_sla_stages,
+    check_template,
+    rule_of,
+)
 from loadkit.scenario.fields import steps_of
+from loadkit.scenario.gate_schema import check_canary_profile
 from loadkit.scenario.kserve import V2_APIS, v2_path
 from loadkit.scenario.llm_schema import DEFAULT_PATHS
 from loadkit.scenario.plan import (
@@ -31,7 +41,6 @@ from loadkit.scenario.plan import (
 from loadkit.scenario.schema import DatasetModel, ScenarioModel
 from loadkit.scenario.telemetry_schema import trace_headers
 from loadkit.scenario.streaming import check_streaming, slo_of, stream_spec
-from loadkit.scenario.template import compile_template
 from loadkit.sla import Rule, parse_rule
 
 DATASET_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
@@ -137,8 +146,8 @@ class Scenario:
     notes: tuple[str, ...] = ()            # what the command line changed (e.g. --sla)
     description: str | None = None
     source: Path | None = None             # the scenario file, when loaded from one
-    compare: dict[str, Any] = field(default_factory=dict)   # thresholds for `loadkit compare`
-    canary: dict[str, Any] = field(default_factory=dict)    # stages/criteria for `loadkit canary`
+    compare: CompareThresholds | None = None   # the compare: block (None: not given)
+    canary: CanaryConfig | None = None         # the canary: block (None: not given)
     server_metrics: tuple[MetricsSource, ...] = ()          # scraped during every profile
     server_timing: str | None = None       # record Server-Timing ("": total or the largest)
     traceparent: bool = False              # send a W3C traceparent (one trace per run)
@@ -187,12 +196,6 @@ def merge_rules(base: Iterable[Rule], extra: Iterable[Rule]) -> tuple[Rule, ...]
     return tuple(out)
 
 
-def _rule(entry: str | s.SlaRuleModel) -> Rule:
-    if isinstance(entry, str):
-        return parse_rule(entry)
-    return parse_rule(entry.rule, abort=entry.abort, grace_s=entry.grace, stage=entry.stage)
-
-
 def _stability(m: s.StabilityModel | None, fallback_s: float | None) -> Stability | None:
     if m is None:
         return None
@@ -211,7 +214,7 @@ def sla_of(rules: tuple[Rule, ...], given: bool) -> tuple[tuple[Rule, ...], str]
 
 
 def _profile(m: Any, global_sla: tuple[Rule, ...], global_given: bool) -> ProfileSpec:
-    rules, origin = sla_of(merge_rules(global_sla, [_rule(e) for e in m.sla]),
+    rules, origin = sla_of(merge_rules(global_sla, [rule_of(e) for e in m.sla]),
                            global_given or "sla" in m.model_fields_set)
     common: dict[str, Any] = {
         "name": m.name or m.kind, "kind": m.kind,
@@ -267,66 +270,15 @@ def _dataset(m: DatasetModel, base_dir: Path) -> DatasetSpec:
                        order=m.order, columns=tuple(m.columns or ()), missing=m.missing)
 
 
-def _check_profiles(profiles: tuple[ProfileSpec, ...]) -> None:
-    seen: set[str] = set()
-    for i, p in enumerate(profiles):
-        if p.name in seen:
-            raise ScenarioError(f"profiles[{i}].name", f"duplicate profile name {p.name!r}")
-        seen.add(p.name)
-
-
-def _stage_field(where: str, entry: str | s.SlaRuleModel) -> str:
-    return where if isinstance(entry, str) else f"{where}.stage"
-
-
-def _span(indices: list[int]) -> str:
-    if len(indices) == 1:
-        return f"stage is {indices[0]}"
-    return f"stages are {indices[0]}-{indices[-1]}"
-
-
-def check_sla_stages(m: ScenarioModel, scenario: Scenario) -> None:
-    """A rule scoped to a stage must name a measured stage of its own profile.
-
-    Stage indices are the ones reports print (``compile_profile``'s: a warm-up stage,
-    when there is one, is 0). A global rule cannot be scoped: profiles differ.
-    """
-    from loadkit.scenario.profiles import compile_profile  # profiles imports this module
-
-    for j, entry in enumerate(m.sla):
-        if _rule(entry).stage is not None:
-            raise ScenarioError(_stage_field(f"sla[{j}]", entry),
-                                "a stage belongs to one profile: put this rule in that "
-                                "profile's sla")
-    for i, (pm, spec) in enumerate(zip(m.profiles, scenario.profiles, strict=True)):
-        scoped = [(j, e, _rule(e).stage) for j, e in enumerate(pm.sla)]
-        scoped = [(j, e, n) for j, e, n in scoped if n is not None]
-        if not scoped:
-            continue
-        stages = compile_profile(spec, scenario)
-        measured = [st.index for st in stages if not st.warmup]
-        warmup = [st.index for st in stages if st.warmup]
-        for j, entry, n in scoped:
-            if n in measured:
-                continue
-            if n in warmup:
-                what = f"stage {n} is the warm-up of profile {spec.name!r}, which no SLA judges"
-            else:
-                what = f"stage {n} is out of range for profile {spec.name!r}"
-            note = f" (stage {warmup[0]} is its warm-up)" if warmup and n not in warmup else ""
-            raise ScenarioError(_stage_field(f"profiles[{i}].sla[{j}]", entry),
-                                f"{what}: its measured {_span(measured)}{note}, numbered as "
-                                "in the report's step column")
-
-
 def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
                    source: Path | None = None) -> Scenario:
     """Frozen Scenario from a validated model; raises ScenarioError for cross-field problems."""
     global_given = "sla" in m.model_fields_set
-    global_sla = merge_rules((), [_rule(e) for e in m.sla])
+    global_sla = merge_rules((), [rule_of(e) for e in m.sla])
     profiles = tuple(_profile(p, global_sla, global_given) for p in m.profiles)
     global_sla, global_origin = sla_of(global_sla, global_given)
-    _check_profiles(profiles)
+    check_profiles(profiles)
+    check_canary_profile(m.canary, tuple(p.name for p in profiles))
     dataset = _dataset(m.dataset, base_dir) if m.dataset is not None else None
     body = m.request.body
     api = m.request.api
@@ -356,8 +308,9 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
         warmup_s=m.warmup, fail_fast_s=m.fail_fast, readiness_path=m.readiness.path if m.readiness else None,
         readiness_timeout_s=m.readiness.timeout if m.readiness else 30.0, sla=global_sla,
         sla_origin=global_origin,
-        description=m.description, source=source, compare=dict(m.compare or {}),
-        canary=dict(m.canary or {}), slo=slo_of(m.slo),
+        description=m.description, source=source,
+        compare=m.compare.thresholds() if m.compare is not None else None,
+        canary=m.canary.config() if m.canary is not None else None, slo=slo_of(m.slo),
         server_metrics=tuple(src.source() for src in m.server_metrics or ()),
         server_timing=m.server_timing.metric if m.server_timing is not None else None,
         traceparent=m.traceparent)
@@ -366,51 +319,3 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
     check_search_rules(m, scenario)
     check_sla_stages(m, scenario)
     return scenario
-
-
-def check_search_rules(m: ScenarioModel, scenario: Scenario) -> None:
-    """A search needs a rule that load can break (latency or error rate), unscoped.
-
-    Its probes are decided as it runs, so a rule scoped to one of its stages names
-    nothing known in advance; and with no such rule every probe would hold.
-    """
-    from loadkit.sla.evaluate import LOAD_BROKEN_METRICS
-
-    for i, (pm, spec) in enumerate(zip(m.profiles, scenario.profiles, strict=True)):
-        if spec.kind != "search":
-            continue
-        for j, entry in enumerate(pm.sla):
-            if _rule(entry).stage is not None:
-                raise ScenarioError(_stage_field(f"profiles[{i}].sla[{j}]", entry),
-                                    "a search decides its probes as it runs: a rule cannot be "
-                                    "scoped to one of its stages")
-        # the default rule (no sla: anywhere) judges a run, but a search is asked for
-        # a capacity under the user's own SLA: it does not choose one for them
-        chosen = spec.sla if spec.sla_origin != "default" else ()
-        usable = [r for r in chosen if r.metric in LOAD_BROKEN_METRICS and not r.abort]
-        if not usable:
-            given = ", ".join(r.expr for r in chosen)
-            raise ScenarioError(f"profiles[{i}].sla",
-                                "a search needs a latency or error-rate rule to search on "
-                                "(e.g. p99 < 300ms or error_rate < 1%), in the profile's sla "
-                                "or the global sla" + (f"; it has only {given}" if given
-                                                       else "; it has none"))
-
-
-def check_template(scenario: Scenario) -> None:
-    """Placeholders that cannot work are refused at load time, before any dataset is read."""
-    template = compile_template(scenario.request.body)
-    if template.uses_rows and scenario.dataset is None:
-        hole = template.holes[0]
-        raise ScenarioError(hole.where, f"'{{{{ {hole.expr} }}}}' needs a dataset; add a "
-                                        "dataset: block")
-    big = [b for b in scenario.batch_sizes() if b > 1]
-    if template.per_row and big:
-        hole = template.per_row[0]
-        raise ScenarioError(hole.where, f"'{{{{ {hole.expr} }}}}' takes one row but batch_size "
-                                        f"{big[0]} is used; use {{{{ rows }}}} or "
-                                        f"{{{{ rows.{hole.column or 'COLUMN'} }}}}")
-    for i, p in enumerate(scenario.profiles):
-        if p.breakdown and p.breakdown != "payload_bytes" and scenario.dataset is None:
-            raise ScenarioError(f"profiles[{i}].breakdown", f"column {p.breakdown!r} needs a "
-                                "dataset (or use breakdown: payload_bytes)")

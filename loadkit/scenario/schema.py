@@ -26,6 +26,7 @@ from loadkit.scenario.fields import (
     is_http_url,
 )
 from loadkit.units import parse_duration
+from loadkit.scenario.gate_schema import CanaryModel, CompareModel
 from loadkit.scenario.llm_schema import APIS, SloModel, check_stream
 from loadkit.scenario.profile_schema import KINDS, Profile, SlaEntry
 from loadkit.scenario.telemetry_schema import ServerMetrics, ServerTiming
@@ -226,9 +227,8 @@ class ScenarioModel(Strict):
     profiles: Annotated[list[Profile], Field(min_length=1)]
     sla: Annotated[list[SlaEntry], BeforeValidator(as_list)] = Field(default_factory=list)
     slo: SloModel | None = None
-    # Checked by their consumers (loadkit compare / canary), which own their vocabularies.
-    compare: dict[str, Any] | None = None
-    canary: dict[str, Any] | None = None
+    compare: CompareModel | None = None           # thresholds of `loadkit compare`
+    canary: CanaryModel | None = None             # stages and criteria of `loadkit canary`
     server_metrics: ServerMetrics | None = None   # the target's Prometheus endpoints
     server_timing: ServerTiming = None            # record W3C Server-Timing per request
     traceparent: StrictBool = False               # send a W3C traceparent header

@@ -6,15 +6,12 @@ import numpy as np
 import pytest
 
 from loadkit.analysis.canary import (
-    AgreementSample,
-    CanaryConfig,
-    CanaryStage,
     decide_stage,
     exit_code_of,
     overall,
     predictions_match,
 )
-from loadkit.errors import ScenarioError
+from loadkit.results.canary import AgreementSample, CanaryConfig, CanaryStage
 from loadkit import testing
 
 SPEC = CanaryStage(share=0.05, duration_s=2.0, min_requests=50)
@@ -114,28 +111,3 @@ def test_predictions_match(a, b, mode, expected):
     assert predictions_match(a, b, mode) is expected
 
 
-def test_config_builds_from_a_canary_block():
-    cfg = CanaryConfig.from_dict({
-        "stages": [{"share": "1%", "duration": "2s", "min_requests": 10},
-                   {"share": "100%", "duration": "1s"}],
-        "min_agreement": "90%", "rollback_error_rate_pp": "3pp", "rate": "80rps",
-        "agreement_mode": "top_label"})
-    assert [s.share for s in cfg.stages] == [0.01, 1.0]
-    assert cfg.stages[0].duration_s == 2.0 and cfg.stages[1].min_requests == 100
-    assert (cfg.min_agreement, cfg.rollback_error_rate_pp, cfg.rate) == (0.9, 3.0, 80.0)
-
-
-@pytest.mark.parametrize("block, field", [
-    ({"stagez": []}, "canary.stagez"),
-    ({"stages": [{"share": "150%"}]}, "canary.stages[0].share"),
-    ({"stages": [{"duration": "2s"}]}, "canary.stages[0].share"),
-    ({"stages": [{"share": "5%", "duration": "soon"}]}, "canary.stages[0].duration"),
-    ({"stages": [{"share": "50%"}, {"share": "5%"}]}, "canary.stages"),
-    ({"agreement_mode": "fuzzy"}, "canary.agreement_mode"),
-    ({"min_agreement": "120%"}, "canary.min_agreement"),
-], ids=["unknown-key", "share-over-100", "share-missing", "bad-duration", "shares-decrease",
-        "bad-mode", "agreement-over-1"])
-def test_bad_canary_block_names_the_field(block, field):
-    with pytest.raises(ScenarioError) as exc:
-        CanaryConfig.from_dict(block)
-    assert str(exc.value).split(": ")[0] == field

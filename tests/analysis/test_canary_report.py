@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from loadkit.analysis.canary import AgreementSample, CanaryConfig, CanaryStage, decide_stage
-from loadkit.canary import CanaryResult
+from loadkit.analysis.canary import decide_stage
+from loadkit.results.canary import AgreementSample, CanaryConfig, CanaryResult, CanaryStage
 from loadkit.reporters.canary_report import (
     render_canary_html,
     render_canary_json,

@@ -7,7 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from loadkit.analysis.compare import CompareThresholds, compare
+from loadkit.analysis.compare import compare
+from loadkit.results.compare import CompareThresholds
 from loadkit.errors import ScenarioError
 from loadkit.results import GeneratorHealth, Interval, LatencyHistogram, RunResult
 from loadkit.testing import profile, run_result, stage
@@ -105,7 +106,7 @@ def test_throughput_drop_is_a_regression():
 
 
 def test_disabled_gate_reports_but_does_not_fail():
-    thresholds = CompareThresholds.from_dict({"p99": None, "p95": None, "p50": None})
+    thresholds = CompareThresholds(p50_increase=None, p95_increase=None, p99_increase=None)
     result = compare(synthetic_run(seed=1), synthetic_run(seed=2, median_ms=13.0), thresholds)
     assert result.stages[0].metric("p99").significant
     assert result.verdict == "pass"
@@ -122,25 +123,6 @@ def test_a_generator_that_fell_behind_makes_a_pass_inconclusive():
     result = compare(synthetic_run(seed=1), lagging)
     assert result.verdict == "inconclusive"
     assert any("fell behind" in r for r in result.reasons)
-
-
-def test_thresholds_build_from_a_scenario_block():
-    t = CompareThresholds.from_dict({"p99": "20%", "error_rate": "1pp", "throughput": 0.05,
-                                     "min_windows": 8})
-    assert (t.p99_increase, t.error_rate_increase_pp, t.throughput_decrease, t.min_windows) == (
-        pytest.approx(0.2), 1.0, 0.05, 8)
-
-
-@pytest.mark.parametrize("block, field", [
-    ({"p98": "10%"}, "compare.p98"),
-    ({"p99": "ten"}, "compare.p99"),
-    ({"min_windows": 0}, "compare.min_windows"),
-    ({"error_rate": -1}, "compare.error_rate"),
-], ids=["unknown-key", "not-a-number", "zero-windows", "negative"])
-def test_bad_threshold_names_the_field(block, field):
-    with pytest.raises(ScenarioError) as exc:
-        CompareThresholds.from_dict(block)
-    assert str(exc.value).startswith(field)
 
 
 def test_bad_alpha_is_a_usage_error():

@@ -193,7 +193,8 @@ def test_compare_refuses_a_bad_threshold_with_exit_2(tmp_path):
     code, _, err = invoke(["compare", str(tmp_path / "base.json"), str(tmp_path / "base.json"),
                            "--p99", "lots"])
     assert code == 2
-    assert "p99" in err and "Traceback" not in err
+    assert err.strip().endswith("--p99: 'lots' is not a percentage (use e.g. 1% or 0.01)"), err
+    assert "Traceback" not in err
 
 
 def test_canary_refuses_a_non_http_candidate_before_sending(scenario):

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loadkit.analysis.canary import CanaryConfig
+from loadkit.results.canary import CanaryConfig
 from loadkit.canary import sample_agreement
 from loadkit.mock_target import MockServer
 from loadkit.reporters import text
