@@ -40,32 +40,30 @@ from loadkit.scenario.fields import (
 from loadkit.units import parse_fraction, parse_rate
 
 
-def _points(value: Any) -> float:
-    """Percentage points: ``0.5pp``, ``0.5%`` or a bare 0.5 (never a fraction)."""
+def _suffixed(value: Any, suffixes: tuple[str, ...], what: str) -> float:
+    """A finite number, written bare or with one of ``suffixes`` (``0.5pp``, ``2x``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"{value!r} is not in percentage points (use e.g. 0.5pp)")
+        raise ValueError(f"{value!r} is not {what}")
     text = str(value).strip()
-    text = text[:-2] if text.endswith("pp") else text.removesuffix("%")
+    for suffix in suffixes:
+        text = text.removesuffix(suffix)
     try:
         out = float(text)
     except ValueError:
-        raise ValueError(f"{value!r} is not in percentage points (use e.g. 0.5pp)") from None
+        raise ValueError(f"{value!r} is not {what}") from None
     if not math.isfinite(out):
         raise ValueError("must be a finite number")
     return out
+
+
+def _points(value: Any) -> float:
+    """Percentage points: ``0.5pp``, ``0.5%`` or a bare 0.5 (never a fraction)."""
+    return _suffixed(value, ("pp", "%"), "in percentage points (use e.g. 0.5pp)")
 
 
 def _ratio(value: Any) -> float:
     """A ratio of p99s: ``2``, ``2x`` or ``1.5``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"{value!r} is not a ratio (use e.g. 2x)")
-    try:
-        out = float(str(value).strip().removesuffix("x"))
-    except ValueError:
-        raise ValueError(f"{value!r} is not a ratio (use e.g. 2x)") from None
-    if not math.isfinite(out):
-        raise ValueError("must be a finite number")
-    return out
+    return _suffixed(value, ("x",), "a ratio (use e.g. 2x)")
 
 
 def _share_of_one(value: Any) -> float:
