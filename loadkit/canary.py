@@ -42,8 +42,11 @@ import numpy as np
 
 from loadkit.analysis.canary import decide_stage, overall, predictions_match
 from loadkit.engine import EngineRun, check_reachable, run_stages
+from loadkit.engine.transport import Transport
 from loadkit.errors import ScenarioError
-from loadkit.redact import redact_url
+from loadkit.judge import judge
+from loadkit.redact import redact_path, redact_url
+from loadkit.results.aggregate import summarize
 from loadkit.results.canary import (
     AgreementSample,
     CanaryConfig,
@@ -51,9 +54,19 @@ from loadkit.results.canary import (
     CanaryStage,
     StageOutcome,
 )
-from loadkit.results.model import Interval, StageResult
+from loadkit.results.model import (
+    Interval,
+    ProfileResult,
+    RunResult,
+    ScenarioInfo,
+    SlaOrigin,
+    StageResult,
+)
 from loadkit.scenario import Scenario, build_payloads, compile_profile
+from loadkit.scenario.model import ProfileSpec
 from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
+from loadkit.sla import Rule
+from loadkit.sla.evaluate import LOAD_BROKEN_METRICS
 
 _MAX_MISMATCH_EXAMPLES = 3
 
@@ -70,15 +83,58 @@ class TotalLoad:
             f"concurrency {self.concurrency}"
 
 
+def chosen_profile(scenario: Scenario, config: CanaryConfig) -> ProfileSpec:
+    """``canary.profile``, else the scenario's first profile: whose load and rules."""
+    if config.profile is None:
+        return scenario.profiles[0]
+    try:
+        return scenario.profile(config.profile)
+    except KeyError:
+        raise ScenarioError("canary.profile", f"no profile named {config.profile!r}") from None
+
+
+def arm_rules(profile: ProfileSpec) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
+    """(rules that judge each arm, a note per rule left out).
+
+    An arm is judged on the rules about each request -- latency, error rate, TTFT,
+    SLO attainment -- exactly as ``loadkit run`` judges them. Rules about how much load
+    was served (throughput, goodput, server metrics) are left out: the canary itself
+    gives each side its share of the load. So are ``abort`` guards and rules scoped to
+    one stage of the profile (an arm has one measured stage of its own).
+    """
+    kept = tuple(r for r in profile.sla
+                 if r.metric in LOAD_BROKEN_METRICS and not r.abort and r.stage is None)
+    left = tuple(f"{r.expr}: not judged on a canary arm ("
+                 + ("an abort guard" if r.abort else "scoped to one stage"
+                    if r.stage is not None else "the canary sets each side's load") + ")"
+                 for r in profile.sla if r not in kept)
+    return kept, left
+
+
+_ORIGINS: dict[str, SlaOrigin] = {"scenario": "scenario", "default": "default", "none": "none"}
+
+
+def judge_arm(side: str, run: EngineRun, scenario: Scenario, url: str, profile: ProfileSpec,
+              rules: tuple[Rule, ...], load: TotalLoad) -> RunResult:
+    """One side's measurement as a RunResult (one profile named ``side``), judged by
+    ``judge()`` -- the same verdicts, rules and Status as a ``loadkit run``."""
+    measured = ProfileResult(
+        name=side, kind="constant-rate" if load.rate is not None else "throughput",
+        stages=run.stages, summary=summarize(run.stages), timeseries=run.timeseries,
+        sla=tuple(r.text for r in rules), sla_origin=_ORIGINS[profile.sla_origin],
+        started_at=run.started_at, finished_at=run.finished_at)
+    return judge(RunResult(
+        scenario=ScenarioInfo(name=scenario.name, target=redact_url(url),
+                              method=scenario.request.method,
+                              path=redact_path(scenario.request.path),
+                              batch_size=load.batch_size),
+        started_at=run.started_at, finished_at=run.finished_at, profiles=(measured,),
+        health=run.health, interrupted=run.interrupted))
+
+
 def total_load(scenario: Scenario, config: CanaryConfig) -> TotalLoad:
     """The load to split: ``canary.rate``/``concurrency``, else the profile's first stage."""
-    if config.profile is not None:
-        try:
-            profile = scenario.profile(config.profile)
-        except KeyError:
-            raise ScenarioError("canary.profile", f"no profile named {config.profile!r}") from None
-    else:
-        profile = scenario.profiles[0]
+    profile = chosen_profile(scenario, config)
     stages = [s for s in compile_profile(profile, scenario) if not s.warmup]
     first = stages[0]
     if config.rate is not None:
@@ -188,24 +244,37 @@ def _with_warmup(stage: Stage, spec: CanaryStage, warmup_s: float) -> list[Stage
                     warmup=True), measured]
 
 
-def _run_stage(index: int, spec: CanaryStage, load: TotalLoad, base_req: RequestSpec,
-               cand_req: RequestSpec, payloads: Mapping[int, PayloadSet], config: CanaryConfig,
-               transport: str, stop: threading.Event
+@dataclass(frozen=True)
+class _Arms:
+    """What every stage shares: the scenario, its chosen profile and rules, the two sides."""
+
+    scenario: Scenario
+    profile: ProfileSpec
+    rules: tuple[Rule, ...]
+    load: TotalLoad
+    baseline: RequestSpec
+    candidate: RequestSpec
+    transports: tuple[str | Transport, str | Transport]
+
+
+def _run_stage(index: int, spec: CanaryStage, arms: _Arms, payloads: Mapping[int, PayloadSet],
+               config: CanaryConfig, stop: threading.Event
                ) -> tuple[StageOutcome | None, list[str]]:
+    load, base_req, cand_req = arms.load, arms.baseline, arms.candidate
     base_stage, cand_stage = split(load, spec.share, config.min_side_rps)
 
     def keep_going(_iv: Interval, _st: Stage) -> bool:
         return not stop.is_set()
 
-    def engine(req: RequestSpec, stage: Stage) -> EngineRun:
+    def engine(req: RequestSpec, stage: Stage, transport: str | Transport) -> EngineRun:
         return run_stages(_with_warmup(stage, spec, config.warmup_s), req, payloads,
                           transport=transport, on_interval=keep_going, handle_signals=False)
 
     deadline = time.monotonic() + config.warmup_s + spec.duration_s
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="canary") as pool:
         futures: list[Future[Any]] = [
-            pool.submit(engine, base_req, base_stage),
-            pool.submit(engine, cand_req, cand_stage),
+            pool.submit(engine, base_req, base_stage, arms.transports[0]),
+            pool.submit(engine, cand_req, cand_stage, arms.transports[1]),
             pool.submit(sample_agreement, base_req, cand_req, payloads[load.batch_size], config,
                         deadline, config.seed + index, stop)]
         try:
@@ -232,38 +301,53 @@ def _run_stage(index: int, spec: CanaryStage, load: TotalLoad, base_req: Request
         warnings.extend(found)
         if h.schedule_lag_p99_ms > floor_ms:
             material.append(f"{side} generator lag p99 {h.schedule_lag_p99_ms:.0f} ms")
+    judged = [judge_arm(side, run, arms.scenario, req.target, arms.profile, arms.rules, load)
+              for side, run, req in (("baseline", base_run, base_req),
+                                     ("candidate", cand_run, cand_req))]
     outcome = decide_stage(index, spec, base_result, cand_result, agreement, config,
                            baseline_windows=base_windows, candidate_windows=cand_windows,
                            baseline_load=_load_text(base_stage),
-                           candidate_load=_load_text(cand_stage), generator_issues=tuple(material))
+                           candidate_load=_load_text(cand_stage), generator_issues=tuple(material),
+                           baseline_arm=judged[0], candidate_arm=judged[1])
     return outcome, warnings
 
 
 def run_canary(scenario: Scenario, baseline_url: str, candidate_url: str,
                config: CanaryConfig | None = None, *,
                on_stage: Callable[[StageOutcome], None] | None = None,
-               transport: str = "auto", insecure: bool = False,
+               transport: str | tuple[Transport, Transport] = "auto", insecure: bool = False,
                wait_ready_s: float = 0.0) -> CanaryResult:
     """Run the canary stages in order; stop at the first stage that does not promote.
 
+    Each stage's two sides are judged as runs (``judge_arm``) on the chosen profile's
+    per-request rules; see ``arm_rules``. ``transport`` is a name, or a (baseline,
+    candidate) pair of ``Transport`` instances (``loadkit.testing.MockTransport``): then
+    nothing is reached over the network and prediction agreement is not sampled.
     Raises TargetUnreachable (exit 3) before any load when either URL is down.
     Ctrl-C ends the current stage early and returns ``interrupted=True`` (exit 130).
     """
     config = config or CanaryConfig()
+    injected = not isinstance(transport, str)
+    if injected:
+        config = replace(config, agreement_sample=0)
     base_req = scenario.request_spec(baseline_url, insecure=insecure)
     cand_req = scenario.request_spec(candidate_url, insecure=insecure)
     load = total_load(scenario, config)
+    profile = chosen_profile(scenario, config)
+    rules, left_out = arm_rules(profile)
+    arms = _Arms(scenario, profile, rules, load, base_req, cand_req,
+                 (transport, transport) if isinstance(transport, str) else transport)
     payloads = build_payloads(scenario)
-    check_reachable(base_req, wait_ready_s=wait_ready_s)
-    check_reachable(cand_req, wait_ready_s=wait_ready_s)
+    if not injected:
+        check_reachable(base_req, wait_ready_s=wait_ready_s)
+        check_reachable(cand_req, wait_ready_s=wait_ready_s)
 
     started = time.time()
     stop = threading.Event()
     outcomes: list[StageOutcome] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(left_out)
     for i, spec in enumerate(config.stages):
-        outcome, issues = _run_stage(i, spec, load, base_req, cand_req, payloads, config,
-                                     transport, stop)
+        outcome, issues = _run_stage(i, spec, arms, payloads, config, stop)
         warnings.extend(issues)
         if outcome is None:
             break
@@ -284,4 +368,5 @@ def run_canary(scenario: Scenario, baseline_url: str, candidate_url: str,
         warnings=tuple(dict.fromkeys(warnings)))
 
 
-__all__ = ["CanaryResult", "TotalLoad", "run_canary", "sample_agreement", "split", "total_load"]
+__all__ = ["CanaryResult", "TotalLoad", "arm_rules", "chosen_profile", "judge_arm", "run_canary",
+           "sample_agreement", "split", "total_load"]

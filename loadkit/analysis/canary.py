@@ -38,9 +38,12 @@ from loadkit.results.canary import (
     Criterion,
     Decision,
     StageOutcome,
+    criterion_of_status,
+    decision_of_status,
     status_of_decision,
 )
-from loadkit.results.model import Interval, StageResult
+from loadkit.results.model import Interval, RunResult, StageResult, Verdict
+from loadkit.results.status import Status
 
 
 # -- prediction agreement ------------------------------------------------------------
@@ -155,32 +158,75 @@ def _agreement(sample: AgreementSample, cfg: CanaryConfig) -> Criterion:
                      f"(p={test.p_value:.2g})", p_value=test.p_value)
 
 
+def _observed(v: Verdict) -> str:
+    return "no data" if v.observed is None else f"{v.observed:.4g}{v.unit}"
+
+
+def verdicts_status(verdicts: Sequence[Verdict]) -> Status:
+    """What an arm's verdicts say: fail (a rule broken on enough data) > inconclusive >
+    pass. The generator's own lag is the ``generator`` criterion's to weigh, not this."""
+    if any(not v.passed and not v.inconclusive for v in verdicts):
+        return Status.FAIL
+    if any(v.inconclusive for v in verdicts):
+        return Status.INCONCLUSIVE
+    return Status.PASS
+
+
+def _sla(baseline: RunResult, candidate: RunResult) -> Criterion:
+    """The scenario's own rules on each arm, judged by ``judge()`` as ``loadkit run`` does.
+
+    A candidate that breaks a rule the baseline holds rolls back; when both break it,
+    the load or the rule is at issue as much as the candidate, so the stage holds; a
+    rule that could not decide (too few requests) holds.
+    """
+    status = verdicts_status(candidate.verdicts)
+    if not candidate.verdicts:
+        return Criterion("sla", None, None, None, "pass", "no per-request rule judges an arm")
+    broken = [v for v in candidate.verdicts if not v.passed]
+    if status == Status.PASS:
+        return Criterion("sla", float(len(candidate.verdicts)), None, None, "pass",
+                         f"candidate holds {', '.join(v.expr for v in candidate.verdicts)}")
+    text = "candidate " + ("breaks " if status == Status.FAIL else "cannot decide ") + "; ".join(
+        f"{v.expr} ({_observed(v)})" for v in broken)
+    if status == Status.FAIL and verdicts_status(baseline.verdicts) == Status.FAIL:
+        status = Status.INCONCLUSIVE
+        held = [v.expr for v in baseline.verdicts if not v.passed and not v.inconclusive]
+        text += f"; the baseline breaks {', '.join(held)} too"
+    return Criterion("sla", float(len(broken)), None, None, criterion_of_status(status), text)
+
+
+_AS_STATUS = {"rollback": Status.FAIL, "hold": Status.INCONCLUSIVE, "pass": Status.PASS}
+_RANK = (Status.PASS, Status.INCONCLUSIVE, Status.FAIL)       # worse to the right
+
+
 def decide_stage(index: int, spec: CanaryStage, baseline: StageResult, candidate: StageResult,
                  agreement: AgreementSample, config: CanaryConfig = CanaryConfig(), *,
                  baseline_windows: Sequence[Interval] = (),
                  candidate_windows: Sequence[Interval] = (),
                  baseline_load: str = "", candidate_load: str = "",
-                 generator_issues: Sequence[str] = ()) -> StageOutcome:
+                 generator_issues: Sequence[str] = (),
+                 baseline_arm: RunResult | None = None,
+                 candidate_arm: RunResult | None = None) -> StageOutcome:
     """Judge one stage: any rollback criterion rolls back; all passing promotes; else hold.
 
     ``generator_issues`` (the load generator fell behind) can only hold a stage: its
     latencies include the generator's own lag, so they cannot justify a promotion.
+    ``baseline_arm``/``candidate_arm``: each side's measurement as a judged RunResult
+    (``loadkit.canary`` calls ``judge()``); they add the ``sla`` criterion. The stage's
+    decision is its worst criterion's Status, mapped back (``decision_of_status``).
     """
     criteria: tuple[Criterion, ...] = (
         _requests(baseline, candidate, spec.min_requests), _latency(baseline, candidate, config),
         _errors(baseline, candidate, config), _agreement(agreement, config))
+    if baseline_arm is not None and candidate_arm is not None:
+        criteria += (_sla(baseline_arm, candidate_arm),)
     if generator_issues:
         criteria += (Criterion("generator", None, None, None, "hold",
                                "the load generator fell behind: " + "; ".join(generator_issues)),)
-    rollbacks = [c for c in criteria if c.status == "rollback"]
-    holds = [c for c in criteria if c.status == "hold"]
-    decision: Decision
-    if rollbacks:
-        decision, reason = "rollback", "; ".join(c.detail for c in rollbacks)
-    elif holds:
-        decision, reason = "hold", "; ".join(c.detail for c in holds)
-    else:
-        decision, reason = "promote", "every criterion passed"
+    worst = max((_AS_STATUS[c.status] for c in criteria), key=_RANK.index)
+    decision = decision_of_status(worst)
+    reasons = [c.detail for c in criteria if _AS_STATUS[c.status] == worst]
+    reason = "; ".join(reasons) if worst != Status.PASS else "every criterion passed"
     return StageOutcome(
         index=index, share=spec.share, duration_s=spec.duration_s, decision=decision,
         reason=reason, criteria=criteria,
@@ -190,7 +236,11 @@ def decide_stage(index: int, spec: CanaryStage, baseline: StageResult, candidate
         baseline_error_rate=baseline.error_rate, candidate_error_rate=candidate.error_rate,
         agreement=agreement, baseline_load=baseline_load, candidate_load=candidate_load,
         baseline_window_p99_ms=tuple(iv.p99_ms for iv in baseline_windows),
-        candidate_window_p99_ms=tuple(iv.p99_ms for iv in candidate_windows))
+        candidate_window_p99_ms=tuple(iv.p99_ms for iv in candidate_windows),
+        baseline_status=baseline_arm.status if baseline_arm is not None else None,
+        candidate_status=candidate_arm.status if candidate_arm is not None else None,
+        verdicts=(baseline_arm.verdicts if baseline_arm is not None else ())
+        + (candidate_arm.verdicts if candidate_arm is not None else ()))
 
 
 def overall(outcomes: Sequence[StageOutcome], planned: int) -> tuple[Decision, str]:

@@ -42,6 +42,8 @@ def fmt_criterion(c: Criterion) -> str:
         return f"{c.value:+.2f} pp"
     if c.name == "agreement":
         return f"{c.value:.0%}"
+    if c.name == "sla":           # the scenario's rules on each arm, judged as a run
+        return "held" if c.status == "pass" else f"{c.value:.0f} broken"
     return fmt_num(c.value)
 
 
@@ -55,12 +57,12 @@ def _row(s: StageOutcome) -> list[str]:
 
     return [str(s.index + 1), fmt_share(s.share), f"{s.candidate_requests}/{s.baseline_requests}",
             f"{fmt_num(s.candidate_p99_ms)}/{fmt_num(s.baseline_p99_ms)} ms", crit("p99_ratio"),
-            crit("error_rate"), crit("agreement"),
+            crit("error_rate"), crit("agreement"), crit("sla"),
             f"{fmt_num(s.candidate_rps)}/{fmt_num(s.baseline_rps)}", s.decision.upper()]
 
 
 HEADER = ["stage", "share", "requests c/b", "p99 c/b", "p99 ratio", "errors", "agreement",
-          "rps c/b", "decision"]
+          "sla", "rps c/b", "decision"]
 
 
 def render_canary_text(r: CanaryResult) -> str:
@@ -71,7 +73,7 @@ def render_canary_text(r: CanaryResult) -> str:
              f"  baseline  {clean(r.baseline_url, 70)}",
              f"  candidate {clean(r.candidate_url, 70)}", ""]
     if r.stages:
-        lines += table(HEADER, [_row(s) for s in r.stages], "rrrrrrrrl", indent="  ")
+        lines += table(HEADER, [_row(s) for s in r.stages], "rrrrrrrrrl", indent="  ")
         lines.append("")
         for s in r.stages:
             lines.append(f"  stage {s.index + 1} ({fmt_share(s.share)}): {s.decision}: "

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from loadkit.results.model import Verdict
 from loadkit.results.status import Status
 
 Decision = Literal["promote", "hold", "rollback"]
@@ -110,6 +111,11 @@ class StageOutcome:
     candidate_load: str = ""
     baseline_window_p99_ms: tuple[float, ...] = ()
     candidate_window_p99_ms: tuple[float, ...] = ()
+    # Each arm judged as a run is (``judge()``: the scenario's per-request rules, the
+    # same verdicts and Status as ``loadkit run``); None when no arm was judged.
+    baseline_status: Status | None = None
+    candidate_status: Status | None = None
+    verdicts: tuple[Verdict, ...] = ()     # both arms' (profile "baseline" / "candidate")
 
     def criterion(self, name: str) -> Criterion:
         for c in self.criteria:
@@ -118,10 +124,25 @@ class StageOutcome:
         raise KeyError(name)
 
 
+_DECISIONS: dict[Decision, Status] = {"promote": Status.PASS, "rollback": Status.FAIL,
+                                      "hold": Status.INCONCLUSIVE}
+
+
 def status_of_decision(decision: Decision) -> Status:
     """promote is a pass, rollback a fail, hold inconclusive (one Status, one exit map)."""
-    return {"promote": Status.PASS, "rollback": Status.FAIL}.get(decision,
-                                                                      Status.INCONCLUSIVE)
+    return _DECISIONS[decision]
+
+
+def decision_of_status(status: Status) -> Decision:
+    """The other way: pass promotes, fail rolls back, anything else (inconclusive, an
+    error, an interruption) holds -- never a promotion on what could not be decided."""
+    return next((d for d, s in _DECISIONS.items() if s == status and d != "hold"), "hold")
+
+
+def criterion_of_status(status: Status) -> CriterionStatus:
+    """A criterion's own word for a Status: pass, hold or rollback."""
+    decision = decision_of_status(status)
+    return "pass" if decision == "promote" else decision
 
 
 @dataclass(frozen=True)
@@ -152,4 +173,5 @@ class CanaryResult:
 
 __all__ = ["AGREEMENT_MODES", "DEFAULT_STAGES", "AgreementMode", "AgreementSample",
            "CanaryConfig", "CanaryResult", "CanaryStage", "Criterion", "CriterionStatus",
-           "Decision", "StageOutcome", "status_of_decision"]
+           "Decision", "StageOutcome", "criterion_of_status", "decision_of_status",
+           "status_of_decision"]
