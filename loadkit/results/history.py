@@ -49,7 +49,7 @@ GATE_METRICS: dict[str, MetricInfo] = {
 def direction_of(metric: str, before: float, after: float) -> Direction:
     """``worse`` when the move from ``before`` to ``after`` hurts (higher latency, lower
     throughput); metrics not in GATE_METRICS count higher as worse."""
-    info = GATE_METRICS.get(metric, MetricInfo("", True))
+    info = GATE_METRICS.get(metric, MetricInfo("", True))  # pragma: no mutate (unit unread here)
     rose = after > before
     return "worse" if rose == info.higher_is_worse else "better"
 

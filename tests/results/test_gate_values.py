@@ -36,7 +36,7 @@ def test_a_stage_comparison_finds_its_metrics_by_name():
     p50, p99 = _metric("p50"), _metric("p99")
     s = StageComparison("p", 0, "c=1", 10, 10, 5, 5, (p50, p99), "pass")
     assert s.metric("p99") is p99 and s.metric("p50") is p50
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="p95"):
         s.metric("p95")
 
 
@@ -60,7 +60,7 @@ def test_a_canary_stage_finds_its_criteria_by_name_and_agreement_is_a_share():
     stage = StageOutcome(0, 0.05, 30.0, "promote", "", (a, b), 10, 10, 1.0, 1.0, 1.0, 1.0, 0.0,
                          0.0)
     assert stage.criterion("error_rate") is b and stage.criterion("p99_ratio") is a
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="agreement"):
         stage.criterion("agreement")
     assert AgreementSample(compared=8, matched=6).share == 0.75
     assert AgreementSample().share is None

@@ -101,7 +101,7 @@ def test_a_run_result_finds_profiles_by_name_and_says_how_it_was_judged():
     r = run_result(profile("a", stages=[stage(0, [1.0])]), profile("b"), started_at=10.0,
                    finished_at=12.5)
     assert r.profile("b") is r.profiles[1] and r.profile("a") is r.profiles[0]
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="'c'"):
         r.profile("c")
     assert r.duration_s == 2.5
     assert replace(r, finished_at=9.0).duration_s == 0.0
