@@ -59,7 +59,6 @@ from loadkit.results.model import (
     ProfileResult,
     RunResult,
     ScenarioInfo,
-    SlaOrigin,
     StageResult,
 )
 from loadkit.scenario import Scenario, build_payloads, compile_profile
@@ -111,9 +110,6 @@ def arm_rules(profile: ProfileSpec) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
     return kept, left
 
 
-_ORIGINS: dict[str, SlaOrigin] = {"scenario": "scenario", "default": "default", "none": "none"}
-
-
 def judge_arm(side: str, run: EngineRun, scenario: Scenario, url: str, profile: ProfileSpec,
               rules: tuple[Rule, ...], load: TotalLoad) -> RunResult:
     """One side's measurement as a RunResult (one profile named ``side``), judged by
@@ -121,7 +117,7 @@ def judge_arm(side: str, run: EngineRun, scenario: Scenario, url: str, profile: 
     measured = ProfileResult(
         name=side, kind="constant-rate" if load.rate is not None else "throughput",
         stages=run.stages, summary=summarize(run.stages), timeseries=run.timeseries,
-        sla=tuple(r.text for r in rules), sla_origin=_ORIGINS[profile.sla_origin],
+        sla=tuple(r.text for r in rules), sla_origin=profile.sla_origin,
         started_at=run.started_at, finished_at=run.finished_at)
     return judge(RunResult(
         scenario=ScenarioInfo(name=scenario.name, target=redact_url(url),

@@ -4,8 +4,9 @@ are derived (DESIGN.md's flow: measured RunResult -> judge -> reporters / exit c
 Pure: it reads only what the result stores -- each profile's rules (``sla``, with a
 stage scope written ``@ stage N``), where they came from (``sla_origin``), its stop
 condition and soak window, each stage's ``role``, the generator's health, and the
-run's own facts (``notes``, ``interrupted``, ``stopped_early``) -- so a run, a
-merge of several, a re-rendered result.json and a Locust-made result are judged
+run's own facts (``notes``, ``interrupted``, ``stopped_early``, and the ``planned``
+profiles, so that a profile skipped after an abort or interrupt still gets a "did not
+run" verdict per rule) -- so a run, a merge of several, a re-rendered result.json and a Locust-made result are judged
 exactly alike. Judging twice gives the same result.
 
 Status: ``interrupted`` when the run was interrupted; otherwise ``fail`` when a rule
@@ -70,6 +71,42 @@ def gate_warnings(result: RunResult) -> list[str]:
     return out
 
 
+def _why_not_run(result: RunResult) -> str:
+    if result.interrupted:
+        return "the run was interrupted before it"
+    if result.stopped_early:
+        return "the run stopped early before it"
+    return "it is not in the result"
+
+
+def not_run(result: RunResult) -> tuple[list[Verdict], list[str]]:
+    """A "did not run" verdict for each rule of each planned profile that is missing
+    (skipped after an abort or an interrupt), and a warning per profile.
+
+    Each verdict has no observation and is inconclusive: nothing was measured, so it
+    cannot have passed. The run's status still says why it ended (fail when it stopped
+    early, interrupted when interrupted); otherwise these make it inconclusive.
+    """
+    ran = {p.name for p in result.profiles}
+    why = _why_not_run(result)
+    verdicts: list[Verdict] = []
+    warnings: list[str] = []
+    for plan in result.planned:
+        if plan.name in ran:
+            continue
+        rules = [parse_rule(text) for text in plan.sla]
+        warnings.append(f"{plan.name}: did not run ({why}); " + (
+            f"its {len(rules)} rule(s) were not judged" if rules else "it had no rule"))
+        verdicts += [Verdict(profile=plan.name, expr=r.expr, metric=r.metric, observed=None,
+                             threshold=r.threshold, passed=False, unit=r.unit,
+                             inconclusive=True, reason=f"profile did not run: {why}",
+                             scope="profile" if r.stage is None else "stage",
+                             judged_stage=r.stage,
+                             default=plan.sla_origin == "default" and r.expr == DEFAULT_RULE)
+                     for r in rules]
+    return verdicts, warnings
+
+
 def judge(result: RunResult) -> RunResult:
     """``result`` with its analysis, verdicts, status and warnings derived afresh."""
     profiles: list[ProfileResult] = []
@@ -78,6 +115,8 @@ def judge(result: RunResult) -> RunResult:
         judged, found = judge_profile(p)
         profiles.append(judged)
         verdicts.extend(found)
+    skipped, skipped_warnings = not_run(result)
+    verdicts.extend(skipped)
     result = replace(result, profiles=tuple(profiles), verdicts=tuple(verdicts))
     warnings = list(result.notes)
     if result.stopped_early:
@@ -86,7 +125,8 @@ def judge(result: RunResult) -> RunResult:
         # One line; the reasons themselves are in health.reasons, which every report
         # lists beside the warnings.
         warnings.append(FELL_BEHIND)
-    warnings += unstable_stages(result) + scrape_notes(result) + gate_warnings(result)
+    warnings += (unstable_stages(result) + scrape_notes(result) + gate_warnings(result)
+                 + skipped_warnings)
     if result.interrupted:
         status = Status.INTERRUPTED
     else:
@@ -96,4 +136,4 @@ def judge(result: RunResult) -> RunResult:
     return replace(result, status=status, warnings=tuple(dict.fromkeys(warnings)))
 
 
-__all__ = ["gate_warnings", "judge", "judge_profile", "rules_of"]
+__all__ = ["gate_warnings", "judge", "judge_profile", "not_run", "rules_of"]

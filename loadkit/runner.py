@@ -26,6 +26,7 @@ from loadkit.judge import judge
 from loadkit.results.model import (
     Environment,
     Interval,
+    PlannedProfile,
     ProfileResult,
     RunResult,
     ScenarioInfo,
@@ -319,5 +320,7 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
         notes=scenario.notes,
         interrupted=interrupted,
         stopped_early=stopped_early,
+        planned=tuple(PlannedProfile(p.name, p.kind, tuple(r.text for r in p.sla),
+                                     p.sla_origin) for p in scenario.profiles),
     )
     return judge(result)

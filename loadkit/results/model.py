@@ -393,6 +393,22 @@ class GeneratorHealth:
 
 
 @dataclass(frozen=True)
+class PlannedProfile:
+    """A profile the run set out to run, with the rules that were to judge it.
+
+    A profile skipped after an abort or an interrupt is absent from ``profiles``; this
+    is how the judge still knows its rules, and gives each a "did not run" verdict
+    instead of letting them vanish. (result.json key ``planned``; files without it --
+    v1, and v2 before it -- load with nothing planned, and are judged as before.)
+    """
+
+    name: str
+    kind: str
+    sla: tuple[str, ...] = ()                   # as ProfileResult.sla ("... @ stage N")
+    sla_origin: SlaOrigin = "scenario"
+
+
+@dataclass(frozen=True)
 class RunResult:
     """Everything one run measured; round-trips through result.json without loss."""
 
@@ -411,6 +427,7 @@ class RunResult:
     notes: tuple[str, ...] = ()           # what the measurement itself said (runner, merge)
     interrupted: bool = False             # Ctrl-C / SIGTERM: judged "interrupted"
     stopped_early: str = ""               # why the run ended early (abort rule, all errors)
+    planned: tuple[PlannedProfile, ...] = field(default=(), metadata=OMIT)  # every profile to run
 
     def profile(self, name: str) -> ProfileResult:
         for p in self.profiles:

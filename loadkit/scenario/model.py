@@ -16,7 +16,7 @@ from typing import Any
 from loadkit.errors import ScenarioError
 from loadkit.results.canary import CanaryConfig
 from loadkit.results.compare import CompareThresholds
-from loadkit.results.model import DEFAULT_RULE
+from loadkit.results.model import DEFAULT_RULE, SlaOrigin
 from loadkit.results.search import SearchSpace
 from loadkit.scenario import profile_schema as s
 from loadkit.scenario.checks import (
@@ -75,7 +75,7 @@ class ProfileSpec:
     name: str
     kind: str
     sla: tuple[Rule, ...] = ()             # global rules merged with the profile's own
-    sla_origin: str = "scenario"           # scenario | default (no sla: anywhere) | none (sla: [])
+    sla_origin: SlaOrigin = "scenario"     # scenario | default (no sla: anywhere) | none (sla: [])
     concurrency: int | None = None         # latency, throughput, soak (closed)
     concurrency_steps: tuple[int, ...] = ()  # ramp
     rate: float | None = None              # constant-rate, spike (base), soak (open)
@@ -142,7 +142,7 @@ class Scenario:
     readiness_path: str | None = None
     readiness_timeout_s: float = 30.0
     sla: tuple[Rule, ...] = ()             # global rules
-    sla_origin: str = "scenario"           # scenario | default (no sla:) | none (sla: [])
+    sla_origin: SlaOrigin = "scenario"     # scenario | default (no sla:) | none (sla: [])
     notes: tuple[str, ...] = ()            # what the command line changed (e.g. --sla)
     description: str | None = None
     source: Path | None = None             # the scenario file, when loaded from one
@@ -203,7 +203,7 @@ def _stability(m: s.StabilityModel | None, fallback_s: float | None) -> Stabilit
                      max_duration_s=m.max_duration or fallback_s or Stability.max_duration_s)
 
 
-def sla_of(rules: tuple[Rule, ...], given: bool) -> tuple[tuple[Rule, ...], str]:
+def sla_of(rules: tuple[Rule, ...], given: bool) -> tuple[tuple[Rule, ...], SlaOrigin]:
     """(rules, origin): no ``sla:`` anywhere is the default rule ``error_rate < 1%``
     (a failing service never passes silently); ``sla: []`` gates nothing, on purpose."""
     if rules:
