@@ -237,7 +237,7 @@ class Connection(asyncio.Protocol):
         self._answer: Answer | None = None   # parsed, handed over after the feed
         self._keep = False
         self._done = done             # pool callback: (conn, keep_alive)
-        self._on_lost = on_lost       # pool callback when an idle connection goes away
+        self._on_lost = on_lost       # pool callback when the connection is gone (any state)
 
     # -- asyncio.Protocol ------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -275,9 +275,9 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.alive = False
+        self._on_lost(self)           # the pool hears of every close (idle or not)
         fut = self._fut
         if fut is None:
-            self._on_lost(self)
             return
         if self._head is None and self.reused:
             # Closed (FIN, or RST for the bytes we wrote after its FIN) before a byte came back.

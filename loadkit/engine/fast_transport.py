@@ -33,6 +33,7 @@ from loadkit.engine.fast_protocol import (
     StaleConnection,
     build_requests,
 )
+from loadkit.engine.closing import OpenConnections
 from loadkit.engine.encoding import asked_codings, decode, unsupported_coding
 from loadkit.engine.keepalive import KeepAlive
 from loadkit.engine.redirects import (
@@ -144,6 +145,7 @@ class FastTransport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._conns: set[Connection] = set()
+        self._unlost = OpenConnections()   # not lost yet: in use, idle or closing (close waits)
         self.opened = 0
         self.dropped = 0
         self.reconnects = 0
@@ -330,6 +332,8 @@ class FastTransport:
             raise
         self.opened += 1
         self._conns.add(conn)
+        if conn.alive:                # (not already lost: connection_lost came first)
+            self._unlost.add(conn)
         return conn
 
     def _new_connection(self) -> Connection:
@@ -358,7 +362,9 @@ class FastTransport:
         self._slot_freed()
 
     def _lost(self, conn: Connection) -> None:
-        """An idle connection closed (server keep-alive timeout): forget it, free its slot."""
+        """A connection's socket closed. An idle one (the server's keep-alive timeout) is
+        forgotten and its slot freed; a busy one's request ends, and frees it, itself."""
+        self._unlost.lost(conn)
         try:
             self._idle.remove(conn)
         except ValueError:
@@ -390,11 +396,6 @@ class FastTransport:
         for other in self._others.values():
             await other.close()
         self._others.clear()
-        conns = list(self._idle) + list(self._conns)
         self._idle.clear()
         self._conns.clear()
-        for conn in conns:
-            if conn.transport is not None and not conn.transport.is_closing():
-                conn.transport.close()
-        if conns:
-            await asyncio.sleep(0)    # let connection_lost run before the loop closes
+        await self._unlost.close_all()  # and those closed earlier, still closing (TLS)

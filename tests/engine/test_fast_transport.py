@@ -7,12 +7,15 @@ so the transport's handling of that case is what is checked. Every loop is bound
 from __future__ import annotations
 
 import asyncio
+import gc
 import shutil
 import socket
 import ssl
 import subprocess
+import warnings
 from collections.abc import Awaitable, Callable
 
+import psutil
 import pytest
 
 from loadkit.engine.fast_protocol import build_requests
@@ -352,6 +355,45 @@ def test_tls_verifies_by_default_and_insecure_accepts_a_self_signed_cert(loop_na
     refused, accepted = run(loop_name, main)
     assert refused == "connect"
     assert accepted == [(200, JSON)] * 2
+
+
+def client_sockets_to(port: int) -> list[object]:
+    """This process's open sockets connected to ``port`` (the client ends, not the server's)."""
+    return [c for c in psutil.Process().net_connections("tcp")
+            if c.raddr and c.raddr.port == port]
+
+
+@pytest.mark.parametrize("loop_name", LOOPS)
+def test_close_over_tls_returns_only_once_every_socket_is_closed(loop_name, self_signed):
+    # A TLS close waits for the peer's close_notify: returning before it (as a bare
+    # transport.close() did) left sockets open past the run's loop -- a ResourceWarning
+    # in the user's process, and uvloop's loop.close() failing with EBUSY.
+    async def handler(reader, writer, state):
+        while (req := await read_request(reader)) is not None:
+            state["requests"].append(req)
+            last = len(state["requests"]) == 3     # the third answer closes its connection
+            writer.write(ok_response(extra=b"Connection: close\r\n" if last else b""))
+            await writer.drain()
+            if last:
+                return
+
+    async def main():
+        server, port, _ = await serve(handler, ssl_ctx=self_signed)
+        async with server:
+            t = transport(port, scheme="https", insecure=True, connections=2)
+            await t.start()
+            got = await asyncio.gather(*(t.send(i) for i in range(3)))  # both connections
+            await t.close()
+            left = client_sockets_to(port)
+        return [g[:2] for g in got], left
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got, left = run(loop_name, main)
+        gc.collect()
+    assert got == [(200, JSON)] * 3
+    assert left == []
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_request_bytes_are_built_once_with_host_length_type_and_scenario_headers():

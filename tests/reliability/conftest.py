@@ -73,7 +73,10 @@ def serve_app(app: Any, ssl_context: ssl.SSLContext | None = None) -> Iterator[s
             await box["stop"].wait()
             await runner.cleanup()
 
-        loop.run_until_complete(main())
+        try:
+            loop.run_until_complete(main())
+        finally:
+            loop.close()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
