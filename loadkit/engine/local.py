@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from loadkit.engine.health import HealthMonitor
-from loadkit.engine.loop import new_event_loop, raise_open_files_limit
+from loadkit.engine.loop import close_loop, new_event_loop, raise_open_files_limit
 from loadkit.engine.prepare import (
     ContinueHook,
     EngineRun,
@@ -136,7 +136,7 @@ def run_on_own_loop(stages: Sequence[Stage], request: RequestSpec,
             raise state.hook_error
         return run
     finally:
-        _close_loop(loop)
+        close_loop(loop)
         if guard is not None:
             guard.remove()
         gc.unfreeze()
@@ -205,15 +205,3 @@ async def _run(stages: Sequence[Stage], state: RunState,
         finished_at=round(time.time(), 3),
     )
 
-
-def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel whatever is left, let it unwind, and close the loop."""
-    try:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for t in pending:
-            t.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
-    finally:
-        loop.close()

@@ -10,6 +10,10 @@ from __future__ import annotations
 import asyncio
 import resource
 import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def uvloop_available() -> bool:
@@ -32,6 +36,35 @@ def new_event_loop(use_uvloop: bool | None = None) -> asyncio.AbstractEventLoop:
 
         return uvloop.new_event_loop()
     return asyncio.new_event_loop()
+
+
+def run_on_new_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """``coro``'s result, run on a loop made for it and closed afterwards, cleanly.
+
+    Also when a signal handler raises KeyboardInterrupt out of the running loop
+    (SIGTERM during the readiness wait): the task left suspended is cancelled
+    and unwound (its ``async with`` blocks exit) before the loop closes, instead
+    of being finalised by the garbage collector later ("coroutine ignored
+    GeneratorExit"), and the interrupt propagates.
+    """
+    loop = new_event_loop()
+    try:
+        return loop.run_until_complete(loop.create_task(coro))
+    finally:
+        close_loop(loop)
+
+
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel whatever is left, let it unwind, and close the loop."""
+    try:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in pending:
+            t.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
 
 
 def raise_open_files_limit(wanted: int) -> int:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from loadkit.engine.loop import new_event_loop
+from loadkit.engine.loop import run_on_new_loop
 from loadkit.errors import TargetUnreachable, UsageError
 from loadkit.scenario.plan import RequestSpec
 
@@ -136,22 +136,13 @@ async def _wait(request: RequestSpec, wait_s: float) -> tuple[float, float]:
             await asyncio.sleep(POLL_S)
 
 
-def _run_sync(coro: object) -> tuple[float, float]:
-    loop = new_event_loop()
-    try:
-        return loop.run_until_complete(coro)  # type: ignore[arg-type]
-    finally:
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
-
-
 def check_reachable(request: RequestSpec, wait_ready_s: float = 0.0) -> None:
     """Raise TargetUnreachable (exit 3) unless the target accepts a connection.
 
     With ``wait_ready_s > 0`` keep trying for that long, and when the request
     names a ``readiness_path`` also wait until it answers 200.
     """
-    _run_sync(_wait(request, max(0.0, wait_ready_s)))
+    run_on_new_loop(_wait(request, max(0.0, wait_ready_s)))
 
 
 def measure_cold_start(request: RequestSpec, timeout_s: float) -> tuple[float, ...]:
@@ -161,5 +152,5 @@ def measure_cold_start(request: RequestSpec, timeout_s: float) -> tuple[float, .
     figure. Polls every 50 ms from the moment of the call, so call it right after
     starting the target. Raises TargetUnreachable when not ready within ``timeout_s``.
     """
-    connect_s, ready_s = _run_sync(_wait(request, max(timeout_s, 0.05)))
+    connect_s, ready_s = run_on_new_loop(_wait(request, max(timeout_s, 0.05)))
     return (round(connect_s, 4), round(ready_s, 4))

@@ -125,14 +125,24 @@ class HistoryStore:
         except (SQLAlchemyError, ImportError) as exc:
             raise UsageError(f"{where.label}: cannot open the history store ({_problem(exc)})") from None
         store = cls(engine, where)
-        with store._guard():
-            if create:
-                store._create()
-            store._check_schema()
+        try:
+            with store._guard():
+                if create:
+                    store._create()
+                store._check_schema()
+        except BaseException:
+            engine.dispose()        # the connection the check opened goes, not to the collector
+            raise
         return store
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @contextmanager
     def _guard(self) -> Iterator[None]:

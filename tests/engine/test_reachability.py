@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import signal
+import sys
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -51,3 +56,30 @@ def test_cold_start_is_the_time_until_the_readiness_path_answers_200(
 def test_a_target_that_is_not_an_http_url_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="target"):
         check_reachable(RequestSpec(target="ftp://127.0.0.1:21"))
+
+
+def test_an_interrupt_during_the_readiness_wait_unwinds_the_probe_before_returning(
+        tiny: Callable[..., TinyServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CLI turns SIGTERM into KeyboardInterrupt, raised out of the running loop. The
+    # probe coroutine (suspended in its aiohttp session) must be cancelled and unwound
+    # before the loop closes -- not finalised later by the garbage collector, which
+    # printed "Exception ignored in: <coroutine object _wait>: coroutine ignored GeneratorExit".
+    srv = tiny(ready_after_s=3600)
+    unraisable: list[str] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: unraisable.append(repr(u.exc_value)))
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGUSR1, interrupt)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGUSR1))
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            check_reachable(RequestSpec(target=srv.url, readiness_path="/ready"),
+                            wait_ready_s=30)
+        gc.collect()
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGUSR1, old)
+    assert unraisable == []

@@ -100,15 +100,18 @@ def test_runs_added_to_postgres_are_stored_once_and_show_their_change_point(pg_u
 
 def test_a_failed_add_leaves_postgres_as_it_was(pg_url, monkeypatch):
     store = HistoryStore.open(pg_url, create=True)
-    before = store.count()
+    try:
+        before = store.count()
 
-    def crash(self, conn, result, key, prov):
-        raise RuntimeError("the runner died here")
+        def crash(self, conn, result, key, prov):
+            raise RuntimeError("the runner died here")
 
-    monkeypatch.setattr(HistoryStore, "_insert", crash)
-    with pytest.raises(RuntimeError):
-        store.add([make_result(99.0, run=99, name="other")], Provenance())
-    assert store.count() == before and "other" not in store.scenarios()
+        monkeypatch.setattr(HistoryStore, "_insert", crash)
+        with pytest.raises(RuntimeError):
+            store.add([make_result(99.0, run=99, name="other")], Provenance())
+        assert store.count() == before and "other" not in store.scenarios()
+    finally:
+        store.close()
 
 
 def test_a_postgres_server_that_is_not_there_is_a_one_line_error(capsys):

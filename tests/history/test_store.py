@@ -106,7 +106,8 @@ def test_a_missing_store_and_a_scenario_with_no_history_are_one_line_errors(tmp_
     db = str(tmp_path / "none.sqlite")
     assert _run(["history", "show", "--db", db]) == 2
     assert "no history store here" in one_line_error(capsys)
-    HistoryStore.open(db, create=True).add([make_result(10.0)], Provenance())
+    with HistoryStore.open(db, create=True) as store:
+        store.add([make_result(10.0)], Provenance())
     assert _run(["history", "show", "--db", db, "--scenario", "checkout"]) == 2
     assert "no history for 'checkout'" in one_line_error(capsys)
     other = write(tmp_path, "o.json", dumps(make_result(10.0, name="checkout")))
@@ -118,10 +119,37 @@ def test_a_sqlite_file_of_another_program_is_not_taken_for_a_history(tmp_path: P
     import sqlite3
 
     db = tmp_path / "other.sqlite"
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(db) as conn:        # (commits; the close is ours)
         conn.execute("create table notes (x text)")
+    conn.close()
     assert _run(["history", "show", "--db", str(db)]) == 2
     assert "not a loadkit history store" in one_line_error(capsys)
+
+
+def test_a_store_refused_at_open_leaves_no_connection_open(tmp_path: Path, monkeypatch):
+    # The schema check's pooled connection must be closed with the refusal, not left for
+    # the garbage collector (a ResourceWarning; a server-side session with PostgreSQL).
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from loadkit.errors import UsageError
+
+    engines: list[sa.Engine] = []
+    real = sa.create_engine
+
+    def create_engine(url: str) -> sa.Engine:
+        engines.append(real(url))
+        return engines[-1]
+
+    monkeypatch.setattr("loadkit.history.store.sa.create_engine", create_engine)
+    db = tmp_path / "other.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute("create table notes (x text)")
+    conn.close()
+    with pytest.raises(UsageError, match="not a loadkit history store"):
+        HistoryStore.open(str(db))
+    assert engines[0].pool.checkedin() == 0
 
 
 def test_the_default_store_is_the_env_variable_then_the_dot_loadkit_file(tmp_path: Path):
