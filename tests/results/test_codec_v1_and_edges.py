@@ -71,6 +71,10 @@ def test_a_v1_stage_without_figures_gets_empty_ones_and_keeps_its_throughput():
     assert out["profiles"][0]["stages"][0]["throughput_rps"] == 0.0
     assert out["profiles"][0]["summary"]["throughput_rps"] == 0.0
     assert out["notes"] == [] and out["verdicts"] == [] and out["profiles"][0]["sla_origin"]
+    # a profile without stages or a summary gets empty ones
+    (bare,) = migrate_v1({"profiles": [{"name": "t", "sla": ["p99 < 1s"]}]})["profiles"]
+    assert bare == {"name": "t", "sla": ["p99 < 1s"], "stages": [],
+                    "summary": {"latency_all_ms": {}}}
 
 
 def test_a_v1_result_without_rules_is_judged_by_the_default_rule():

@@ -138,7 +138,7 @@ def test_a_merged_stage_of_zero_seconds_has_zero_rates():
 def test_merging_nothing_is_refused():
     import pytest
 
-    with pytest.raises(ValueError, match="nothing to merge"):
+    with pytest.raises(ValueError, match="^nothing to merge$"):
         merge_stages([])
 
 

@@ -99,8 +99,19 @@ def test_a_stage_whose_input_buckets_differ_keeps_none_and_a_note_says_so():
 def test_merging_no_results_is_refused():
     import pytest
 
-    with pytest.raises(ValueError, match="nothing to merge"):
+    with pytest.raises(ValueError, match="^nothing to merge$"):
         merge_results([])
+
+
+def test_a_merged_result_carries_the_generators_health_side_by_side():
+    from loadkit.results.model import GeneratorHealth
+
+    a = replace(_result(), health=GeneratorHealth(cpu_share=0.5, connections_opened=3))
+    b = replace(_result([2.0]), health=GeneratorHealth(cpu_share=0.25, connections_opened=4,
+                                                       fell_behind=True, reasons=("lag",)))
+    h = merge_results([a, b]).health
+    assert (h.cpu_share, h.connections_opened, h.fell_behind, h.reasons) == (
+        0.75, 7, True, ("lag",))
 
 
 def test_merging_adds_the_errors_of_every_generator_into_stage_and_summary():

@@ -121,3 +121,10 @@ def test_failed_verdicts_are_the_failures_on_enough_data_in_order():
                 v("e", False))
     r = replace(run_result(), verdicts=verdicts)
     assert [x.expr for x in r.failed_verdicts] == ["b", "e"]
+
+
+def test_a_histograms_recorded_values_are_its_buckets_in_increasing_order():
+    h = LatencyHistogram()
+    h.record_many([3_000, 1_000, 1_000, 5_000_000])
+    assert h.recorded_values() == [(1_000, 2), (3_001, 1), (5_001_215, 1)]
+    assert LatencyHistogram().recorded_values() == []

@@ -284,3 +284,70 @@ def test_a_snapshot_of_a_streaming_stage_includes_its_unflushed_stream_figures()
     final = r.finish(s, 1.0)
     assert (final.ttft_ms, final.itl_ms, final.output_tokens) == (snap.ttft_ms, snap.itl_ms, 3)
     assert r.snapshot(StageRecording(StageMeta(0, "x"), 0.0), 1.0).output_tokens is None
+
+
+def test_a_seconds_percentiles_are_read_at_50_90_95_and_99():
+    clock = Clock(0.0)
+    r = Recorder(wall_clock=clock)
+    s = r.begin_stage(StageMeta(0, "a"))
+    for ms in range(1, 101):                           # 1..100 ms: every percentile distinct
+        s.ok(ms * 1_000)
+    clock.t = 3.0
+    iv = r.tick()
+    assert (iv.p50_ms, iv.p90_ms, iv.p95_ms, iv.p99_ms, iv.max_ms) == (
+        50.015, 90.047, 95.039, 99.007, 100.031)
+    assert iv.rps == 33.333                            # 100 over 3 s, to the millisecond
+
+
+def test_interval_times_are_rounded_to_the_millisecond():
+    clock = Clock(100.0)
+    r = Recorder(wall_clock=clock)
+    s = r.begin_stage(StageMeta(0, "a"))
+    s.ok(1_000)
+    clock.t = 101.00049
+    r.tick()
+    s.ok(1_000)
+    clock.t = 102.5
+    iv = r.tick()
+    assert (iv.t, iv.elapsed_s) == (101.0, 1.0)        # 101.00049 and 1.00049, rounded
+
+
+def test_a_streaming_second_carries_its_ttft_gaps_and_tokens():
+    clock = Clock(0.0)
+    r = Recorder(wall_clock=clock)
+    s = r.begin_stage(StageMeta(0, "a"))
+    stream = s.begin_streams(slo=False)
+    s.ok(9_000)
+    stream.add(2_000, [4_000_000], 100, output_tokens=5, input_tokens=1, source="usage",
+               good=False)
+    clock.t = 1.0
+    iv = r.tick()
+    assert (iv.ttft_p50_ms, iv.ttft_p99_ms, iv.itl_p50_ms, iv.itl_p99_ms, iv.output_tokens) == (
+        2.0, 2.0, 4.001, 4.001, 5)
+    # a streaming stage finished between ticks still gives its tokens to the next second
+    stream.add(3_000, [], None, output_tokens=7, input_tokens=0, source="usage", good=False)
+    s.ok(1_000)
+    r.finish(s, 1.0)
+    r.begin_stage(StageMeta(1, "b"))
+    clock.t = 2.0
+    iv = r.tick()
+    assert (iv.ttft_p50_ms, iv.output_tokens, iv.itl_p50_ms) == (3.001, 7, None)
+    clock.t = 3.0
+    assert r.tick().output_tokens is None               # a classic stage's second
+
+
+def test_input_buckets_add_up_over_seconds_and_need_one_range_per_label():
+    b = InputBuckets("k", ["x"], [(0, 1)], np.array([0]))
+    b.add([10], [0])
+    b.add([20, 30], [0, ~0])
+    assert (b.requests, b.errors) == ([3], [1])
+    bad = InputBuckets("k", ["x", "y"], [(0, 1)], np.array([0]))
+    with pytest.raises(ValueError):
+        bad.results()
+
+
+def test_hdrhistograms_first_use_cost_is_paid_once_when_a_recorder_is_made():
+    import loadkit.results.recorder as recorder
+
+    Recorder()
+    assert recorder._warm is True

@@ -62,6 +62,8 @@ def test_histogram_quantiles_interpolate_within_the_bucket_as_prometheus_does():
     assert histogram_quantile(0.5, [], []) is None
     assert histogram_quantile(0.5, [1.0], [1, 2]) is None
     assert histogram_quantile(0.0, [1.0, 2.0, math.inf], [0, 4, 4]) == 1.0   # empty bucket
+    # a rank exactly at a bucket's cumulative count is that bucket's upper bound
+    assert histogram_quantile(0.5, [1.0, 2.0, math.inf], [10, 10, 20]) == 1.0
 
 
 def test_histogram_figures_come_from_bucket_deltas_to_six_digits():
@@ -78,7 +80,7 @@ def test_histogram_figures_come_from_bucket_deltas_to_six_digits():
 def test_consecutive_stages_combine_gauges_by_scrapes_and_add_counters_and_histograms():
     g1 = ServerSeries(kind="gauge", scrapes=1, mean=1.0, min=1.0, max=1.0, last=1.0)
     g2 = ServerSeries(kind="gauge", scrapes=3, mean=5.0, min=2.0, max=9.0, last=4.0)
-    unseen = ServerSeries(kind="gauge", scrapes=0, mean=None)
+    unseen = ServerSeries(kind="gauge", scrapes=2, mean=None)
     c1 = ServerSeries(kind="counter", scrapes=2, increase=10.0, rate_per_s=5.0, window_s=2.0)
     c2 = ServerSeries(kind="counter", scrapes=4, increase=20.0, rate_per_s=10.0 / 3,
                       window_s=6.0)
@@ -89,12 +91,13 @@ def test_consecutive_stages_combine_gauges_by_scrapes_and_add_counters_and_histo
                           {"g": g2, "c": c2, "h": h2},
                           {"g": unseen, "c": c0}])
     assert out["only"] is g1
-    assert out["g"] == ServerSeries(kind="gauge", scrapes=4, mean=4.0, min=1.0, max=9.0,
+    assert out["g"] == ServerSeries(kind="gauge", scrapes=6, mean=4.0, min=1.0, max=9.0,
                                     last=4.0)
     assert out["c"] == ServerSeries(kind="counter", scrapes=7, increase=30.0, rate_per_s=3.75,
                                     window_s=8.0)
     assert out["h"] == histogram_series(40, 10.0, 8.0, 5, [(0.1, 15), (1.0, 40)])
-    assert combine_series([{"g": unseen}, {"g": unseen}])["g"] == ServerSeries(kind="gauge")
+    assert combine_series([{"g": unseen}, {"g": unseen}])["g"] == ServerSeries(kind="gauge",
+                                                                                 scrapes=4)
     assert combine_series([{"c": c0}, {"c": c0}])["c"] == ServerSeries(kind="counter",
                                                                          scrapes=2)
     # a series of another kind under the same key is left out; re-bucketed: no quantiles

@@ -139,6 +139,10 @@ def test_a_recording_flushes_once_a_tick_and_a_snapshot_folds_in_the_buffers():
     r.add(1_000, [1_500_000, 2_500_000], 700, 4, 3, "usage", True)
     r.add(None, [], None, 2, 1, "chunks", False)
     assert (r.output_tokens, r.iv_tokens, r.input_tokens, r.good) == (6, 6, 4, 1)
+    r2 = StreamRecording(slo=True)
+    r2.add(None, [], None, 1, 1, "usage", True)
+    r2.add(None, [], None, 1, 1, "usage", True)
+    assert r2.good == 2 and r2.output_tokens == 2
     assert r.sources == Counter(usage=1, chunks=1)
     snap = r.snapshot()
     assert snap.ttft == _hist([1_000]) and snap.itl == _hist([1_500, 2_500])
