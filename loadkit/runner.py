@@ -22,6 +22,7 @@ from loadkit.engine import EngineRun, check_reachable, measure_cold_start, run_s
 from loadkit.mock_target import MockServer
 from loadkit.redact import redact_path, redact_url
 from loadkit.results.aggregate import merge_health, summarize
+from loadkit.results.analysis import ColdStart
 from loadkit.judge import judge
 from loadkit.results.model import (
     Environment,
@@ -177,7 +178,7 @@ def first_request_ms(request: Any, payloads: Any, options: RunOptions) -> float 
 
 def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
                 options: RunOptions, on_interval: IntervalHook | None = None,
-                cold_start: dict[str, Any] | None = None, fail_fast: _FailFast | None = None
+                cold_start: ColdStart | None = None, fail_fast: _FailFast | None = None
                 ) -> tuple[ProfileResult, EngineRun, str]:
     """Run one profile's stages; return its ProfileResult, the raw EngineRun and an abort reason."""
     stages = compile_profile(profile, scenario)
@@ -208,7 +209,7 @@ def run_profile(scenario: Scenario, profile: Any, request: Any, payloads: Any,
         sla=tuple(r.text for r in profile.sla),   # "... @ stage N" keeps a scope for merge
         started_at=run.started_at,
         finished_at=run.finished_at,
-        analysis={"cold_start": cold_start} if cold_start else {},
+        cold_start=cold_start,
         sla_origin=profile.sla_origin,
         stop_when=StopCondition(stop.error_rate, stop.p99_ms) if stop is not None else None,
         window_s=profile.window_s,
@@ -260,14 +261,14 @@ def run(scenario: Scenario, options: RunOptions = RunOptions(),
                       else stack.enter_context(MockServer(scenario.mock)).url)
         request = scenario.request_spec(target, insecure=options.insecure)
         payloads = build_payloads(scenario)
-        cold_start: dict[str, Any] | None = None
+        cold_start: ColdStart | None = None
         if injected:
             pass
         elif request.readiness_path and any(p.kind == "latency" for p in scenario.profiles):
             wait_s = max(options.wait_ready_s, scenario.readiness_timeout_s)
             connect_s, ready_s = measure_cold_start(request, wait_s)
-            cold_start = {"connect_s": connect_s, "ready_s": ready_s,
-                          "first_request_ms": first_request_ms(request, payloads, options)}
+            cold_start = ColdStart(connect_s=connect_s, ready_s=ready_s,
+                                   first_request_ms=first_request_ms(request, payloads, options))
         else:
             check_reachable(request, wait_ready_s=options.wait_ready_s)
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from loadkit.engine.transport import TransportError
 from loadkit.results.aggregate import summarize
+from loadkit.results.analysis import Analysis
 from loadkit.results.model import (
     Environment,
     GeneratorHealth,
@@ -278,11 +279,11 @@ def interval(t: float, stage_index: int = 0, p99_ms: float = 10.0, *, requests: 
 
 def profile(name: str = "throughput", kind: str = "throughput",
             stages: Sequence[StageResult] = (), timeseries: Sequence[Interval] = (),
-            analysis: Mapping[str, Any] | None = None, *, sla: Sequence[str] = (),
+            analysis: Analysis | None = None, *, sla: Sequence[str] = (),
             started_at: float = 0.0, finished_at: float = 0.0) -> ProfileResult:
     """A ProfileResult whose summary is computed the way the runner computes it."""
     return ProfileResult(name=name, kind=kind, stages=tuple(stages), summary=summarize(stages),
-                         timeseries=tuple(timeseries), analysis=dict(analysis or {}),
+                         timeseries=tuple(timeseries), analysis=analysis,
                          sla=tuple(sla), started_at=started_at, finished_at=finished_at)
 
 

@@ -12,8 +12,8 @@ quartile (≥ 120 B): p99 410ms vs 95ms for the bottom quartile (≤ 96 B)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from loadkit.results.analysis import BreakdownAnalysis, BreakdownGroup, BucketRow
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.model import BreakdownBucket, ProfileResult, StageResult
 from loadkit.units import format_latency_ms
@@ -38,8 +38,8 @@ def _position(k: int, n: int) -> tuple[str, str]:
     return ("middle" if n == 3 else f"#{k + 1} of {n}"), "bucket"
 
 
-def _range(b: dict[str, Any], k: int, n: int, unit: str) -> str:
-    lo, hi = b["lo"], b["hi"]
+def _range(b: BucketRow, k: int, n: int, unit: str) -> str:
+    lo, hi = b.lo, b.hi
     u = f" {unit}" if unit else ""
     if lo == hi:
         return f"= {_num(lo)}{u}"
@@ -50,22 +50,22 @@ def _range(b: dict[str, Any], k: int, n: int, unit: str) -> str:
     return f"{_num(lo)}–{_num(hi)}{u}"
 
 
-def breakdown_line(key: str, unit: str, buckets: Sequence[dict[str, Any]]) -> str:
+def breakdown_line(key: str, unit: str, buckets: Sequence[BucketRow]) -> str:
     """The sentence a user reads: which bucket of inputs is slowest, against the fastest."""
     n = len(buckets)
-    seen = [(k, b) for k, b in enumerate(buckets) if b["requests"] > 0]
+    seen = [(k, b) for k, b in enumerate(buckets) if b.requests > 0]
     if len(seen) < 2:
-        where = f" ({buckets[seen[0][0]]['label']})" if seen else ""
+        where = f" ({buckets[seen[0][0]].label})" if seen else ""
         return f"latency by {key}: every request fell in one input bucket{where}; nothing to compare"
-    ks, slow = max(seen, key=lambda kb: (kb[1]["p99_ms"], kb[0]))
-    kf, fast = min(seen, key=lambda kb: (kb[1]["p99_ms"], kb[0]))
-    if slow["p99_ms"] <= fast["p99_ms"] * SAME_RATIO:
-        return (f"latency does not depend on {key} here: p99 {format_latency_ms(fast['p99_ms'])}"
-                f"–{format_latency_ms(slow['p99_ms'])} across its {n} buckets")
+    ks, slow = max(seen, key=lambda kb: (kb[1].p99_ms, kb[0]))
+    kf, fast = min(seen, key=lambda kb: (kb[1].p99_ms, kb[0]))
+    if slow.p99_ms <= fast.p99_ms * SAME_RATIO:
+        return (f"latency does not depend on {key} here: p99 {format_latency_ms(fast.p99_ms)}"
+                f"–{format_latency_ms(slow.p99_ms)} across its {n} buckets")
     adj_s, noun = _position(ks, n)
     adj_f, _ = _position(kf, n)
     return (f"slowest inputs: {adj_s} {key} {noun} ({_range(slow, ks, n, unit)}): "
-            f"p99 {format_latency_ms(slow['p99_ms'])} vs {format_latency_ms(fast['p99_ms'])} "
+            f"p99 {format_latency_ms(slow.p99_ms)} vs {format_latency_ms(fast.p99_ms)} "
             f"for the {adj_f} {noun} ({_range(fast, kf, n, unit)})")
 
 
@@ -73,18 +73,18 @@ def _signature(stage: StageResult) -> tuple[tuple[str, float, float], ...]:
     return tuple((b.key, b.lo, b.hi) for b in stage.breakdown)
 
 
-def _bucket_rows(stages: Sequence[StageResult]) -> list[dict[str, Any]]:
+def _bucket_rows(stages: Sequence[StageResult]) -> list[BucketRow]:
     rows = []
     for k, first in enumerate(stages[0].breakdown):
         parts: list[BreakdownBucket] = [s.breakdown[k] for s in stages]
         hist = LatencyHistogram()
         for b in parts:
             hist.add(b.hist())
-        rows.append({"label": first.label, "lo": first.lo, "hi": first.hi,
-                     "requests": sum(b.requests for b in parts),
-                     "errors": sum(b.errors for b in parts),
-                     "p50_ms": round(hist.percentile_us(50) / 1000.0, 3),
-                     "p99_ms": round(hist.percentile_us(99) / 1000.0, 3)})
+        rows.append(BucketRow(label=first.label, lo=first.lo, hi=first.hi,
+                              requests=sum(b.requests for b in parts),
+                              errors=sum(b.errors for b in parts),
+                              p50_ms=round(hist.percentile_us(50) / 1000.0, 3),
+                              p99_ms=round(hist.percentile_us(99) / 1000.0, 3)))
     return rows
 
 
@@ -97,7 +97,7 @@ def _scope(group: Sequence[StageResult], groups: int) -> str:
     return "stages " + ", ".join(str(s.index) for s in group)
 
 
-def analyze_breakdown(profile: ProfileResult) -> dict[str, Any] | None:
+def analyze_breakdown(profile: ProfileResult) -> BreakdownAnalysis | None:
     """Per-bucket latency over the measured stages and the sentence; None without buckets."""
     measured = [s for s in profile.measured_stages() if s.breakdown]
     if not measured:
@@ -106,12 +106,13 @@ def analyze_breakdown(profile: ProfileResult) -> dict[str, Any] | None:
     for s in measured:
         groups.setdefault(_signature(s), []).append(s)
     first = measured[0].breakdown[0]
-    out_groups: list[dict[str, Any]] = []
+    out_groups: list[BreakdownGroup] = []
     for stages in groups.values():
         rows = _bucket_rows(stages)
         scope = _scope(stages, len(groups))
         line = breakdown_line(first.key, first.unit, rows)
-        out_groups.append({"scope": scope, "stages": [s.index for s in stages],
-                           "buckets": rows, "line": f"{scope}: {line}" if scope else line})
-    return {"key": first.key, "unit": first.unit, "groups": out_groups,
-            "line": "; ".join(g["line"] for g in out_groups)}
+        out_groups.append(BreakdownGroup(scope=scope, stages=tuple(s.index for s in stages),
+                                         buckets=tuple(rows),
+                                         line=f"{scope}: {line}" if scope else line))
+    return BreakdownAnalysis(key=first.key, unit=first.unit, groups=tuple(out_groups),
+                             line="; ".join(g.line for g in out_groups))

@@ -12,31 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
 
+from loadkit.results.analysis import RampAnalysis, RampPoint, RampStep
 from loadkit.results.model import ProfileResult, StageResult
 from loadkit.sla.evaluate import observe
 from loadkit.sla.grammar import Rule
 from loadkit.sla.steps import split_steps
 from loadkit.units import format_latency_ms
-
-
-@dataclass(frozen=True)
-class RampStep:
-    index: int
-    concurrency: int
-    requests: int
-    throughput_rps: float
-    rows_per_s: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    error_rate: float
-    efficiency: float | None        # rps(c) / (c * rps(c0) / c0); 1.0 = linear scaling
-    meets_sla: bool | None          # None: no rules to meet
-    broken_rules: tuple[str, ...]
-    stable: bool | None
 
 
 def meets(rules: Sequence[Rule], stage: StageResult) -> tuple[bool | None, tuple[str, ...]]:
@@ -99,27 +81,15 @@ def find_knee(steps: Sequence[RampStep], *, min_gain: float = 0.10,
     return None
 
 
-def analyze_ramp(profile: ProfileResult, rules: Sequence[Rule] = ()) -> dict[str, Any]:
+def analyze_ramp(profile: ProfileResult, rules: Sequence[Rule] = ()) -> RampAnalysis:
     steps = ramp_steps(profile, rules)
     if not steps:
-        return {"kind": "ramp", "steps": [], "knee": None, "no_knee": False,
-                "max_concurrency_under_sla": None, "headline": "no measured steps"}
+        return RampAnalysis(headline="no measured steps")
     knee = find_knee(steps)
     best = max(steps, key=lambda s: s.throughput_rps)
     under = [s for s in steps if s.meets_sla]
     top_under = under[-1] if under else None
     first_broken = next((s for s in steps if s.meets_sla is False), None)
-    out: dict[str, Any] = {
-        "kind": "ramp",
-        "steps": [asdict(s) | {"broken_rules": list(s.broken_rules)} for s in steps],
-        "knee": _point(knee),
-        "no_knee": knee is None,
-        "max_throughput_rps": best.throughput_rps,
-        "max_throughput_concurrency": best.concurrency,
-        "max_concurrency_under_sla": top_under.concurrency if top_under else None,
-        "max_concurrency_under_sla_rps": top_under.throughput_rps if top_under else None,
-        "first_breaking_step": _point(first_broken),
-    }
     if knee is not None:
         head = (f"saturates at concurrency {knee.concurrency}: {knee.throughput_rps:.0f} rps, "
                 f"p99 {format_latency_ms(knee.p99_ms)}")
@@ -133,13 +103,12 @@ def analyze_ramp(profile: ProfileResult, rules: Sequence[Rule] = ()) -> dict[str
             head += f"; SLA met up to concurrency {top_under.concurrency}"
         else:
             head += "; SLA not met at any step"
-    out["headline"] = head
-    return out
+    return RampAnalysis(
+        steps=tuple(steps), knee=RampPoint.of(knee), no_knee=knee is None,
+        max_throughput_rps=best.throughput_rps, max_throughput_concurrency=best.concurrency,
+        max_concurrency_under_sla=top_under.concurrency if top_under else None,
+        max_concurrency_under_sla_rps=top_under.throughput_rps if top_under else None,
+        first_breaking_step=RampPoint.of(first_broken), headline=head)
 
 
-def _point(step: RampStep | None) -> dict[str, Any] | None:
-    if step is None:
-        return None
-    return {"step": step.index, "concurrency": step.concurrency,
-            "throughput_rps": step.throughput_rps, "p50_ms": step.p50_ms, "p99_ms": step.p99_ms,
-            "efficiency": step.efficiency}
+__all__ = ["RampStep", "analyze_ramp", "find_knee", "gain_per_doubling", "meets", "ramp_steps"]

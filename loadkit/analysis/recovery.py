@@ -12,37 +12,13 @@ overload is the end of the overload stage's arrival schedule (see
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
+from loadkit.results.analysis import Recovery, RecoveryStatus
 from loadkit.results.model import Interval, ProfileResult, StageResult
 from loadkit.sla.grammar import Rule, compare
 
-RecoveryStatus = Literal["recovered", "did not recover", "unknown"]
-
-
-@dataclass(frozen=True)
-class Recovery:
-    status: RecoveryStatus
-    seconds: float | None           # None unless recovered
-    threshold_ms: float
-    reason: str
-
-    @property
-    def recovered(self) -> bool:
-        return self.status == "recovered"
-
-    def as_dict(self) -> dict[str, object]:
-        return {"status": self.status, "seconds": self.seconds,
-                "threshold_ms": round(self.threshold_ms, 3), "reason": self.reason}
-
-    def words(self) -> str:
-        """Short phrase for headlines: "recovered in 3 s" / "did not recover"."""
-        if self.status == "recovered":
-            return f"recovered in {self.seconds:.3g} s"
-        if self.status == "did not recover":
-            return "did not recover"
-        return "recovery unknown"
+__all__ = ["Recovery", "RecoveryStatus", "error_rate_limit", "overload_end_t",
+           "p99_threshold_ms", "recovery_time", "stage_start_t"]
 
 
 def recovery_time(timeseries: Sequence[Interval], *, overload_end_t: float, threshold_ms: float,

@@ -4,7 +4,7 @@ Pure: reads the search profile's probe stages, its per-second windows and its
 ``SearchRecord`` (the range it searched, the probes the generator could not
 drive), judges every probe again (``probe_verdict``) and replays the decisions
 (``search_plan``), so the answer ``judge`` derives from a stored or merged result
-is the one the run decided on. Returns ``SearchAnalysis.as_dict()``: the contract's
+is the one the run decided on. Returns a ``SearchAnalysis``: the contract's
 ``max_rate_under_sla`` (or ``max_concurrency_under_sla``), ``bracket``, the probes
 in order with their verdicts, the binding rule, the throughput and latency at the
 answer, and the headline.
@@ -13,8 +13,7 @@ answer, and the headline.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from loadkit.analysis.probe_verdict import judge_probe
 from loadkit.analysis.search_plan import Decision, Outcome, Probe, decide
@@ -141,17 +140,17 @@ def _indeterminate(decision: Decision, record: SearchRecord, records: Sequence[P
     return ""
 
 
-def _headline(a: dict[str, Any], record: SearchRecord, n: int, rule: RuleCheck | None) -> str:
+def _headline(a: SearchAnalysis, record: SearchRecord, n: int, rule: RuleCheck | None) -> str:
     open_model = record.open_model
-    lo, hi = a["bracket"]
+    lo, hi = a.bracket
 
     def load(x: float | None) -> str:
         text = _fmt_load(x, open_model)
         return f"{text} rps" if open_model else f"concurrency {text}"
 
-    span = f"{n} probe{'s' if n != 1 else ''}, {a['duration_s']:.0f} s"
+    span = f"{n} probe{'s' if n != 1 else ''}, {a.duration_s:.0f} s"
     under = f"at {rule.expr}" if rule is not None else "under the SLA"
-    stop = a["stop"]
+    stop = a.stop
     if stop == "precision":
         return (f"sustains {load(lo)} {under} (bracket {_fmt_load(lo, open_model)}–"
                 f"{_fmt_load(hi, open_model)}, {span})")
@@ -167,7 +166,7 @@ def _headline(a: dict[str, Any], record: SearchRecord, n: int, rule: RuleCheck |
         return f"at least {load(lo)} (generator-bound; {span})" if lo is not None else (
             f"no answer: the generator could not drive the first probe ({span})")
     return (f"indeterminate: between {_fmt_load(lo, open_model) if lo is not None else '0'} and "
-            f"{load(hi) if hi is not None else 'the max searched'} ({a['indeterminate']}; {span})")
+            f"{load(hi) if hi is not None else 'the max searched'} ({a.indeterminate}; {span})")
 
 
 def _value(check: RuleCheck) -> str:
@@ -178,11 +177,11 @@ def _value(check: RuleCheck) -> str:
     return format_latency_ms(check.observed)
 
 
-def analyze_search(profile: ProfileResult, rules: Sequence[Rule]) -> dict[str, Any]:
-    """The search's answer as plain data (``SearchAnalysis.as_dict()``)."""
+def analyze_search(profile: ProfileResult, rules: Sequence[Rule]) -> SearchAnalysis:
+    """The search's answer, re-derived from its record and probe stages."""
     record = profile.search
     if record is None:
-        return {"kind": "search", "headline": "no search record: nothing to analyse"}
+        return SearchAnalysis(headline="no search record: nothing to analyse")
     judged = judge_probes(profile, rules, record.generator_bound)
     decision = decide(record.space, judged.probes)
     stop = decision.stop if decision.done else "incomplete"
@@ -195,22 +194,20 @@ def analyze_search(profile: ProfileResult, rules: Sequence[Rule]) -> dict[str, A
         last_at_lo = [r for r in judged.records if r.load == lo][-1]
         binding_at_answer = next((c.observed for c in last_at_lo.checks
                                   if c.expr == binding.expr), None)
-    out: dict[str, Any] = {
-        "bracket": (lo, hi),
-        "stop": stop,
-        "indeterminate": _indeterminate(decision, record, judged.records, stop),
-        "duration_s": round(max(0.0, profile.finished_at - profile.started_at), 3),
-    }
+    open_model = record.open_model
     analysis = SearchAnalysis(
-        kind="search", model="open" if record.open_model else "closed",
-        unit="rps" if record.open_model else "concurrency", answer=lo, bracket=(lo, hi),
-        stop=stop, indeterminate=out["indeterminate"], probes=tuple(judged.records),
+        model="open" if open_model else "closed",
+        unit="rps" if open_model else "concurrency", answer=lo, bracket=(lo, hi),
+        stop=stop, indeterminate=_indeterminate(decision, record, judged.records, stop),
+        probes=tuple(judged.records),
         binding_rule=binding.expr if binding else None,
         binding_metric=binding.metric if binding else None,
         threshold=binding.threshold if binding else None,
         throughput_rps=at_answer.throughput_rps if at_answer else None,
         p50_ms=at_answer.latency_ms.p50 if at_answer else None,
         p99_ms=at_answer.latency_ms.p99 if at_answer else None,
-        binding_observed=binding_at_answer, duration_s=out["duration_s"],
-        headline=_headline(out, record, len(judged.records), binding))
-    return analysis.as_dict()
+        binding_observed=binding_at_answer,
+        duration_s=round(max(0.0, profile.finished_at - profile.started_at), 3),
+        max_rate_under_sla=lo if open_model else None,
+        max_concurrency_under_sla=None if open_model else lo)
+    return replace(analysis, headline=_headline(analysis, record, len(judged.records), binding))

@@ -10,15 +10,14 @@ jitter of a very fast service is not mistaken for a slow recovery).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from loadkit.analysis.recovery import (
-    Recovery,
     error_rate_limit,
     overload_end_t,
     p99_threshold_ms,
     recovery_time,
 )
+from loadkit.results.analysis import Recovery, SpikeAnalysis
 from loadkit.results.model import ProfileResult
 from loadkit.sla.grammar import Rule
 from loadkit.sla.steps import load_of
@@ -28,10 +27,10 @@ JITTER_FLOOR_MS = 5.0
 
 
 def analyze_spike(profile: ProfileResult, rules: Sequence[Rule] = (), *,
-                  hold_s: int = 3) -> dict[str, Any]:
+                  hold_s: int = 3) -> SpikeAnalysis:
     measured = sorted(profile.measured_stages(), key=lambda s: s.index)
     if not measured:
-        return {"kind": "spike", "headline": "no measured stages"}
+        return SpikeAnalysis(headline="no measured stages")
     peak_i = max(range(len(measured)), key=lambda i: (load_of(measured[i]), -i))
     spike = measured[peak_i]
     before, after = measured[:peak_i], measured[peak_i + 1:]
@@ -59,26 +58,23 @@ def analyze_spike(profile: ProfileResult, rules: Sequence[Rule] = (), *,
                                      max_error_rate=error_rate_limit(rules))
     load = (f"{spike.rate:g} rps" if spike.rate is not None
             else f"concurrency {spike.concurrency}")
-    out: dict[str, Any] = {
-        "kind": "spike",
-        "spike_stage": spike.index,
-        "spike_load": spike.rate if spike.rate is not None else spike.concurrency,
-        "baseline_p99_ms": baseline_p99,
-        "peak_p99_ms": spike.latency_ms.p99,
-        "peak_max_ms": spike.latency_ms.max,
-        "peak_1s_p99_ms": peak_1s_p99,
-        "spike_requests": spike.requests,
-        "spike_errors": spike.errors,
-        "spike_error_rate": round(spike.error_rate, 6),
-        "spike_error_kinds": dict(spike.error_kinds),
-        "recovery": recovery.as_dict() if recovery else None,
-        "recovery_s": recovery.seconds if recovery else None,
-    }
     head = f"spike to {load}: p99 {format_latency_ms(spike.latency_ms.p99)}"
     if baseline_p99 is not None:
         head += f" (baseline {format_latency_ms(baseline_p99)})"
     head += f", {spike.errors} errors"
     if recovery is not None:
         head += f"; {recovery.words()}"
-    out["headline"] = head
-    return out
+    return SpikeAnalysis(
+        spike_stage=spike.index,
+        spike_load=spike.rate if spike.rate is not None else spike.concurrency,
+        baseline_p99_ms=baseline_p99,
+        peak_p99_ms=spike.latency_ms.p99,
+        peak_max_ms=spike.latency_ms.max,
+        peak_1s_p99_ms=peak_1s_p99,
+        spike_requests=spike.requests,
+        spike_errors=spike.errors,
+        spike_error_rate=round(spike.error_rate, 6),
+        spike_error_kinds=dict(spike.error_kinds),
+        recovery=recovery,
+        recovery_s=recovery.seconds if recovery else None,
+        headline=head)

@@ -19,17 +19,16 @@ ceiling between steps. Recovery is judged against the SLA's p99 bound, else
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from loadkit.analysis.recovery import (
-    Recovery,
     error_rate_limit,
     overload_end_t,
     p99_threshold_ms,
     recovery_time,
     stage_start_t,
 )
+from loadkit.results.analysis import Recovery, StressAnalysis, StressPoint, StressStep
 from loadkit.results.model import ProfileResult, StageResult
 from loadkit.sla.evaluate import LOAD_BROKEN_METRICS, observe
 from loadkit.sla.grammar import Rule
@@ -37,25 +36,6 @@ from loadkit.sla.steps import split_steps
 from loadkit.units import format_latency_ms, parse_fraction, parse_latency_us
 
 REJECTED_KINDS = ("http_4xx", "http_5xx", "too_large")
-
-
-@dataclass(frozen=True)
-class StressStep:
-    index: int
-    rate: float                       # offered, requests/s
-    throughput_rps: float             # achieved: responses (successes and errors) a second
-    goodput_rps: float                # successful responses a second (the stage's v2 throughput)
-    achieved: float                   # achieved / offered
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-    error_rate: float
-    rejected: int                     # the server said no (4xx / 5xx, e.g. 503 shedding)
-    timed_out: int
-    other_errors: int                 # connect, reset, check_failed, ...
-    late: int                         # requests the generator could not start on time
-    error_kinds: dict[str, int]
-    broke: tuple[str, ...]            # why this step counts as broken (empty: it held)
 
 
 def parse_stop_when(stop_when: Mapping[str, Any] | Any | None
@@ -158,27 +138,24 @@ def stress_recovery(profile: ProfileResult, rules: Sequence[Rule], steps: Sequen
 
 
 def analyze_stress(profile: ProfileResult, rules: Sequence[Rule] = (),
-                   stop_when: Mapping[str, Any] | Any | None = None) -> dict[str, Any]:
+                   stop_when: Mapping[str, Any] | Any | None = None) -> StressAnalysis:
     steps = stress_steps(profile, rules, stop_when)
     breaking = next((s for s in steps if s.broke), None)
     before = steps[:steps.index(breaking)] if breaking is not None else steps
     sustained = before[-1] if before else None
     recovery = stress_recovery(profile, rules, steps, stop_when)
     peak = max(steps, key=lambda s: s.goodput_rps) if steps else None
-    out: dict[str, Any] = {
-        "kind": "stress",
-        "steps": [asdict(s) | {"broke": list(s.broke)} for s in steps],
-        "breaking_point": _point(breaking),
-        "max_rate_under_sla": sustained.rate if sustained else None,
-        "max_sustained_rps": sustained.throughput_rps if sustained else None,
-        "max_sustained": _point(sustained),
-        "peak_goodput_rps": peak.goodput_rps if peak else None,
-        "peak_goodput_rate": peak.rate if peak else None,
-        "recovery": recovery.as_dict() if recovery else None,
-        "recovery_s": recovery.seconds if recovery else None,
-    }
-    out["headline"] = _headline(steps, sustained, breaking, recovery, peak)
-    return out
+    return StressAnalysis(
+        steps=tuple(steps),
+        breaking_point=StressPoint.of(breaking),
+        max_rate_under_sla=sustained.rate if sustained else None,
+        max_sustained_rps=sustained.throughput_rps if sustained else None,
+        max_sustained=StressPoint.of(sustained),
+        peak_goodput_rps=peak.goodput_rps if peak else None,
+        peak_goodput_rate=peak.rate if peak else None,
+        recovery=recovery,
+        recovery_s=recovery.seconds if recovery else None,
+        headline=_headline(steps, sustained, breaking, recovery, peak))
 
 
 def _headline(steps: Sequence[StressStep], sustained: StressStep | None,
@@ -204,9 +181,3 @@ def _headline(steps: Sequence[StressStep], sustained: StressStep | None,
         parts.append(recovery.words())
     return "; ".join(parts)
 
-
-def _point(step: StressStep | None) -> dict[str, Any] | None:
-    if step is None:
-        return None
-    return {"step": step.index, "rate": step.rate, "throughput_rps": step.throughput_rps,
-            "p99_ms": step.p99_ms, "error_rate": step.error_rate, "reasons": list(step.broke)}

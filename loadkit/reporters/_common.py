@@ -13,7 +13,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from loadkit.results.model import ProfileResult, RunResult, StageResult, Summary, Verdict
 from loadkit.results.status import Status, exit_code_of
@@ -308,35 +308,33 @@ def summary_cells(s: Summary, *, with_max: bool = True) -> list[str]:
 
 
 def headline(profile: ProfileResult) -> str:
-    """The analysis' one-line headline when it wrote one (analysis is plain data)."""
-    analysis: Any = profile.analysis if isinstance(profile.analysis, dict) else {}
-    text = analysis.get("headline")
-    return str(text) if text else ""
+    """The analysis' one-line headline ("" for a profile not analysed)."""
+    return profile.analysis.headline if profile.analysis is not None else ""
 
 
 INPUT_HEADER = ("input", "requests", "errors", "p50 ms", "p99 ms")
 
 
-def input_groups(p: ProfileResult) -> list[dict[str, Any]]:
-    """The profile's latency-by-input groups (analysis is loose JSON data: read defensively).
+@dataclass(frozen=True)
+class InputGroup:
+    """Latency by input for one group of stages: the sentence and the per-bucket rows."""
 
-    Each: ``scope`` (e.g. "batch 8", or ""), ``line`` (the sentence) and
-    ``rows`` (label, requests, errors, p50 ms, p99 ms), shown by every reporter.
-    """
-    analysis: Any = p.analysis if isinstance(p.analysis, dict) else {}
-    found = analysis.get("breakdown")
-    if not isinstance(found, dict) or not isinstance(found.get("groups"), list):
+    scope: str
+    line: str
+    rows: tuple[tuple[str, ...], ...]
+
+
+def input_groups(p: ProfileResult) -> list[InputGroup]:
+    """The profile's latency-by-input groups, shown by every reporter: ``scope`` (e.g.
+    "batch 8", or ""), ``line`` (the sentence) and ``rows`` (label, requests, errors,
+    p50 ms, p99 ms)."""
+    found = p.analysis.breakdown if p.analysis is not None else None
+    if found is None:
         return []
-    out = []
-    for g in found["groups"]:
-        if not isinstance(g, dict):
-            continue
-        rows = [(str(b.get("label", "")), f"{int(b.get('requests', 0)):,}",
-                 f"{int(b.get('errors', 0)):,}", fmt_num(b.get("p50_ms")), fmt_num(b.get("p99_ms")))
-                for b in g.get("buckets", []) if isinstance(b, dict)]
-        out.append({"scope": str(g.get("scope", "")), "line": str(g.get("line", "")),
-                    "rows": rows})
-    return out
+    return [InputGroup(g.scope, g.line,
+                       tuple((b.label, f"{b.requests:,}", f"{b.errors:,}", fmt_num(b.p50_ms),
+                              fmt_num(b.p99_ms)) for b in g.buckets))
+            for g in found.groups]
 
 
 def verdict_counts(result: RunResult) -> dict[str, int]:

@@ -1,183 +1,200 @@
 """A profile's analysis in sentences, for the HTML panel (not ``no knee: no`` key dumps).
 
-Analysis is plain JSON written by ``loadkit.analysis``; reporters read it but never
-compute it. Each known key has one sentence writer in a table (a new analysis key
-is one entry); a scalar no writer knows is shown as ``key: value`` so nothing
-measured is hidden. Keys other parts of the report already show (headline, steps,
-by-input breakdown, server figures) are left out.
+The analysis is a typed record per profile kind (``loadkit.results.analysis``);
+reporters read its attributes but never compute it. Each kind has one sentence
+writer; a scalar figure no writer uses is shown as ``Name: value`` so nothing
+measured is hidden. What other parts of the report already show (headline, steps,
+by-input breakdown, server figures, a search's probes) is left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+import dataclasses
+from collections.abc import Iterator
 
 from loadkit.reporters._common import fmt_num
+from loadkit.results.analysis import (
+    Analysis,
+    ConstantRateAnalysis,
+    LatencyAnalysis,
+    RampAnalysis,
+    Recovery,
+    SearchAnalysis,
+    SoakAnalysis,
+    SpikeAnalysis,
+    StressAnalysis,
+    ThroughputAnalysis,
+)
 
 SHOWN_ELSEWHERE = frozenset({"headline", "kind", "steps", "breakdown", "server", "probes",
-                             "search"})
+                             "model", "unit"})
 
 
-def _ms(x: Any) -> str:
-    return f"{fmt_num(x)} ms" if isinstance(x, (int, float)) else "-"
+def _ms(x: float | None) -> str:
+    return f"{fmt_num(x)} ms" if x is not None else "-"
 
 
-def _pct(x: Any) -> str:
-    return f"{fmt_num(round(x * 100, 2))}%" if isinstance(x, (int, float)) else "-"
+def _pct(x: float | None) -> str:
+    return f"{fmt_num(round(x * 100, 2))}%" if x is not None else "-"
 
 
-def _knee(v: Any, a: Mapping[str, Any]) -> str | None:
-    if not isinstance(v, Mapping):
-        return None
-    eff = v.get("efficiency")
-    return (f"Throughput stops growing at concurrency {v.get('concurrency')} (the knee): "
-            f"{fmt_num(v.get('throughput_rps'))} rps, p99 {_ms(v.get('p99_ms'))}"
-            + (f", scaling efficiency {_pct(eff)}" if eff is not None else "") + ".")
+def _recovery(r: Recovery | None, seconds: float | None) -> Iterator[str]:
+    if r is None:
+        return
+    bound = f" (p99 back under {_ms(r.threshold_ms)})"
+    if r.status == "recovered":
+        yield f"It recovered in {fmt_num(seconds)} s after the overload{bound}."
+    elif r.status == "did not recover":
+        yield f"It did not recover before the run ended{bound}."
 
 
-def _no_knee(v: Any, a: Mapping[str, Any]) -> str | None:
-    return "Throughput was still growing at the last step: no knee was reached." if v else None
+def _ramp(a: RampAnalysis) -> Iterator[str]:
+    if a.knee is not None:
+        k = a.knee
+        yield (f"Throughput stops growing at concurrency {k.concurrency} (the knee): "
+               f"{fmt_num(k.throughput_rps)} rps, p99 {_ms(k.p99_ms)}"
+               + (f", scaling efficiency {_pct(k.efficiency)}" if k.efficiency is not None
+                  else "") + ".")
+    if a.no_knee:
+        yield "Throughput was still growing at the last step: no knee was reached."
+    if a.max_throughput_rps is not None:
+        at = a.max_throughput_concurrency
+        yield (f"The most throughput was {fmt_num(a.max_throughput_rps)} rps"
+               + (f", at concurrency {at}." if at else "."))
+    if any(s.meets_sla is not None for s in a.steps):      # some rule judged the steps
+        v, rps = a.max_concurrency_under_sla, a.max_concurrency_under_sla_rps
+        yield ("The SLA held at no step." if v is None else
+               f"The SLA held up to concurrency {v}" + (f" ({fmt_num(rps)} rps)." if rps else "."))
+    if a.first_breaking_step is not None:
+        b = a.first_breaking_step
+        yield (f"The SLA first broke at step {b.step} (concurrency {b.concurrency}): "
+               f"p99 {_ms(b.p99_ms)}.")
 
 
-def _max_tp(v: Any, a: Mapping[str, Any]) -> str | None:
-    at = a.get("max_throughput_concurrency")
-    return f"The most throughput was {fmt_num(v)} rps" + (f", at concurrency {at}." if at else ".")
+def _stress(a: StressAnalysis) -> Iterator[str]:
+    if a.breaking_point is not None:
+        why = "; ".join(a.breaking_point.reasons)
+        yield (f"It broke at {fmt_num(a.breaking_point.rate)} rps offered"
+               + (f": {why}." if why else "."))
+    elif a.steps:
+        yield "No step broke: the heaviest one still held."
+    if a.steps:
+        yield (f"The SLA held up to {fmt_num(a.max_rate_under_sla)} rps offered."
+               if a.max_rate_under_sla is not None else "The SLA held at no offered rate.")
+    if a.max_sustained_rps is not None:
+        yield f"{fmt_num(a.max_sustained_rps)} rps were sustained under the SLA."
+    if a.peak_goodput_rps is not None:
+        at = a.peak_goodput_rate
+        yield (f"At best {fmt_num(a.peak_goodput_rps)} requests a second succeeded"
+               + (f" (at {fmt_num(at)} rps offered)." if at else "."))
+    yield from _recovery(a.recovery, a.recovery_s)
 
 
-def _under_sla_c(v: Any, a: Mapping[str, Any]) -> str | None:
-    rps = a.get("max_concurrency_under_sla_rps")
-    if v is None:
-        return "The SLA held at no step."
-    return f"The SLA held up to concurrency {v}" + (f" ({fmt_num(rps)} rps)." if rps else ".")
+def _spike(a: SpikeAnalysis) -> Iterator[str]:
+    if a.spike_load is not None:
+        yield (f"During the spike to {fmt_num(a.spike_load)} rps, p99 reached "
+               f"{_ms(a.peak_p99_ms)} against {_ms(a.baseline_p99_ms)} before it, with "
+               f"{fmt_num(a.spike_errors)} errors.")
+    yield from _recovery(a.recovery, a.recovery_s)
 
 
-def _first_break(v: Any, a: Mapping[str, Any]) -> str | None:
-    if not isinstance(v, Mapping):
-        return None
-    load = (f"concurrency {v['concurrency']}" if v.get("concurrency") is not None
-            else f"{fmt_num(v.get('rate'))} rps")
-    return f"The SLA first broke at step {v.get('step')} ({load}): p99 {_ms(v.get('p99_ms'))}."
+def _constant(a: ConstantRateAnalysis) -> Iterator[str]:
+    if a.offered_rps is not None:
+        yield (f"{fmt_num(a.achieved_rps)} of {fmt_num(a.offered_rps)} rps offered were achieved"
+               + (f"; {a.late:,} requests started late." if a.late else "."))
+    yield f"{_pct(a.error_rate)} of the requests failed."
 
 
-def _under_sla_r(v: Any, a: Mapping[str, Any]) -> str | None:
-    return (f"The SLA held up to {fmt_num(v)} rps offered." if v is not None
-            else "The SLA held at no offered rate.")
+def _soak(a: SoakAnalysis) -> Iterator[str]:
+    if a.p99_drift is not None:
+        ms = a.p99_drift_ms
+        yield (f"p99 moved by {'+' if a.p99_drift >= 0 else ''}{_pct(a.p99_drift)}"
+               + (f" ({'+' if ms >= 0 else ''}{_ms(ms)})" if ms is not None else "")
+               + " from the first to the last"
+               + (f" {fmt_num(a.window_s)} s" if a.window_s else "") + " window.")
+    if a.error_trend is not None:
+        slope = a.error_rate_slope_per_min
+        yield (f"Errors were {a.error_trend}"
+               + (f" ({_pct(slope)} a minute)." if slope is not None else "."))
+    if a.error_rate is not None:
+        yield f"{_pct(a.error_rate)} of the requests failed."
 
 
-def _sustained(v: Any, a: Mapping[str, Any]) -> str | None:
-    return f"{fmt_num(v)} rps were sustained under the SLA." if v is not None else None
+def _latency(a: LatencyAnalysis) -> Iterator[str]:
+    if a.cold_start is not None:
+        ready, first = a.cold_start.ready_s, a.cold_start.first_request_ms
+        yield ("Cold start: " + (f"ready after {fmt_num(ready)} s" if ready is not None else
+                                 "readiness not measured")
+               + (f", first request {_ms(first)}." if first is not None else "."))
 
 
-def _breaking(v: Any, a: Mapping[str, Any]) -> str | None:
-    if not isinstance(v, Mapping):
-        return "No step broke: the heaviest one still held." if "breaking_point" in a else None
-    why = "; ".join(str(r) for r in v.get("reasons", ()) or ())
-    return f"It broke at {fmt_num(v.get('rate'))} rps offered" + (f": {why}." if why else ".")
+def _throughput(a: ThroughputAnalysis) -> Iterator[str]:
+    if a.max_rows_per_s is not None:
+        yield f"At best {fmt_num(a.max_rows_per_s)} rows a second."
 
 
-def _goodput(v: Any, a: Mapping[str, Any]) -> str | None:
-    at = a.get("peak_goodput_rate")
-    return (f"At best {fmt_num(v)} requests a second succeeded"
-            + (f" (at {fmt_num(at)} rps offered)." if at else "."))
+def _search(a: SearchAnalysis) -> Iterator[str]:
+    if a.model == "open":
+        yield (f"The SLA held up to {fmt_num(a.max_rate_under_sla)} rps offered."
+               if a.max_rate_under_sla is not None else "The SLA held at no offered rate.")
 
 
-def _recovery(v: Any, a: Mapping[str, Any]) -> str | None:
-    if not isinstance(v, Mapping):
-        return None
-    status, thr = v.get("status"), v.get("threshold_ms")
-    bound = f" (p99 back under {_ms(thr)})" if thr is not None else ""
-    if status == "recovered":
-        return f"It recovered in {fmt_num(a.get('recovery_s'))} s after the overload{bound}."
-    if status == "did not recover":
-        return f"It did not recover before the run ended{bound}."
-    return None
-
-
-def _offered(v: Any, a: Mapping[str, Any]) -> str | None:
-    late = a.get("late")
-    return (f"{fmt_num(a.get('achieved_rps'))} of {fmt_num(v)} rps offered were achieved"
-            + (f"; {late:,} requests started late." if late else "."))
-
-
-def _drift(v: Any, a: Mapping[str, Any]) -> str | None:
-    ms = a.get("p99_drift_ms")
-    window = a.get("window_s")
-    return (f"p99 moved by {'+' if v >= 0 else ''}{_pct(v)}"
-            + (f" ({'+' if ms >= 0 else ''}{_ms(ms)})" if isinstance(ms, (int, float)) else "")
-            + " from the first to the last"
-            + (f" {fmt_num(window)} s" if window else "") + " window.")
-
-
-def _trend(v: Any, a: Mapping[str, Any]) -> str | None:
-    slope = a.get("error_rate_slope_per_min")
-    return (f"Errors were {v}" + (f" ({_pct(slope)} a minute)." if slope is not None else "."))
-
-
-def _spike(v: Any, a: Mapping[str, Any]) -> str | None:
-    return (f"During the spike to {fmt_num(v)} rps, p99 reached {_ms(a.get('peak_p99_ms'))} "
-            f"against {_ms(a.get('baseline_p99_ms'))} before it, with "
-            f"{fmt_num(a.get('spike_errors') or 0)} errors.")
-
-
-def _cold(v: Any, a: Mapping[str, Any]) -> str | None:
-    if not isinstance(v, Mapping):
-        return None
-    ready = v.get("ready_s")
-    first = v.get("first_request_ms")
-    return ("Cold start: " + (f"ready after {fmt_num(ready)} s" if ready is not None else
-                              "readiness not measured")
-            + (f", first request {_ms(first)}." if first is not None else "."))
-
-
-def _rows(v: Any, a: Mapping[str, Any]) -> str | None:
-    return f"At best {fmt_num(v)} rows a second."
-
-
-def _error_rate(v: Any, a: Mapping[str, Any]) -> str | None:
-    return f"{_pct(v)} of the requests failed."
-
-
-def _skip(v: Any, a: Mapping[str, Any]) -> str | None:
-    return None
-
-
-Writer = Callable[[Any, Mapping[str, Any]], "str | None"]
-SENTENCES: dict[str, Writer] = {
-    "knee": _knee, "no_knee": _no_knee, "max_throughput_rps": _max_tp,
-    "max_concurrency_under_sla": _under_sla_c, "first_breaking_step": _first_break,
-    "max_rate_under_sla": _under_sla_r, "max_sustained_rps": _sustained,
-    "breaking_point": _breaking, "peak_goodput_rps": _goodput, "recovery": _recovery,
-    "offered_rps": _offered, "p99_drift": _drift, "error_trend": _trend,
-    "spike_load": _spike, "cold_start": _cold, "max_rows_per_s": _rows,
-    "error_rate": _error_rate,
-    # read by the sentences above
-    **{k: _skip for k in ("max_throughput_concurrency", "max_concurrency_under_sla_rps",
-                          "peak_goodput_rate", "recovery_s", "achieved_rps", "achieved",
-                          "late", "p99_drift_ms", "window_s", "error_rate_slope_per_min",
-                          "peak_p99_ms", "baseline_p99_ms", "spike_errors", "first", "last",
-                          "spike_stage", "spike_requests", "spike_error_rate",
-                          "spike_error_kinds", "windows")},
+# The fields each kind's sentences already say (the others are listed as figures).
+SAID: dict[str, frozenset[str]] = {
+    "ramp": frozenset({"knee", "no_knee", "max_throughput_rps", "max_throughput_concurrency",
+                       "max_concurrency_under_sla", "max_concurrency_under_sla_rps",
+                       "first_breaking_step"}),
+    "stress": frozenset({"breaking_point", "max_rate_under_sla", "max_sustained_rps",
+                         "max_sustained", "peak_goodput_rps", "peak_goodput_rate", "recovery",
+                         "recovery_s"}),
+    "spike": frozenset({"spike_stage", "spike_load", "peak_p99_ms", "baseline_p99_ms",
+                        "spike_requests", "spike_errors", "spike_error_rate",
+                        "spike_error_kinds", "recovery", "recovery_s"}),
+    "constant": frozenset({"offered_rps", "achieved_rps", "achieved", "late", "error_rate"}),
+    "soak": frozenset({"window_s", "first", "last", "windows", "p99_drift", "p99_drift_ms",
+                       "error_trend", "error_rate_slope_per_min", "error_rate", "steady"}),
+    "latency": frozenset({"cold_start"}),
+    "throughput": frozenset({"max_rows_per_s"}),
+    "search": frozenset({"max_rate_under_sla", "max_concurrency_under_sla"}),
 }
 
 
-def analysis_sentences(analysis: Any) -> tuple[str, ...]:
-    """The analysis as sentences, in the order the analysis wrote its keys."""
-    if not isinstance(analysis, Mapping):
+def _kind_sentences(a: Analysis) -> tuple[list[str], frozenset[str]]:
+    """The kind's own sentences and the fields they say."""
+    if isinstance(a, RampAnalysis):
+        return list(_ramp(a)), SAID["ramp"]
+    if isinstance(a, StressAnalysis):
+        return list(_stress(a)), SAID["stress"]
+    if isinstance(a, SpikeAnalysis):
+        return list(_spike(a)), SAID["spike"]
+    if isinstance(a, SoakAnalysis):
+        return list(_soak(a)), SAID["soak"]
+    if isinstance(a, ConstantRateAnalysis):
+        return list(_constant(a)), SAID["constant"]
+    if isinstance(a, LatencyAnalysis):
+        return list(_latency(a)), SAID["latency"]
+    if isinstance(a, ThroughputAnalysis):
+        return list(_throughput(a)), SAID["throughput"]
+    if isinstance(a, SearchAnalysis):
+        return list(_search(a)), SAID["search"]
+    return [], frozenset()
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def analysis_sentences(analysis: Analysis | None) -> tuple[str, ...]:
+    """The analysis as sentences: the kind's own, then every other scalar figure."""
+    if analysis is None:
         return ()
-    out: list[str] = []
-    for key, value in analysis.items():
-        if key in SHOWN_ELSEWHERE:
+    out, said = _kind_sentences(analysis)
+    for f in dataclasses.fields(analysis):
+        value = getattr(analysis, f.name)
+        if (f.name in SHOWN_ELSEWHERE or f.name in said or value is None or value == ""
+                or isinstance(value, (dict, list, tuple)) or dataclasses.is_dataclass(value)):
             continue
-        writer = SENTENCES.get(str(key))
-        if writer is not None:
-            try:
-                text = writer(value, analysis)
-            except (TypeError, ValueError, KeyError, AttributeError):
-                text = None         # odd data from another module never breaks a report
-            if text:
-                out.append(text)
-        elif value is not None and not isinstance(value, (Mapping, list, tuple)):
-            shown = fmt_num(value) if isinstance(value, (int, float)) and not isinstance(
-                value, bool) else str(value)
-            out.append(f"{str(key).replace('_', ' ').capitalize()}: {shown}.")
+        shown = (fmt_num(value) if isinstance(value, (int, float)) and not isinstance(value, bool)
+                 else str(value))
+        out.append(f"{_label(f.name)}: {shown}.")
     return tuple(out)

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from loadkit.reporters._common import fmt_num, stage_load
+from loadkit.results.analysis import RampAnalysis, StressAnalysis
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.model import ProfileResult, RunResult, StageResult
 
@@ -200,28 +201,19 @@ def _load_x(stage: StageResult) -> float | None:
     return None
 
 
-def _mark_x(value: Any, profile: ProfileResult) -> float | None:
-    """Where an analysis point sits on the load axis; analysis is loose data, so guess well."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, dict):
-        for key in ("concurrency", "rate", "offered_rps", "offered_rate", "load", "x"):
-            v = value.get(key)
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                return float(v)
-        idx = next((value[k] for k in ("stage", "step", "stage_index") if k in value), None)
-        if isinstance(idx, int) and not isinstance(idx, bool):
-            for s in profile.stages:
-                if s.index == idx:
-                    return _load_x(s)
-    return None
-
-
-# analysis keys marking a point on the load axis (ramp: knee/saturation; stress: breaking point)
-_MARKS = (("saturation", AMBER), ("knee", AMBER), ("breaking_point", RED),
-          ("first_breaking_step", RED))
+def turning_points(profile: ProfileResult) -> list[tuple[str, str, float]]:
+    """(name, colour, load) of each point the analysis named on the load axis: a ramp's
+    knee (amber) and the first step that broke its SLA, a stress profile's breaking point."""
+    a = profile.analysis
+    out: list[tuple[str, str, float]] = []
+    if isinstance(a, RampAnalysis):
+        if a.knee is not None:
+            out.append(("knee", AMBER, float(a.knee.concurrency)))
+        if a.first_breaking_step is not None:
+            out.append(("first breaking step", RED, float(a.first_breaking_step.concurrency)))
+    elif isinstance(a, StressAnalysis) and a.breaking_point is not None:
+        out.append(("breaking point", RED, float(a.breaking_point.rate)))
+    return out
 
 
 def _twin_axes() -> tuple[Figure, Any, Any]:
@@ -316,15 +308,13 @@ def load_curve_chart(key: str, profile: ProfileResult, p99_limit_ms: float | Non
                          va="bottom", ha="right")
         if rps_floor is not None:
             ax.axhline(rps_floor, color=RED, linestyle=":", linewidth=1)
-        analysis = profile.analysis if isinstance(profile.analysis, dict) else {}
         marked: set[float] = set()
-        for name, colour in _MARKS:
-            mx = _mark_x(analysis.get(name), profile)
-            if mx is None or mx in marked:
+        for name, colour, mx in turning_points(profile):
+            if mx in marked:
                 continue
             marked.add(mx)
             ax.axvline(mx, color=colour, linewidth=1.2, alpha=0.8)
-            ax.annotate(f" {name.replace('_', ' ')} @ {fmt_num(mx)}",
+            ax.annotate(f" {name} @ {fmt_num(mx)}",
                         (mx, 1.04 - 0.07 * len(marked)), xycoords=("data", "axes fraction"), color=colour, fontsize=7.5,
                         va="top", ha="left")
         if xs.min() > 0 and xs.max() / xs.min() >= 4:

@@ -32,6 +32,7 @@ from loadkit.reporters._common import (
     fmt_metric,
     fmt_num,
     headline,
+    InputGroup,
     input_groups,
     iso_utc,
     notes,
@@ -66,14 +67,6 @@ class VerdictRow:
     threshold: str
     message: str
 
-
-@dataclass(frozen=True)
-class InputGroup:
-    """Latency by input for one group of stages: the sentence and the per-bucket rows."""
-
-    scope: str
-    line: str
-    rows: tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -183,7 +176,7 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
         error_kinds=tuple((k, f"{n:,}") for k, n in s.error_kinds.items() if n),
         status_codes=tuple((k, f"{n:,}") for k, n in sorted(codes.items())),
         verdicts=tuple(_verdict_row(result, v) for v in result.verdicts if v.profile == p.name),
-        inputs=tuple(InputGroup(g["scope"], g["line"], tuple(g["rows"])) for g in input_groups(p)),
+        inputs=tuple(input_groups(p)),
         server_line=server_view.server_headline(p), server_header=tuple(server[0]),
         server_timing=server_view.timing_line(p),
         server_rows=tuple(tuple(r) for r in server[1]),

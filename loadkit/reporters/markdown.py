@@ -77,8 +77,8 @@ def _inputs(p: ProfileResult) -> list[str]:
     """Latency by input: the sentence and a small table per group of the profile."""
     lines: list[str] = []
     for g in input_groups(p):
-        lines += [f"**{esc(p.name)}** by input: {esc(g['line'])}", ""]
-        lines += _table(list(INPUT_HEADER), [[esc(r[0]), *r[1:]] for r in g["rows"]], "lrrrr")
+        lines += [f"**{esc(p.name)}** by input: {esc(g.line)}", ""]
+        lines += _table(list(INPUT_HEADER), [[esc(r[0]), *r[1:]] for r in g.rows], "lrrrr")
         lines.append("")
     return lines
 

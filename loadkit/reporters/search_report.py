@@ -1,7 +1,7 @@
 """How a capacity search reads in every report: its probes table and its probe chart.
 
 Part of the reporters (RunResult -> text): everything here reads the search's stored
-analysis (``SearchAnalysis.of(profile.analysis)``) and computes nothing. The text,
+analysis (the profile's ``analysis``, a ``SearchAnalysis``) and computes nothing. The text,
 Markdown and HTML reports show ``probe_table``; the HTML report adds ``probe_chart``
 (offered load against the binding metric, each probe's 95% interval, the threshold
 line, the final bracket shaded); JUnit gets ``answer_case`` beside the rules.
@@ -22,10 +22,10 @@ _COLOURS = {"held": GREEN, "broke": RED, "undecided": AMBER, "generator_bound": 
 
 
 def search_of(profile: ProfileResult) -> SearchAnalysis | None:
-    """The typed search analysis of ``profile`` (None: not a search, or not analysed)."""
-    if profile.kind != "search" or not isinstance(profile.analysis, dict):
-        return None
-    return SearchAnalysis.of(profile.analysis)
+    """The search analysis of ``profile`` (None: not a search, not analysed, or a search
+    without its record, which has nothing but a headline)."""
+    a = profile.analysis
+    return a if isinstance(a, SearchAnalysis) and a.model else None
 
 
 def _load(a: SearchAnalysis, load: float) -> str:

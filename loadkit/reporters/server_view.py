@@ -1,7 +1,7 @@
 """The server's own metrics in the reports (RunResult -> tables, one chart, CSV columns).
 
 Reads only what the result stores: each stage's ``server_metrics``, the profile's
-``server_timeseries`` and what analysis wrote under ``analysis["server"]`` (which
+``server_timeseries`` and what analysis wrote in ``analysis.server`` (which
 series to chart, which moved most, the sentence about the turning point). The chart
 puts the chosen server series under the client's p50/p99 and throughput on one
 time axis, with stage boundaries on every panel and the saturation (ramp) or
@@ -18,33 +18,34 @@ import numpy as np
 from loadkit.reporters._common import fmt_num
 from loadkit.reporters.charts import AMBER, MUTED, PALETTE, Chart, figure, short, style, to_uri
 from loadkit.reporters.timecharts import _markers, _stage_marks, _time_axis, series
+from loadkit.results.analysis import RampAnalysis, ServerAnalysis, ServerMove, StressAnalysis
 from loadkit.results.model import LatencySummary, ProfileResult, StageResult
 
 MOVED_HEADER = ("series", "figure", "first step", "last step", "change")
 
 
-def server_analysis(p: ProfileResult) -> dict[str, Any]:
-    a = p.analysis.get("server") if isinstance(p.analysis, dict) else None
-    return a if isinstance(a, dict) else {}
+def server_analysis(p: ProfileResult) -> ServerAnalysis:
+    """What the analysis said of the server's metrics (empty when it said nothing)."""
+    found = p.analysis.server if p.analysis is not None else None
+    return found if found is not None else ServerAnalysis()
 
 
 def server_headline(p: ProfileResult) -> str:
-    return str(server_analysis(p).get("headline") or "")
+    return server_analysis(p).headline
 
 
-def _change(m: dict[str, Any]) -> str:
-    if m.get("change") is None:
+def _change(m: ServerMove) -> str:
+    if m.change is None:
         return "from 0"
-    return f"{m['change'] * 100:+.0f}%"
+    return f"{m.change * 100:+.0f}%"
 
 
 def moved_rows(p: ProfileResult, limit: int = 5) -> list[list[str]]:
     """The series that moved most between the first and last step, for a table."""
     rows = []
-    for m in server_analysis(p).get("moved", [])[:limit]:
-        figure_name = "mean" if m["stat"] == "mean" else "rate/s"
-        rows.append([str(m["series"]), figure_name, fmt_num(m["first"]), fmt_num(m["last"]),
-                     _change(m)])
+    for m in server_analysis(p).moved[:limit]:
+        figure_name = "mean" if m.stat == "mean" else "rate/s"
+        rows.append([m.series, figure_name, fmt_num(m.first), fmt_num(m.last), _change(m)])
     return rows
 
 
@@ -66,24 +67,24 @@ def stage_table(p: ProfileResult, limit: int = 12) -> tuple[list[str], list[list
     stages = [s for s in p.stages if s.server_metrics]
     if not stages:
         return [], []
-    keys = list(dict.fromkeys([*a.get("chart", []), *(m["series"] for m in a.get("moved", [])),
+    keys = list(dict.fromkeys([*a.chart, *(m.series for m in a.moved),
                                *(k for s in stages for k in s.server_metrics)]))
     header = ["series", *(f"step {s.index}" for s in stages)]
     return header, [[k, *(stage_value(s, k) for s in stages)] for k in keys[:limit]]
 
 
 def _turning_step(p: ProfileResult) -> tuple[int, str] | None:
-    a = p.analysis if isinstance(p.analysis, dict) else {}
-    if p.kind == "ramp" and isinstance(a.get("knee"), dict):
-        return int(a["knee"]["step"]), "saturation"
-    if p.kind == "stress" and isinstance(a.get("breaking_point"), dict):
-        return int(a["breaking_point"]["step"]), "breaking point"
+    a = p.analysis
+    if isinstance(a, RampAnalysis) and a.knee is not None:
+        return a.knee.step, "saturation"
+    if isinstance(a, StressAnalysis) and a.breaking_point is not None:
+        return a.breaking_point.step, "breaking point"
     return None
 
 
 def server_chart(key: str, p: ProfileResult) -> Chart | None:
     """Client p50/p99 and throughput, then each chosen server series, sharing time."""
-    chosen = list(server_analysis(p).get("chart", []))
+    chosen = list(server_analysis(p).chart)
     s = series(p)
     if not chosen or s is None or not p.server_timeseries or not p.timeseries:
         return None
@@ -138,7 +139,7 @@ def _shade(ax: Any, p: ProfileResult, s: Any, step: int, label: str | None) -> N
 
 def csv_columns(p: ProfileResult) -> list[str]:
     """The server series a profile's CSV rows carry (the charted ones, in order)."""
-    return list(server_analysis(p).get("chart", []))
+    return list(server_analysis(p).chart)
 
 
 def as_of(p: ProfileResult, names: list[str]) -> list[dict[str, float]]:

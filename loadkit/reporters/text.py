@@ -84,8 +84,8 @@ def _probes(p: ProfileResult) -> list[str]:
 def _inputs(p: ProfileResult) -> list[str]:
     lines = []
     for g in input_groups(p):
-        lines += wrap(g["line"], "  by input: ", "    ")
-        rows = [[clean(r[0], 40), *r[1:]] for r in g["rows"]]
+        lines += wrap(g.line, "  by input: ", "    ")
+        rows = [[clean(r[0], 40), *r[1:]] for r in g.rows]
         lines += table(list(INPUT_HEADER), rows, "lrrrr", indent="    ")
     return lines
 

@@ -243,7 +243,7 @@ def merge_profiles(parts: Sequence[ProfileResult]) -> ProfileResult:
         timeseries=merge_timeseries([p.timeseries for p in parts]),
         # One server's series, not a sum (see merge_server_metrics): the first part's.
         server_timeseries=next((p.server_timeseries for p in parts if p.server_timeseries), ()),
-        analysis={},
+        analysis=None,                  # judge derives it
         started_at=min(p.started_at for p in parts),
         finished_at=max(p.finished_at for p in parts),
     )

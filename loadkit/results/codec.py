@@ -34,10 +34,14 @@ def _absent(f: dataclasses.Field[Any], value: Any) -> bool:
 
 @cache
 def _ordered(cls: type) -> tuple[dataclasses.Field[Any], ...]:
-    """A class's fields, its own first and mixed-in optional ones (``omit_default``) last."""
+    """A class's fields, its own first and mixed-in optional ones (``OMIT``) last;
+    ``OMIT_HERE`` fields keep their declared place."""
     fields = dataclasses.fields(cls)
-    return (tuple(f for f in fields if not f.metadata.get("omit_default"))
-            + tuple(f for f in fields if f.metadata.get("omit_default")))
+
+    def last(f: dataclasses.Field[Any]) -> bool:
+        return bool(f.metadata.get("omit_default")) and not f.metadata.get("in_place")
+
+    return tuple(f for f in fields if not last(f)) + tuple(f for f in fields if last(f))
 
 
 def to_data(obj: Any) -> Any:
@@ -49,10 +53,13 @@ def to_data(obj: Any) -> Any:
         # figures), so result.json carries only what was measured; loading
         # restores their defaults.
         omit = getattr(obj, "_omit_when_empty", ())
-        out = {}
+        out: dict[str, Any] = {}
         for f in _ordered(type(obj)):
             value = getattr(obj, f.name)
             if _absent(f, value):
+                continue
+            if value is None and f.metadata.get("empty_as_none"):
+                out[f.name] = {}
                 continue
             if not (f.name in omit and (value is None or value == () or value == {})):
                 out[f.name] = to_data(value)
@@ -71,12 +78,35 @@ def _hints(cls: type) -> dict[str, Any]:
     return get_type_hints(cls)
 
 
+def _kinds(cls: type) -> tuple[str, ...] | None:
+    """The ``kind`` values a record allows (its ``Literal``), or None when any string goes."""
+    hint = _hints(cls).get("kind")
+    return get_args(hint) if get_origin(hint) is typing.Literal else None
+
+
+def _by_kind(records: tuple[type, ...], value: dict[str, Any]) -> type:
+    """The record of a tagged union that reads ``value``: the first whose ``kind``
+    allows it, else the first that takes any kind (analysis records, by profile kind)."""
+    kind = value.get("kind")
+    for cls in records:
+        allowed = _kinds(cls)
+        if allowed is not None and kind in allowed:
+            return cls
+    for cls in records:
+        if _kinds(cls) is None:
+            return cls
+    raise ValueError(f"no record reads kind {kind!r}")
+
+
 def _build(tp: Any, value: Any) -> Any:
     origin = get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         if value is None:
             return None
         args = tuple(a for a in get_args(tp) if a is not type(None))
+        records = tuple(a for a in args if isinstance(a, type) and dataclasses.is_dataclass(a))
+        if len(records) > 1 and isinstance(value, dict):
+            return from_data(_by_kind(records, value), value)
         for a in args:
             if a in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
                 return float(value) if float in args and isinstance(value, float) else value
@@ -105,9 +135,13 @@ def _build(tp: Any, value: Any) -> Any:
 def from_data(cls: type[T], data: dict[str, Any]) -> T:
     """Rebuild dataclass ``cls`` from plain data; unknown keys are ignored."""
     hints = _hints(cls)  # type: ignore[arg-type]
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name in data:
+        if f.name not in data or not f.init:
+            continue
+        if f.metadata.get("empty_as_none") and data[f.name] == {}:
+            kwargs[f.name] = None
+        else:
             kwargs[f.name] = _build(hints[f.name], data[f.name])
     return cls(**kwargs)
 
@@ -127,8 +161,7 @@ def loads(text: str, source: str = "result.json") -> RunResult:
     if found not in (SCHEMA, SCHEMA_V1):
         raise UsageError(f"{source}: schema is {found!r}, expected {SCHEMA!r} (or {SCHEMA_V1!r})")
     try:
-        if found == SCHEMA_V1:
-            data = migrate_v1(data)
+        data = migrate_v1(data) if found == SCHEMA_V1 else lift_cold_start(data)
         return from_data(RunResult, data)
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
         raise UsageError(f"{source}: malformed result ({exc})") from None
@@ -137,6 +170,21 @@ def loads(text: str, source: str = "result.json") -> RunResult:
 V1_NOTE = ("read from a loadkit.result/v1 file: v1 kept one latency histogram per stage, "
            "errors included, so the latency of a stage with errors includes its failed "
            "requests here (v2 judges successes only); throughput counts successes")
+
+
+def lift_cold_start(data: dict[str, Any]) -> dict[str, Any]:
+    """A result written before ``ProfileResult.cold_start`` kept a latency profile's cold
+    start only in its analysis; the profile keeps it now, for ``judge`` to read."""
+    profiles = data.get("profiles")
+    if not isinstance(profiles, list):
+        return data
+    lifted = []
+    for p in profiles:
+        analysis = p.get("analysis") if isinstance(p, dict) else None
+        if isinstance(analysis, dict) and "cold_start" in analysis and "cold_start" not in p:
+            p = dict(p, cold_start=analysis["cold_start"])
+        lifted.append(p)
+    return dict(data, profiles=lifted)
 
 
 def _migrate_stage_v1(stage: dict[str, Any], recovery: bool) -> dict[str, Any]:
@@ -161,7 +209,8 @@ def migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
     ``throughput_rps`` becomes successes a second (``ok / duration_s``). v1 marked a
     recovery stage only in its label: this is the one place that reads a label, to
     set the v2 ``role``. A v1 result with no rules was gated by nothing; v2 judges it
-    by the default rule. Verdicts, status and warnings are left for ``judge``.
+    by the default rule. Analysis (a latency profile's cold start excepted), verdicts,
+    status and warnings are left for ``judge``.
     """
     out = dict(data)
     out["schema"] = SCHEMA
@@ -173,7 +222,11 @@ def migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
             recovery = "recovery" in str(st.get("label", "")).lower()
             stages.append(_migrate_stage_v1(st, recovery))
             mixed = mixed or bool(st.get("errors"))
-        prof = dict(p, stages=stages)
+        # v1 analyses had no fixed shape; ``judge`` derives the analysis afresh.
+        prof = dict(p, stages=stages, analysis={})
+        analysis = p.get("analysis")
+        if isinstance(analysis, dict) and isinstance(analysis.get("cold_start"), dict):
+            prof["cold_start"] = analysis["cold_start"]
         if not p.get("sla"):
             prof["sla_origin"] = "default"
             prof["sla"] = ["error_rate < 1%"]

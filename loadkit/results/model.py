@@ -2,8 +2,9 @@
 
 Frozen dataclasses only. Each stage keeps its full HDR histogram in the standard
 encoding (``histogram``), so results from several processes or machines merge
-exactly and any report can be re-rendered later. ``analysis`` is plain JSON data
-written by ``loadkit.analysis``; reporters read it but never compute it.
+exactly and any report can be re-rendered later. ``analysis`` is a typed record per
+profile kind (``results/analysis``) derived by ``loadkit.analysis`` through ``judge``;
+reporters read its attributes but never compute it.
 
 Schema v2: a stage's ``latency_ms`` / ``histogram`` / ``throughput_rps`` describe the
 requests that SUCCEEDED (what latency and throughput rules judge); ``latency_all_ms``
@@ -16,8 +17,10 @@ from a run, a merge, a re-render or a Locust-made result.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
+from loadkit.results.analysis import Analysis, ColdStart
+from loadkit.results.fields import EMPTY_AS_NONE, OMIT
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.kinds import ERROR_KINDS as ERROR_KINDS
 from loadkit.results.server import ScrapeStats, ServerPoint, ServerSeries
@@ -83,9 +86,6 @@ class LatencySummary:
             p999=ms(hist.percentile_us(99.9)),
             max=ms(hist.max_us),
         )
-
-
-OMIT: dict[str, bool] = {"omit_default": True}   # the codec leaves the default value out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -285,14 +285,15 @@ class StopCondition:
 class ProfileResult:
     """One profile of the scenario: its stages, summary, per-second series and analysis."""
 
-    _omit_when_empty: ClassVar[frozenset[str]] = frozenset({"server_timeseries", "search"})
+    _omit_when_empty: ClassVar[frozenset[str]] = frozenset({"server_timeseries", "search",
+                                                            "cold_start"})
 
     name: str
     kind: str
     stages: tuple[StageResult, ...]
     summary: Summary
     timeseries: tuple[Interval, ...] = ()
-    analysis: dict[str, Any] = field(default_factory=dict)
+    analysis: Analysis | None = field(default=None, metadata=EMPTY_AS_NONE)  # None: unjudged
     sla: tuple[str, ...] = ()                   # the rules that applied to this profile
     started_at: float = 0.0
     finished_at: float = 0.0
@@ -301,6 +302,7 @@ class ProfileResult:
     sla_origin: SlaOrigin = "scenario"          # scenario | default | none (sla: [])
     stop_when: StopCondition | None = None      # stress: when stepping up stopped
     window_s: float | None = None               # soak: the drift comparison window
+    cold_start: ColdStart | None = None         # latency: the target's cold start (runner)
 
     def measured_stages(self) -> tuple[StageResult, ...]:
         return tuple(s for s in self.stages if not s.warmup and s.role != "warmup")

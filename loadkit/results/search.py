@@ -5,13 +5,16 @@ search and what it measured between probes: the baseline, each drain, the probes
 the generator could not drive) into ``ProfileResult.search``; the search analysis
 (``analysis/search.py``) derives ``SearchAnalysis`` from that record and the probe
 stages alone, so ``judge`` re-derives the same answer from a stored, merged or
-re-rendered result. Reporters read ``SearchAnalysis.of(profile)`` and compute nothing.
+re-rendered result. Reporters read the profile's ``analysis`` (a ``SearchAnalysis``)
+and compute nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from loadkit.results.analysis.extras import Extras
 
 # A probe's verdict: the SLA held, broke, was within noise of a threshold, or the
 # generator could not drive the probe (then nothing is known of the target there).
@@ -94,43 +97,36 @@ class ProbeRecord:
     why: str = ""                # generator_bound: what the generator could not do
 
 
-@dataclass(frozen=True)
-class SearchAnalysis:
+@dataclass(frozen=True, kw_only=True)
+class SearchAnalysis(Extras):
     """The answer: the highest load that held, the bracket around the truth, and why the
-    search stopped (``indeterminate``: the bracket is the answer, not the number)."""
+    search stopped (``indeterminate``: the bracket is the answer, not the number).
 
-    kind: str                    # "search"
-    model: str                   # "open" (rate) | "closed" (concurrency)
-    unit: str                    # "rps" | "concurrency"
-    answer: float | None         # highest load that held (None: not even ``start``)
-    bracket: tuple[float | None, float | None]
-    stop: str                    # precision | max_held | start_broke | undecided | ...
-    indeterminate: str           # "" or why the answer is a bracket / a lower bound
-    probes: tuple[ProbeRecord, ...]
-    binding_rule: str | None     # the rule that broke at the bracket's upper end
-    binding_metric: str | None
-    threshold: float | None
-    throughput_rps: float | None  # at the answer (its runs pooled)
-    p50_ms: float | None
-    p99_ms: float | None
-    binding_observed: float | None  # the binding metric at the answer
-    duration_s: float            # wall time of the search, warm-up to last probe
-    headline: str
+    ``max_rate_under_sla`` (open model) or ``max_concurrency_under_sla`` (closed) is
+    DESIGN.md's name for ``answer``; the other one is None. A profile without a search
+    record gets only its headline.
+    """
 
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON-able record, with the contract's names for the answer."""
-        from loadkit.results.codec import to_data  # the codec imports the model, which imports this
+    kind: Literal["search"] = "search"
+    model: str = ""              # "open" (rate) | "closed" (concurrency)
+    unit: str = ""               # "rps" | "concurrency"
+    answer: float | None = None  # highest load that held (None: not even ``start``)
+    bracket: tuple[float | None, float | None] = (None, None)
+    stop: str = ""               # precision | max_held | start_broke | undecided | ...
+    indeterminate: str = ""      # "" or why the answer is a bracket / a lower bound
+    probes: tuple[ProbeRecord, ...] = ()
+    binding_rule: str | None = None     # the rule that broke at the bracket's upper end
+    binding_metric: str | None = None
+    threshold: float | None = None
+    throughput_rps: float | None = None  # at the answer (its runs pooled)
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    binding_observed: float | None = None  # the binding metric at the answer
+    duration_s: float = 0.0      # wall time of the search, warm-up to last probe
+    headline: str = ""
+    max_rate_under_sla: float | None = None
+    max_concurrency_under_sla: float | None = None
 
-        data: dict[str, Any] = to_data(self)
-        key = "max_rate_under_sla" if self.model == "open" else "max_concurrency_under_sla"
-        data[key] = self.answer
-        return data
-
-    @classmethod
-    def of(cls, analysis: dict[str, Any]) -> SearchAnalysis | None:
-        """The typed record from a profile's ``analysis`` (None: not a search's)."""
-        if analysis.get("kind") != "search" or "probes" not in analysis:
-            return None
-        from loadkit.results.codec import from_data
-
-        return from_data(cls, analysis)
+    @property
+    def open_model(self) -> bool:
+        return self.model == "open"

@@ -57,6 +57,7 @@ from loadkit.results.model import (
     VerdictScope,
 )
 from loadkit.results.aggregate import summarize
+from loadkit.results.search import SearchAnalysis
 from loadkit.results.status import Status
 from loadkit.sla.grammar import Rule
 from loadkit.sla.metrics import METRICS, metric
@@ -169,9 +170,8 @@ def _search_verdict(profile: ProfileResult, rule: Rule, min_requests: int) -> Ve
     steps = load_steps(profile)
     if not steps:
         return _verdict(profile.name, rule, None, min_requests, scope="operating_point")
-    analysis = profile.analysis if isinstance(profile.analysis, dict) else {}
-    bracket = analysis.get("bracket") or [None, None]
-    answer = bracket[0]
+    analysis = profile.analysis if isinstance(profile.analysis, SearchAnalysis) else None
+    answer = analysis.bracket[0] if analysis is not None else None
     load = answer if answer is not None else load_of(steps[0])
     runs = [s for s in steps if load_of(s) == load] or steps[:1]
     data: StageResult | Summary = runs[0] if len(runs) == 1 else summarize(runs)
@@ -184,8 +184,7 @@ def _search_verdict(profile: ProfileResult, rule: Rule, min_requests: int) -> Ve
         broken = next((s for s in steps if not _holds_on(rule, s)), None)
         if broken is not None:
             v = replace(v, first_broken_stage=broken.index, broken_observed=observe(rule, broken))
-    outcomes = {p.get("stage"): p.get("outcome") for p in analysis.get("probes") or ()
-                if isinstance(p, dict)}
+    outcomes = {p.stage: p.outcome for p in (analysis.probes if analysis is not None else ())}
     unsure = outcomes.get(runs[-1].index) in ("undecided", "generator_bound")
     if answer is None and unsure and not v.passed and v.observed is not None:
         v = replace(v, inconclusive=True,
@@ -244,8 +243,8 @@ def inconclusive_reasons(verdicts: Sequence[Verdict], result: RunResult) -> list
 def search_indeterminate(result: RunResult) -> list[str]:
     """One line per capacity search whose answer is a bracket or a lower bound, not the
     number asked for (its analysis, derived before the status, says why)."""
-    return [f"{p.name}: {p.analysis['indeterminate']}" for p in result.profiles
-            if p.kind == "search" and p.analysis.get("indeterminate")]
+    return [f"{p.name}: {p.analysis.indeterminate}" for p in result.profiles
+            if isinstance(p.analysis, SearchAnalysis) and p.analysis.indeterminate]
 
 
 def unstable_stages(result: RunResult) -> list[str]:

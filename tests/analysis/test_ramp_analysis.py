@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from loadkit.analysis import analyze, find_knee, ramp_steps
 from loadkit.testing import latencies, profile, stage
 from loadkit.sla import parse_rule
+from tests.results.records import round_trip
 
 
 def ramp(curve, warmup=True):
@@ -29,21 +28,21 @@ SCALING = [(1, 100, 10, 12), (2, 198, 10, 12), (4, 390, 10.2, 13), (8, 770, 10.3
 
 def test_knee_is_found_at_the_step_where_throughput_stops_growing():
     a = analyze(ramp(SATURATING), [])
-    assert a["knee"]["concurrency"] == 8
-    assert a["no_knee"] is False
-    assert a["headline"] == "saturates at concurrency 8: 790 rps, p99 31ms"
+    assert a.knee.concurrency == 8
+    assert a.no_knee is False
+    assert a.headline == "saturates at concurrency 8: 790 rps, p99 31ms"
 
 
 def test_no_knee_when_throughput_keeps_scaling():
     a = analyze(ramp(SCALING), [])
-    assert a["knee"] is None and a["no_knee"] is True
-    assert a["headline"].startswith("no knee: throughput still scaling at concurrency 32")
+    assert a.knee is None and a.no_knee is True
+    assert a.headline.startswith("no knee: throughput still scaling at concurrency 32")
 
 
 def test_one_flat_noisy_step_followed_by_growth_is_not_a_knee():
     noisy = [(1, 100, 10, 12), (2, 200, 10, 12), (4, 205, 19, 25), (8, 800, 10, 14),
              (16, 1600, 10, 14)]
-    assert analyze(ramp(noisy), [])["knee"] is None
+    assert analyze(ramp(noisy), []).knee is None
 
 
 def test_flat_throughput_without_rising_latency_is_not_called_saturation():
@@ -54,7 +53,7 @@ def test_flat_throughput_without_rising_latency_is_not_called_saturation():
 def test_knee_is_found_on_uneven_steps_by_gain_per_doubling():
     uneven = [(1, 100, 10, 12), (3, 300, 10, 12), (6, 600, 10, 12), (8, 790, 10, 14),
               (10, 800, 12.5, 20), (12, 800, 15, 25)]
-    assert analyze(ramp(uneven), [])["knee"]["concurrency"] == 8
+    assert analyze(ramp(uneven), []).knee.concurrency == 8
 
 
 def test_scaling_efficiency_is_normalised_by_the_first_step():
@@ -70,17 +69,17 @@ def test_warmup_stage_is_not_a_ramp_step():
 
 def test_highest_concurrency_meeting_the_sla_is_reported():
     a = analyze(ramp(SATURATING), [parse_rule("p99 < 50ms")])
-    assert a["max_concurrency_under_sla"] == 16
-    assert a["first_breaking_step"]["concurrency"] == 32
-    assert a["headline"].endswith("SLA met up to concurrency 16")
+    assert a.max_concurrency_under_sla == 16
+    assert a.first_breaking_step.concurrency == 32
+    assert a.headline.endswith("SLA met up to concurrency 16")
 
 
 def test_sla_met_at_no_step_is_said_plainly():
     a = analyze(ramp(SATURATING), [parse_rule("p99 < 1ms")])
-    assert a["max_concurrency_under_sla"] is None
-    assert a["headline"].endswith("SLA not met at any step")
+    assert a.max_concurrency_under_sla is None
+    assert a.headline.endswith("SLA not met at any step")
 
 
-def test_ramp_analysis_is_plain_json():
+def test_ramp_analysis_round_trips_through_result_json():
     a = analyze(ramp(SATURATING), [parse_rule("p99 < 50ms")])
-    assert json.loads(json.dumps(a)) == a
+    assert round_trip(a) == a

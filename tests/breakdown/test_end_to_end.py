@@ -59,9 +59,9 @@ def test_closed_and_open_profiles_find_the_big_inputs_slow(tmp_path: Path) -> No
     _check_slow_top(open_.stages[0])
     assert closed.stages[0].breakdown[0].key == "payload_bytes"
     assert open_.stages[0].breakdown[-1].label == "n_rows 32"
-    assert closed.analysis["breakdown"]["line"].startswith(
+    assert closed.analysis.breakdown.line.startswith(
         "slowest inputs: highest payload_bytes bucket (= ")
-    assert open_.analysis["breakdown"]["line"].startswith(
+    assert open_.analysis.breakdown.line.startswith(
         "slowest inputs: highest n_rows bucket (= 32): p99 ")
 
 

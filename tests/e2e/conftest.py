@@ -67,7 +67,7 @@ def describe(result: RunResult) -> str:
     """Every profile's headline and steps, for assertion messages (what a user would read)."""
     lines = [f"status {result.status}; warnings {list(result.warnings)}"]
     for p in result.profiles:
-        lines.append(f"{p.name}: {p.analysis.get('headline')}")
+        lines.append(f"{p.name}: {p.analysis.headline if p.analysis else None}")
         for s in p.stages:
             load = f"c={s.concurrency}" if s.concurrency else f"{s.rate:g} rps"
             lines.append(f"  {s.index} {load}{' warm-up' if s.warmup else ''}: "

@@ -51,7 +51,7 @@ def test_a_steady_step_is_marked_stable_and_the_run_decides(run_scenario: RunSce
     why = describe(result)
     assert stage.stable is True, why
     assert result.status == "pass" and result.exit_code == 0, why
-    assert "; stable after " in result.profiles[0].analysis["headline"], why
+    assert "; stable after " in result.profiles[0].analysis.headline, why
 
 
 def test_a_step_that_never_settles_is_unstable_and_the_run_inconclusive(

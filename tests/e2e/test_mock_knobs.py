@@ -87,16 +87,16 @@ def test_ready_is_503_for_the_configured_cold_start(run_scenario: RunScenario) -
           - {name: latency, kind: latency, requests: 100}
         """))
     analysis = profile(result, "latency").analysis
-    cold = analysis["cold_start"]
+    cold = analysis.cold_start
     # Measured from when loadkit had the server's URL (the server was already a few
     # ms into its 1 s), so slightly under 1 s, never much over it.
-    assert 0.6 <= cold["ready_s"] <= 1.6, analysis
+    assert 0.6 <= cold.ready_s <= 1.6, analysis
     # The first request after readiness pays the warm-up (+100 ms decaying).
-    assert cold["first_request_ms"] > 50, analysis
-    assert "ready after" in analysis["headline"], analysis["headline"]
+    assert cold.first_request_ms > 50, analysis
+    assert "ready after" in analysis.headline, analysis.headline
     # ... and the user reads it in the terminal summary (which wraps long headlines).
     summary = text.render(result)
-    assert f"ready after {format_duration(cold['ready_s'])}" in " ".join(summary.split()), summary
+    assert f"ready after {format_duration(cold.ready_s)}" in " ".join(summary.split()), summary
     assert profile(result, "latency").summary.errors == 0, describe(result)
 
 

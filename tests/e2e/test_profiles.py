@@ -60,15 +60,15 @@ def test_ramp_saturates_where_concurrency_reaches_the_slot_count(eight_slots: Ru
     why = describe(result)
     # Where exactly the knee falls is pinned by test_ramp_knee.py on a computed-capacity
     # target; here (8 real slots on a shared machine) the ramp must find one.
-    assert analysis["knee"] is not None, why
-    assert analysis["headline"].startswith(
-        f"saturates at concurrency {analysis['knee']['concurrency']}: "), why
+    assert analysis.knee is not None, why
+    assert analysis.headline.startswith(
+        f"saturates at concurrency {analysis.knee.concurrency}: "), why
     # Past the knee, efficiency falls: 32 workers do not do 16x the work of 2.
-    steps = {s["concurrency"]: s for s in analysis["steps"]}
-    assert steps[32]["efficiency"] < 0.5, why
+    steps = {s.concurrency: s for s in analysis.steps}
+    assert steps[32].efficiency < 0.5, why
     # At 32 workers the queue (24 waiting) pushes p99 far past 30 ms: the SLA's reach ends early.
-    assert analysis["max_concurrency_under_sla"] is not None, why
-    assert analysis["first_breaking_step"]["concurrency"] > analysis["max_concurrency_under_sla"], why
+    assert analysis.max_concurrency_under_sla is not None, why
+    assert analysis.first_breaking_step.concurrency > analysis.max_concurrency_under_sla, why
     # The same rule scoped to the c=32 step is judged there alone, where it fails.
     scoped = next(v for v in result.verdicts if (v.scope, v.judged_stage) == ("stage", 5))
     assert not scoped.passed and scoped.observed is not None and scoped.observed > 30, why
@@ -88,33 +88,33 @@ def test_stress_finds_the_ceiling_and_the_recovery_after_overload(eight_slots: R
     # step: the true ceiling lies between it and the breaking step. Peak goodput
     # (completions/s while overloaded) is the capacity itself, reported beside it,
     # not a rate the service sustains under the SLA.
-    sustained = stress["max_sustained_rps"]
-    assert sustained is not None and stress["breaking_point"] is not None, why
+    sustained = stress.max_sustained_rps
+    assert sustained is not None and stress.breaking_point is not None, why
     assert sustained == pytest.approx(ceiling_rps, rel=0.15), (ceiling_rps, why)
-    assert stress["breaking_point"]["rate"] > stress["max_rate_under_sla"], why
-    assert stress["peak_goodput_rps"] == pytest.approx(ceiling_rps, rel=0.15), (ceiling_rps, why)
+    assert stress.breaking_point.rate > stress.max_rate_under_sla, why
+    assert stress.peak_goodput_rps == pytest.approx(ceiling_rps, rel=0.15), (ceiling_rps, why)
     # After the overload stops, the backlog drains and p99 comes back under 100 ms.
-    recovery = stress["recovery"]
-    assert recovery["status"] == "recovered", (recovery, why)
+    recovery = stress.recovery
+    assert recovery.status == "recovered", (recovery, why)
     # The overload left a backlog (p99 >= 250 ms at the last step): draining it is
     # part of recovery, so it takes more than 0 s and less than the recovery stage.
-    assert 0 < stress["recovery_s"] < 4, (recovery, why)
-    assert f"recovered in {stress['recovery_s']:.3g} s" in stress["headline"], why
-    assert stress["headline"].startswith(f"max sustained {sustained:.0f} rps"), why
+    assert 0 < stress.recovery_s < 4, (recovery, why)
+    assert f"recovered in {stress.recovery_s:.3g} s" in stress.headline, why
+    assert stress.headline.startswith(f"max sustained {sustained:.0f} rps"), why
 
 
 def test_spike_reports_peak_latency_and_recovery(eight_slots: RunResult) -> None:
     result = eight_slots
     spike = profile(result, "spike").analysis
     why = describe(result)
-    assert spike["spike_load"] == 1000, why
-    assert spike["peak_p99_ms"] > 5 * spike["baseline_p99_ms"], why
-    assert spike["peak_1s_p99_ms"] >= spike["peak_p99_ms"] * 0.8, why
-    assert spike["recovery"]["status"] == "recovered", (spike["recovery"], why)
+    assert spike.spike_load == 1000, why
+    assert spike.peak_p99_ms > 5 * spike.baseline_p99_ms, why
+    assert spike.peak_1s_p99_ms >= spike.peak_p99_ms * 0.8, why
+    assert spike.recovery.status == "recovered", (spike.recovery, why)
     # 1 s at 1000 rps leaves a backlog of a couple of hundred requests: draining it takes
     # a visible fraction of a second (0 s would mean the backlog was not counted).
-    assert spike["recovery_s"] is not None and 0 < spike["recovery_s"] < 4, why
-    assert "recovered in" in spike["headline"] and spike["headline"].startswith("spike to 1000 rps"), why
+    assert spike.recovery_s is not None and 0 < spike.recovery_s < 4, why
+    assert "recovered in" in spike.headline and spike.headline.startswith("spike to 1000 rps"), why
 
 
 def test_soak_reports_p99_drift_between_first_and_last_windows(run_scenario: RunScenario) -> None:
@@ -126,24 +126,24 @@ def test_soak_reports_p99_drift_between_first_and_last_windows(run_scenario: Run
     """))
     soak = profile(result, "soak").analysis
     why = describe(result) + f"\n{soak}"
-    assert soak["window_s"] == 1, why
-    assert soak["first"]["p99_ms"] < 50, why
-    assert soak["last"]["p99_ms"] > 200, why
-    assert soak["p99_drift_ms"] == pytest.approx(soak["last"]["p99_ms"] - soak["first"]["p99_ms"],
+    assert soak.window_s == 1, why
+    assert soak.first.p99_ms < 50, why
+    assert soak.last.p99_ms > 200, why
+    assert soak.p99_drift_ms == pytest.approx(soak.last.p99_ms - soak.first.p99_ms,
                                                  abs=0.01), why
-    assert soak["error_trend"] == "flat" and soak["error_rate"] == 0, why
-    assert "+" in soak["headline"] and "error rate 0% flat" in soak["headline"], why
+    assert soak.error_trend == "flat" and soak.error_rate == 0, why
+    assert "+" in soak.headline and "error rate 0% flat" in soak.headline, why
 
 
 def test_batch_size_sweep_shows_rows_per_second_rising(eight_slots: RunResult) -> None:
     result = eight_slots
     analysis = profile(result, "sweep").analysis
     why = describe(result)
-    rows = {r["batch_size"]: r for r in analysis["batch_sizes"]}
+    rows = {r.batch_size: r for r in analysis.batch_sizes}
     assert sorted(rows) == [1, 8, 32], why
-    assert rows[8]["rows_per_s"] > 3 * rows[1]["rows_per_s"], why
-    assert rows[32]["rows_per_s"] > 1.5 * rows[8]["rows_per_s"], why
+    assert rows[8].rows_per_s > 3 * rows[1].rows_per_s, why
+    assert rows[32].rows_per_s > 1.5 * rows[8].rows_per_s, why
     # ... bought with latency per request (the trade-off the table shows).
-    assert rows[32]["p50_ms"] > rows[1]["p50_ms"], why
-    assert analysis["best_batch_size"] == 32, why
-    assert analysis["headline"].startswith("best at batch 32: "), why
+    assert rows[32].p50_ms > rows[1].p50_ms, why
+    assert analysis.best_batch_size == 32, why
+    assert analysis.headline.startswith("best at batch 32: "), why

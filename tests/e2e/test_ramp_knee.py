@@ -32,10 +32,10 @@ def test_ramp_finds_the_knee_exactly_at_a_computed_capacity_of_four(write_scenar
     mock = MockTransport(Reply(latency_ms=20), capacity=4)
     result = loadkit.run(write_scenario(RAMP), transport=mock)
     analysis = result.profiles[0].analysis
-    steps = {s["concurrency"]: s for s in analysis["steps"]}
-    why = {c: (s["throughput_rps"], s["p50_ms"]) for c, s in steps.items()}
-    assert analysis["knee"]["concurrency"] == 4, why
-    assert analysis["headline"].startswith("saturates at concurrency 4: "), why
-    assert analysis["max_concurrency_under_sla"] == 4, why
-    assert analysis["first_breaking_step"]["concurrency"] == 8, why
-    assert steps[16]["efficiency"] < 0.4, why              # 200 rps, not 16 x 50
+    steps = {s.concurrency: s for s in analysis.steps}
+    why = {c: (s.throughput_rps, s.p50_ms) for c, s in steps.items()}
+    assert analysis.knee.concurrency == 4, why
+    assert analysis.headline.startswith("saturates at concurrency 4: "), why
+    assert analysis.max_concurrency_under_sla == 4, why
+    assert analysis.first_breaking_step.concurrency == 8, why
+    assert steps[16].efficiency < 0.4, why              # 200 rps, not 16 x 50

@@ -36,19 +36,19 @@ def _overload_then(kind: str, next_label: str, rule: str = "p99 < 100ms",
 def test_spike_recovery_counts_the_backlog_drained_after_the_schedule_ended() -> None:
     a = _overload_then("spike", "after 100 rps")
     # Schedule ended at +4.03 s; p99 back under 100 ms from the second starting +4.71 s.
-    assert a["recovery"]["status"] == "recovered"
-    assert a["recovery_s"] == 0.68
+    assert a.recovery.status == "recovered"
+    assert a.recovery_s == 0.68
 
 
 def test_stress_recovery_counts_the_backlog_drained_after_the_schedule_ended() -> None:
     a = _overload_then("stress", "recovery 100 rps", next_role="recovery")
-    assert a["recovery"]["status"] == "recovered"
-    assert a["recovery_s"] == 0.68
+    assert a.recovery.status == "recovered"
+    assert a.recovery_s == 0.68
 
 
 def test_an_overload_that_never_broke_the_bound_recovered_in_zero_seconds() -> None:
     # p99 < 1 s held in every second (the drain's 674 ms included): nothing to recover
     # from, so 0 s, not the ms between the end of the schedule and the next tick.
     a = _overload_then("spike", "after 100 rps", rule="p99 < 1s")
-    assert a["recovery"]["status"] == "recovered"
-    assert a["recovery_s"] == 0
+    assert a.recovery.status == "recovered"
+    assert a.recovery_s == 0

@@ -33,11 +33,11 @@ def test_search_finds_the_ceiling_of_a_k_slot_queue_within_ten_percent(
     result = run_scenario(FOUR_SLOTS)
     why = describe(result)
     p = profile(result, "capacity")
-    a = SearchAnalysis.of(p.analysis)
-    assert a is not None, why
+    a = p.analysis
+    assert isinstance(a, SearchAnalysis), why
     lo, hi = a.bracket
     assert len(a.probes) <= 14, why
-    assert p.analysis["max_rate_under_sla"] == lo
+    assert p.analysis.max_rate_under_sla == lo
     assert [s.role for s in p.stages] == ["warmup"] + ["probe"] * len(a.probes), why
     if a.stop == "generator_bound":
         # A machine too busy to drive the next probe (its retries too): the answer is a

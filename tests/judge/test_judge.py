@@ -15,6 +15,7 @@ from loadkit.cli import _run
 from loadkit.judge import judge
 from loadkit.results import dumps, loads, read
 from loadkit.results.aggregate import merge_results
+from loadkit.results.analysis import StressAnalysis
 from loadkit.results.model import SCHEMA, ProfileResult, RunResult, StopCondition
 from loadkit.results.status import Status
 
@@ -55,11 +56,12 @@ def test_a_stress_result_split_and_merged_is_judged_exactly_as_the_whole() -> No
     assert merged.verdicts == whole.verdicts
     assert merged.status == whole.status
     a, b = whole.profiles[0].analysis, merged.profiles[0].analysis
-    assert a["breaking_point"] == b["breaking_point"]
-    assert (a["max_rate_under_sla"], a["headline"]) == (b["max_rate_under_sla"], b["headline"])
+    assert isinstance(a, StressAnalysis) and isinstance(b, StressAnalysis)
+    assert a.breaking_point == b.breaking_point
+    assert (a.max_rate_under_sla, a.headline) == (b.max_rate_under_sla, b.headline)
     # the stored stop condition is what broke the 400 rps step (no SLA rule did)
-    assert a["breaking_point"]["rate"] == 400
-    assert any("stop_when" in r for r in a["breaking_point"]["reasons"])
+    assert a.breaking_point is not None and a.breaking_point.rate == 400
+    assert any("stop_when" in r for r in a.breaking_point.reasons)
 
 
 def test_judging_twice_changes_nothing_and_keeps_the_runs_own_notes() -> None:
@@ -130,7 +132,7 @@ def test_loadkit_report_re_judges_a_stored_result_and_reproduces_its_verdicts(
     assert _run(["report", str(stored), "--out", str(tmp_path / "again")]) == 0
     again = read(str(tmp_path / "again" / "result.json"))
     assert again.verdicts == judged.verdicts and again.status == judged.status
-    assert again.profiles[0].analysis == json.loads(json.dumps(judged.profiles[0].analysis))
+    assert again.profiles[0].analysis == judged.profiles[0].analysis
 
 
 V1 = Path(__file__).parent.parent / "results" / "data" / "v1_result.json"

@@ -1,7 +1,7 @@
 """A fixed RunResult for every reporter test, built without a network or a clock.
 
 Two profiles: ``throughput`` (a warm-up stage then one measured stage) and ``ramp``
-(three steps, c=1/2/4, with an analysis headline and saturation point). Verdicts
+(three steps, c=1/2/4, with an analysis headline and its knee). Verdicts
 cover pass, fail (of a rule scoped to a ramp step), a ramp rule that passed on its
 first step and broke at a later one, and inconclusive. Latencies come from a seeded
 generator recorded into real HDR histograms, so histogram-derived charts have
@@ -15,6 +15,13 @@ from dataclasses import replace
 import numpy as np
 
 from loadkit import testing
+from loadkit.results.analysis import (
+    Analysis,
+    RampAnalysis,
+    RampPoint,
+    StressAnalysis,
+    StressPoint,
+)
 from loadkit.results.model import (
     Environment,
     GeneratorHealth,
@@ -68,7 +75,7 @@ def make_intervals(stages: list[StageResult], t0: float, jitter_seed: int) -> tu
 
 
 def make_profile(name: str, kind: str, stages: list[StageResult], t0: float, seed: int,
-                 analysis: dict | None = None, sla: tuple[str, ...] = ()) -> ProfileResult:
+                 analysis: Analysis | None = None, sla: tuple[str, ...] = ()) -> ProfileResult:
     total = sum(s.duration_s for s in stages)
     return testing.profile(name, kind, stages, make_intervals(stages, t0, seed), analysis,
                            sla=sla, started_at=t0, finished_at=t0 + total)
@@ -94,13 +101,14 @@ def build_result() -> RunResult:
     ]
     ramp = make_profile(
         "ramp", "ramp", ramp_stages, t1, 2, sla=("p99 < 200ms", "error_rate < 1%"),
-        analysis={"kind": "ramp",
-                  "headline": "Saturates at concurrency 2 (180 rps); p99 crosses 200 ms at 4",
-                  "steps": [{"index": i, "concurrency": 2 ** i} for i in range(3)],
-                  "saturation": {"stage": 1, "concurrency": 2, "throughput_rps": 180.0},
-                  "first_breaking_step": {"step": 2, "concurrency": 4, "p99_ms": 212.0},
-                  "max_concurrency_under_sla": 2, "no_knee": False,
-                  "efficiency": [1.0, 0.95, 0.5], "recovery": None})
+        analysis=RampAnalysis(
+            headline="Saturates at concurrency 2 (180 rps); p99 crosses 200 ms at 4",
+            knee=RampPoint(step=1, concurrency=2, throughput_rps=180.0, p50_ms=11.0,
+                           p99_ms=30.0, efficiency=0.95),
+            first_breaking_step=RampPoint(step=2, concurrency=4, throughput_rps=190.0,
+                                          p50_ms=74.0, p99_ms=212.0, efficiency=0.5),
+            max_throughput_rps=190.0, max_throughput_concurrency=4,
+            max_concurrency_under_sla=2, max_concurrency_under_sla_rps=180.0))
     tp_sum, ramp_first = throughput.summary, ramp_stages[0]
     verdicts = (
         Verdict("throughput", "p99 < 200ms", "p99", tp_sum.latency_ms.p99, 200.0, True, "ms"),
@@ -142,8 +150,11 @@ def build_long_result(minutes: int = 10, stages: int = 5) -> RunResult:
                      started_at=T0 + i * per)
           for i in range(stages)]
     prof = make_profile("stress", "stress", st, T0, 3,
-                        analysis={"headline": "Breaks at 800 rps",
-                                  "breaking_point": {"rate": 800.0}})
+                        analysis=StressAnalysis(
+                            headline="Breaks at 800 rps",
+                            breaking_point=StressPoint(step=3, rate=800.0, throughput_rps=784.0,
+                                                       p99_ms=90.0, error_rate=0.01,
+                                                       reasons=())))
     base = build_result()
     return replace(base, profiles=(prof,), finished_at=T0 + minutes * 60,
                    verdicts=(Verdict("stress", "p99 < 100ms", "p99", prof.summary.latency_ms.p99,

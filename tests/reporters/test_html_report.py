@@ -9,6 +9,14 @@ from html.parser import HTMLParser
 import pytest
 
 from loadkit.reporters import html, timecharts
+from loadkit.results.analysis import (
+    RampAnalysis,
+    RampPoint,
+    RampStep,
+    SoakAnalysis,
+    SummaryAnalysis,
+    ThroughputAnalysis,
+)
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.model import RunResult, Summary
 from tests.reporters.builders import build_long_result
@@ -97,7 +105,7 @@ def test_text_from_the_scenario_and_the_server_is_escaped(result: RunResult) -> 
     stage = replace(tp.stages[1], error_kinds=kinds)
     tp = replace(tp, name=XSS, stages=(tp.stages[0], stage),
                  summary=replace(tp.summary, error_kinds=kinds),
-                 analysis={"headline": XSS, XSS: XSS})
+                 analysis=SummaryAnalysis(kind=XSS, headline=XSS))
     evil = replace(result, scenario=replace(result.scenario, name=XSS), profiles=(tp, ramp),
                    warnings=(XSS,),
                    verdicts=tuple(replace(v, profile=XSS) if v.profile == "throughput" else v
@@ -110,10 +118,11 @@ def test_text_from_the_scenario_and_the_server_is_escaped(result: RunResult) -> 
     assert " ".join(page.text).count(XSS) >= 5      # shown as text, not run
 
 
-def test_odd_analysis_data_from_another_module_does_not_break_the_report(result: RunResult) -> None:
-    ramp = replace(result.profiles[1], analysis={
-        "saturation": "somewhere", "breaking_point": {"stage": 99}, "knee": [1, 2],
-        "headline": None, "steps": "not a list", "nested": {"a": {"b": 1}}, "n": [[1]]})
+def test_a_turning_point_off_the_measured_steps_does_not_break_the_report(
+        result: RunResult) -> None:
+    far = RampPoint(step=99, concurrency=4096, throughput_rps=0.0, p50_ms=0.0, p99_ms=0.0,
+                    efficiency=None)
+    ramp = replace(result.profiles[1], analysis=RampAnalysis(knee=far, first_breaking_step=far))
     page = parse(html.render(replace(result, profiles=(result.profiles[0], ramp))))
     assert "curve-1" in page.charts
 
@@ -166,18 +175,25 @@ def test_the_banner_is_never_green_above_nothing_gated(result) -> None:
 def test_analysis_panels_read_as_sentences_not_key_dumps() -> None:
     from loadkit.reporters.analysis_text import analysis_sentences
 
-    lines = analysis_sentences({
-        "kind": "ramp", "headline": "shown elsewhere", "no_knee": False,
-        "knee": {"step": 5, "concurrency": 16, "throughput_rps": 571.2, "p99_ms": 79.4,
-                 "efficiency": 0.48},
-        "max_concurrency_under_sla": 4, "max_concurrency_under_sla_rps": 242.8,
-        "p99_drift": -0.112, "p99_drift_ms": -1.5, "window_s": 60, "brand_new": 3})
-    assert lines == (
+    step = RampStep(index=3, concurrency=4, requests=2000, throughput_rps=242.8, rows_per_s=242.8,
+                    p50_ms=10.0, p95_ms=20.0, p99_ms=30.0, error_rate=0.0, efficiency=0.9,
+                    meets_sla=True, broken_rules=(), stable=None)
+    ramp = RampAnalysis(headline="shown elsewhere", steps=(step,), max_concurrency_under_sla=4,
+                        max_concurrency_under_sla_rps=242.8,
+                        knee=RampPoint(step=5, concurrency=16, throughput_rps=571.2, p50_ms=30.0,
+                                       p99_ms=79.4, efficiency=0.48))
+    assert analysis_sentences(ramp) == (
         "Throughput stops growing at concurrency 16 (the knee): 571 rps, p99 79.4 ms, "
         "scaling efficiency 48%.",
-        "The SLA held up to concurrency 4 (243 rps).",
-        "p99 moved by -11.2% (-1.5 ms) from the first to the last 60 s window.",
-        "Brand new: 3.")
+        "The SLA held up to concurrency 4 (243 rps).")
+    soak = SoakAnalysis(p99_drift=-0.112, p99_drift_ms=-1.5, window_s=60, headline="elsewhere")
+    assert analysis_sentences(soak) == (
+        "p99 moved by -11.2% (-1.5 ms) from the first to the last 60 s window.",)
+    # A figure no sentence says is still listed, by its name.
+    tp = ThroughputAnalysis(max_sustained_rps=780.0, max_rows_per_s=800.0, best_batch_size=8)
+    assert analysis_sentences(tp) == ("At best 800 rows a second.", "Max sustained rps: 780.",
+                                      "Best batch size: 8.")
+    assert analysis_sentences(None) == ()
 
 
 def test_the_last_partial_second_is_counted_as_partial(result) -> None:

@@ -29,7 +29,7 @@ def test_terminal_summary_names_status_profiles_steps_and_every_verdict(result: 
 def test_a_long_headline_wraps_and_keeps_its_last_clause(result: RunResult) -> None:
     head = ("max sustained 9,750 rps under SLA; breaks at 10,000 rps (p99 2.57 s, errors 12.5%, "
             "mostly timeout and http_5xx); recovered in 3.25 s")
-    ramp = replace(result.profiles[1], analysis={**result.profiles[1].analysis, "headline": head})
+    ramp = replace(result.profiles[1], analysis=replace(result.profiles[1].analysis, headline=head))
     lines = text.render(replace(result, profiles=(result.profiles[0], ramp))).splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("ramp: max sustained"))
     assert all(len(line) <= text.LINE_WIDTH for line in lines[first:first + 3])

@@ -62,11 +62,11 @@ def test_the_search_probes_as_planned_and_drains_after_each_broken_probe(
     assert [d.after_stage for d in record.drains] == [6, 7, 8, 9]
     assert all(d.settled and d.checks == 1 for d in record.drains)
     a = p.analysis
-    assert a["max_rate_under_sla"] == 800 and a["bracket"] == [800, 835.4]
-    assert a["stop"] == "precision" and a["indeterminate"] == ""
-    assert a["binding_rule"] == "p99 < 50ms" and a["threshold"] == 50
-    assert a["headline"].startswith("sustains 800 rps at p99 < 50ms (bracket 800–835, 10 probes")
-    assert [pr["outcome"] for pr in a["probes"]] == ["held"] * 5 + ["broke"] * 5
+    assert a.max_rate_under_sla == 800 and a.bracket == (800, 835.4)
+    assert a.stop == "precision" and a.indeterminate == ""
+    assert a.binding_rule == "p99 < 50ms" and a.threshold == 50
+    assert a.headline.startswith("sustains 800 rps at p99 < 50ms (bracket 800–835, 10 probes")
+    assert [pr.outcome for pr in a.probes] == ["held"] * 5 + ["broke"] * 5
 
 
 def test_a_stored_result_is_re_derived_to_the_same_answer(
@@ -76,8 +76,8 @@ def test_a_stored_result_is_re_derived_to_the_same_answer(
     rules = [parse_rule(t) for t in back.profiles[0].sla]
     again = analyze(back.profiles[0], rules)
     assert again == loads(dumps(result)).profiles[0].analysis
-    typed = SearchAnalysis.of(again)
-    assert typed is not None and typed.answer == 295.3 and typed.bracket == (295.3, 308.4)
+    typed = again
+    assert isinstance(typed, SearchAnalysis) and typed.answer == 295.3 and typed.bracket == (295.3, 308.4)
     assert len(typed.probes) == 8
     # The SLA verdicts: p99 judged on the lightest probe (first broken at 308.4),
     # the throughput rule at the answer.
@@ -92,9 +92,9 @@ def test_a_generator_bound_probe_stops_the_search_at_at_least_the_last_held_load
     result = run(scenario, engine, monkeypatch)
     assert probe_loads(engine) == [50, 100, 200, 400, 400, 400]   # retried twice
     a = result.profiles[0].analysis
-    assert a["stop"] == "generator_bound" and a["max_rate_under_sla"] == 200
-    assert a["headline"].startswith("at least 200 rps (generator-bound")
-    assert "could not drive 400 rps (schedule lag)" in a["indeterminate"]
+    assert a.stop == "generator_bound" and a.max_rate_under_sla == 200
+    assert a.headline.startswith("at least 200 rps (generator-bound")
+    assert "could not drive 400 rps (schedule lag)" in a.indeterminate
     assert status_of(evaluate({"capacity": [parse_rule("p99 < 50ms")]}, result),
                      result) == "inconclusive"
 
@@ -105,8 +105,8 @@ def test_the_lightest_probe_breaking_fails_the_profile(
     result = run(scenario, engine, monkeypatch)
     assert probe_loads(engine) == [50]
     a = result.profiles[0].analysis
-    assert a["stop"] == "start_broke" and a["max_rate_under_sla"] is None
-    assert a["headline"].startswith("the SLA is not met even at 50 rps (p99 < 50ms broken")
+    assert a.stop == "start_broke" and a.max_rate_under_sla is None
+    assert a.headline.startswith("the SLA is not met even at 50 rps (p99 < 50ms broken")
     verdicts = evaluate({"capacity": [parse_rule("p99 < 50ms")]}, result)
     assert status_of(verdicts, result) == "fail"
 
@@ -163,7 +163,7 @@ def test_a_lightest_load_within_noise_is_inconclusive_not_failed(
     measured, union = search_runner.run_search(
         scenario, profile, scenario.request_spec("http://127.0.0.1:9"), build_payloads(scenario))
     a = analyze(measured, profile.sla)
-    assert a["stop"] == "undecided" and a["bracket"] == [None, 50]
+    assert a.stop == "undecided" and a.bracket == (None, 50)
     judged = RunResult(scenario=ScenarioInfo(name="t", target="x"), started_at=0,
                        finished_at=1, profiles=(replace(measured, analysis=a),))
     (v,) = evaluate({"capacity": list(profile.sla)}, judged)
