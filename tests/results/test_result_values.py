@@ -3,11 +3,13 @@ combination, scrape notes, capacity-search records and a history's directions.""
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 
 import pytest
 
+from loadkit.results.codec import dumps
 from loadkit.results.history import direction_of
 from loadkit.results.search import SearchAnalysis, SearchRecord, SearchSpace
 from loadkit.results.server import (
@@ -22,6 +24,7 @@ from loadkit.results.server import (
 from loadkit.results.server_notes import scrape_notes
 from loadkit.results.status import Status, exit_code_of
 from loadkit.testing import profile, run_result, stage
+from tests.results.records import round_trip
 
 
 def test_every_status_has_its_one_exit_code_and_prints_as_its_value():
@@ -143,15 +146,15 @@ def test_a_search_record_is_open_unless_its_space_is_integral_and_its_analysis_r
                        bracket=(40.0, 45.0), stop="precision", indeterminate="", probes=(),
                        binding_rule="p99 < 1s", binding_metric="p99", threshold=1000.0,
                        throughput_rps=39.5, p50_ms=2.0, p99_ms=9.0, binding_observed=9.0,
-                       duration_s=12.0, headline="h")
-    data = a.as_dict()
-    assert data["max_rate_under_sla"] == 40.0 and "max_concurrency_under_sla" not in data
-    assert data["bracket"] == [40.0, 45.0]
-    assert SearchAnalysis.of(data) == a
-    closed = replace(a, model="closed", answer=None).as_dict()
-    assert closed["max_concurrency_under_sla"] is None and "max_rate_under_sla" not in closed
-    assert SearchAnalysis.of({"kind": "ramp", "probes": []}) is None
-    assert SearchAnalysis.of({"kind": "search"}) is None
+                       duration_s=12.0, headline="h", max_rate_under_sla=40.0)
+    assert a.open_model and not replace(a, model="closed").open_model
+    data = json.loads(dumps(run_result(profile("s", "search", analysis=a))))
+    written = data["profiles"][0]["analysis"]
+    assert written["max_rate_under_sla"] == 40.0 and written["max_concurrency_under_sla"] is None
+    assert written["bracket"] == [40.0, 45.0]
+    assert round_trip(a) == a
+    closed = replace(a, model="closed", answer=None, max_rate_under_sla=None)
+    assert round_trip(closed) == closed
 
 
 def test_a_move_is_worse_by_the_metrics_direction():
