@@ -242,6 +242,8 @@ def test_merged_seconds_round_weighted_percentiles_to_the_microsecond():
     (only,) = merge_timeseries([a, b])
     assert only.p50_ms == 1.667 and only.p99_ms == 1.667         # 5 / 3
     assert only.elapsed_s == 0.0
+    later = [interval(T0 + 0.0004, 0, 1.0, requests=1), interval(T0 + 1.5, 0, 1.0, requests=1)]
+    assert [iv.elapsed_s for iv in merge_timeseries([later])] == [0.0, 1.5]   # 1.4996
 
 
 def test_merged_profiles_keep_a_stage_only_one_part_ran_and_span_both_parts():

@@ -168,6 +168,10 @@ def test_one_seconds_stream_figures_are_its_percentiles_and_tokens():
         "output_tokens": 0, "ttft_p50_ms": 5.003, "ttft_p99_ms": 5.003}
     assert second_fields([], [6_000], 1) == {"output_tokens": 1, "itl_p50_ms": 6.003,
                                               "itl_p99_ms": 6.003}
+    spread = [ms * 1_000 for ms in range(1, 101)]          # p50, p99 and max all distinct
+    assert second_fields(spread, np.array(spread), 0) == {
+        "output_tokens": 0, "ttft_p50_ms": 50.015, "ttft_p99_ms": 99.007,
+        "itl_p50_ms": 50.015, "itl_p99_ms": 99.007}
 
 
 def test_generators_same_second_adds_tokens_and_keeps_the_worst_percentiles():
