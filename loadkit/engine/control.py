@@ -91,6 +91,12 @@ class StageControl:
         self.checked += 1
         return kind
 
+    def first_failure(self, kind: str, status: int, body: bytes) -> None:
+        """Keep what the first ``kind`` failure of the stage was (``json_has predictions
+        missing``) for the error summary. Senders call it on the error path only, and
+        only while ``kind`` has none yet (``kind not in sink.firsts``)."""
+        self.sink.firsts[kind] = self.checks.explain(status, body)
+
     def record_by_input(self) -> None:
         """Record this stage's requests by input (after ``Recorder.begin_breakdown``)."""
         self.record_ok = self.sink.ok_by_input

@@ -182,3 +182,5 @@ async def _one(ctl: StageControl, origin_ns: int, payload: int) -> None:
             ctl.record_ok(latency_us, status, payload)
         else:
             ctl.record_error(kind, latency_us, status, payload)
+            if kind not in ctl.sink.firsts:      # the error path only
+                ctl.first_failure(kind, status, body)

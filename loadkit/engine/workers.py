@@ -49,6 +49,7 @@ async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
     failure = ctl.failure
     # The recording pair was chosen for the stage (plain, or by input): no per-request test.
     ok, error = ctl.record_ok, ctl.record_error
+    firsts, first_failure = ctl.sink.firsts, ctl.first_failure   # the error path's only
     clock = perf_counter_ns
     acquire, release = ctl.acquire, ctl.release
     settle = ctl.stream.settle if ctl.stream is not None else None
@@ -91,6 +92,8 @@ async def _worker(ctl: StageControl, start: int, tickets: Tickets | None,
                         ok(latency_us, status, payload)
                     else:
                         error(kind, latency_us, status, payload)
+                        if kind not in firsts:
+                            first_failure(kind, status, body)
             i += 1
             if i >= count:
                 i = 0

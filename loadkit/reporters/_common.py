@@ -247,22 +247,29 @@ _KIND_WORDS = {"check_failed": "answers that failed the scenario's checks",
 
 def error_lines(result: RunResult) -> list[str]:
     """Per profile with errors, each kind with its count, status codes and the request:
-    ``http_4xx 150: 404 ×150 — POST /predcit`` -- what a user can act on."""
+    ``http_4xx 150: 404 ×150 — POST /predcit`` -- what a user can act on; a failed
+    check says which: ``check_failed 150: json_has predictions missing (the first
+    failure) — POST /predict``."""
     request = f"{result.scenario.method} {result.scenario.path}"
     out = []
     for p in result.profiles:
         if not p.summary.errors:
             continue
         codes: dict[int, int] = {}
+        firsts: dict[str, str] = {}
         for s in p.measured_stages():
             for code, n in s.status_codes.items():
                 if code.isdigit():
                     codes[int(code)] = codes.get(int(code), 0) + n
+            for kind, text in s.first_errors.items():
+                firsts.setdefault(kind, text)
         parts = []
         for kind, n in sorted(p.summary.error_kinds.items(), key=lambda kv: -kv[1]):
             span = _KIND_CODES.get(kind)
             detail = ", ".join(f"{c} ×{m:,}" for c, m in sorted(codes.items())
                                if span is not None and c in span)
+            if not detail and kind in firsts:
+                detail = f"{firsts[kind]} (the first failure)"
             detail = detail or _KIND_WORDS.get(kind, "")
             parts.append(f"{kind} {n:,}" + (f": {detail}" if detail else ""))
         out.append(f"{p.name}: {'; '.join(parts)} — {request}")

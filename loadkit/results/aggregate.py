@@ -134,6 +134,15 @@ def merge_server_timing(parts: Sequence[StageResult]) -> dict[str, Any]:
             "server_timing_missing": missing}
 
 
+def first_errors(parts: Sequence[StageResult]) -> dict[str, str]:
+    """Each error kind's first failure over ``parts``, the earliest part's winning."""
+    out: dict[str, str] = {}
+    for s in sorted(parts, key=lambda s: s.started_at):
+        for kind, detail in s.first_errors.items():
+            out.setdefault(kind, detail)
+    return dict(sorted(out.items()))
+
+
 def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
     first = parts[0]
     hist = merged_histogram(parts)
@@ -170,6 +179,7 @@ def _merge_stage(parts: Sequence[StageResult]) -> StageResult:
         stable=all(stables) if stables else None,
         in_flight_at_end=sum(s.in_flight_at_end for s in parts),
         redirects=sum(s.redirects for s in parts),
+        first_errors=first_errors(parts),
         breakdown=merge_breakdown(parts),
         server_metrics=server[0],
         server_scrapes=server[1],

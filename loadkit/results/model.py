@@ -227,6 +227,9 @@ class StageResult(StreamFigures):
     server_timing_ms: LatencySummary | None = field(default=None, metadata=OMIT)
     server_timing_histogram: str = field(default="", metadata=OMIT)
     server_timing_missing: int = field(default=0, metadata=OMIT)  # answers without one
+    # Per error kind, what its first failure in the stage was (``check_failed``:
+    # ``json_has predictions missing``; ``http_4xx``: ``status 404``): the check to fix.
+    first_errors: dict[str, str] = field(default_factory=dict, metadata=OMIT)
 
     def __post_init__(self) -> None:
         check_counts(f"stage {self.index} ({self.label})", self.requests, self.ok, self.errors,

@@ -127,6 +127,7 @@ class StageRecording:
         self.iv_err = 0
         self.kinds: dict[str, int] = {}
         self.codes: dict[int, int] = {}
+        self.firsts: dict[str, str] = {}  # error kind -> its first failure (error path only)
         self.late_n = 0
         self.inputs: InputBuckets | None = None
         self.stream: StreamRecording | None = None   # a streaming endpoint's (begin_streams)
@@ -248,6 +249,7 @@ class StageRecording:
             breakdown=self.inputs.results() if self.inputs is not None else (),
             **(stream.fields(duration_s, requests) if stream is not None else {}),
             role=meta.stage_role,
+            first_errors=dict(sorted(self.firsts.items())),
             latency_all_ms=LatencySummary.of(all_hist),
             histogram_all=all_hist.encode(),
             overflow_all=all_hist.overflow,

@@ -67,3 +67,17 @@ def has_paths(body: bytes, paths: tuple[tuple[str, ...], ...]) -> bool:
         return _walk(doc, paths, simdjson.Object, simdjson.Array)
     finally:
         del doc                              # the parser's next document needs it released
+
+
+def missing_key(body: bytes, keys: tuple[str, ...]) -> str:
+    """Which ``json_has`` key a body lacks, in words: ``predictions missing`` or ``the body
+    is not JSON``. Off the hot path: called once per error kind and stage, to say what
+    the first failing check was."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return "the body is not JSON"
+    for key in keys:
+        if not _walk(doc, (tuple(key.split(".")),), dict, list):
+            return f"{key} missing"
+    return "every key present"

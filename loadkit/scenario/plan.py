@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import urljoin
 
-from loadkit.scenario.json_has import has_paths
+from loadkit.scenario.json_has import has_paths, missing_key
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,22 @@ class Checks:
         if self.json_has and not has_paths(body, self._paths):
             return "check_failed"
         return None
+
+    def explain(self, status: int, body: bytes) -> str:
+        """Why ``failure`` refused this response, in words (``json_has predictions
+        missing``, ``status 302, expected 200``). Only ever called on the error path,
+        for the first failure of each kind in a stage: the reports name the check that
+        failed, not just that one did."""
+        if self.status and status not in self.status:
+            return f"status {status}, expected {', '.join(str(c) for c in self.status)}"
+        if not self.status and status >= 400:
+            return f"status {status}"
+        for needle, text in zip(self._needles, self.body_contains, strict=True):
+            if needle not in body:
+                return f"body_contains {text!r} missing"
+        if self.json_has:
+            return f"json_has {missing_key(body, self.json_has)}"
+        return f"status {status}"
 
     @property
     def reads_body(self) -> bool:
