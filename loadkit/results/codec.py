@@ -222,9 +222,11 @@ def migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
             recovery = "recovery" in str(st.get("label", "")).lower()
             stages.append(_migrate_stage_v1(st, recovery))
             mixed = mixed or bool(st.get("errors"))
-        # v1 analyses had no fixed shape; ``judge`` derives the analysis afresh.
-        prof = dict(p, stages=stages, analysis={})
+        prof = dict(p, stages=stages)
         analysis = p.get("analysis")
+        if analysis is not None:
+            # v1 analyses had no fixed shape; ``judge`` derives the analysis afresh.
+            prof["analysis"] = {}
         if isinstance(analysis, dict) and isinstance(analysis.get("cold_start"), dict):
             prof["cold_start"] = analysis["cold_start"]
         if not p.get("sla"):
