@@ -40,10 +40,8 @@ ROOMS: dict[str, tuple[list[str], list[str]]] = {
     "results": (["loadkit/results/*"], ["tests/results"]),
     "analysis": (["loadkit/analysis/*"], ["tests/analysis"]),
     "redact": (["loadkit/redact.py"], ["tests/test_redact.py"]),
-    "classify": (["loadkit/engine/aiohttp_transport.py"], ["tests/engine/test_errors.py"]),
+    "classify": (["loadkit/engine/failures.py"], ["tests/engine/test_errors.py"]),
 }
-# rooms scored on some functions only (mutmut mutates whole files): a substring of the mutant key
-ONLY: dict[str, str] = {"classify": ".x_classify__"}
 
 # mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code)
 KILLED = {1, 3, 36, 37, -24, 24, 152, 255}   # a test failed, a type check or a timeout caught it
@@ -94,7 +92,7 @@ def run_room(name: str, max_children: int, budget_s: float, keep: Path | None,
         except subprocess.TimeoutExpired:
             finished, log = False, "budget ran out: the counts cover the mutants run so far"
         elapsed = time.monotonic() - started
-        codes, survivors = _collect(work, ONLY.get(name))
+        codes, survivors = _collect(work)
         killed = sum(n for c, n in codes.items() if c in KILLED)
         survived = sum(n for c, n in codes.items() if c in SURVIVED)
         judged = killed + survived
@@ -116,15 +114,13 @@ def run_room(name: str, max_children: int, budget_s: float, keep: Path | None,
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _collect(work: Path, only: str | None = None) -> tuple[Counter[int | None], list[str]]:
+def _collect(work: Path) -> tuple[Counter[int | None], list[str]]:
     """Exit code per mutant, from mutmut's ``.meta`` files (one per mutated source file)."""
     codes: Counter[int | None] = Counter()
     survivors: list[str] = []
     for meta in sorted((work / "mutants").rglob("*.py.meta")):
         data = json.loads(meta.read_text())
         for key, code in data.get("exit_code_by_key", {}).items():
-            if only is not None and only not in key:
-                continue
             codes[code] += 1
             if code in SURVIVED:
                 survivors.append(key)

@@ -20,6 +20,7 @@ import aiohttp
 from yarl import URL
 
 from loadkit.engine.encoding import asked_codings, decode, unsupported_coding
+from loadkit.engine.failures import classify
 from loadkit.engine.keepalive import DEFAULT_KEEP_S
 from loadkit.engine.redirects import count_redirects
 from loadkit.engine.server_timing import note_server_timing
@@ -32,28 +33,6 @@ if TYPE_CHECKING:
 # aiohttp refuses a header line over 8190 bytes by default; the fast transport's parser
 # has no such limit, and a real server may send a big cookie or a long Link header.
 MAX_HEADER_LINE = 64 * 1024
-
-
-def classify(exc: BaseException) -> str:
-    """The error kind (``loadkit.results.kinds``) of an exception raised by one request.
-
-    Mirrors the fast transport event for event: once a connection is made, its
-    closing or failing in any way (aiohttp's ServerDisconnectedError, a truncated
-    payload, a ClientOSError with or without an errno) is ``reset``; an answer that
-    is not HTTP is ``protocol``; only a connection that could not be made is ``connect``.
-    """
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return kinds.TIMEOUT
-    if isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ServerFingerprintMismatch,
-                        ConnectionRefusedError)):
-        return kinds.CONNECT
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return kinds.RESET           # a body cut short by the close (Content-Length or chunked)
-    if isinstance(exc, (aiohttp.ClientResponseError, aiohttp.InvalidURL)):
-        return kinds.PROTOCOL        # a malformed status line or headers, a bad Location
-    if isinstance(exc, (aiohttp.ClientConnectionError, OSError)):
-        return kinds.RESET           # ServerDisconnectedError, ClientOSError, ECONNRESET, EPIPE
-    return kinds.OTHER
 
 
 class AiohttpTransport:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
-from loadkit.engine.aiohttp_transport import AiohttpTransport, classify
+from loadkit.engine.aiohttp_transport import AiohttpTransport
+from loadkit.engine.failures import classify
 from loadkit.engine.stream_read import StreamRead
 from loadkit.engine.transport import TransportError
 

@@ -93,19 +93,27 @@ def _count(rule: Rule, data: StageResult | Summary) -> int:
     return metric(rule.metric).count(data)
 
 
-def _verdict(profile: str, rule: Rule, data: StageResult | Summary | None, min_requests: int,
+def _no_data(profile: str, rule: Rule, *, scope: VerdictScope = "profile",
+             judged: int | None = None, where: str = "") -> Verdict:
+    """The verdict of a rule with nothing to judge: it fails (k6 lets it pass; we don't)."""
+    at = f" {where}" if where else ""
+    return Verdict(profile=profile, expr=rule.expr, metric=rule.metric, observed=None,
+                   threshold=rule.threshold, passed=False, unit=rule.unit, scope=scope,
+                   judged_stage=judged,
+                   reason=f"no data: no {metric(rule.metric).over} to judge{at}")
+
+
+def _verdict(profile: str, rule: Rule, data: StageResult | Summary, min_requests: int,
              *, scope: VerdictScope = "profile", judged: int | None = None,
              where: str = "") -> Verdict:
-    """One verdict of ``rule`` on ``data`` (None: nothing ran); ``where`` is prose."""
-    base = Verdict(profile=profile, expr=rule.expr, metric=rule.metric, observed=None,
-                   threshold=rule.threshold, passed=False, unit=rule.unit, scope=scope,
-                   judged_stage=judged)
+    """One verdict of ``rule`` on ``data``; ``where`` is prose."""
+    base = _no_data(profile, rule, scope=scope, judged=judged, where=where)
     at = f" {where}" if where else ""
     over = metric(rule.metric).over
-    observed = observe(rule, data) if data is not None else None
-    n = _count(rule, data) if data is not None else 0
+    observed = observe(rule, data)
+    n = _count(rule, data)
     if observed is None or n <= 0:
-        return replace(base, reason=f"no data: no {over} to judge{at}")
+        return base
     if n < min_requests:
         return replace(base, observed=observed, inconclusive=True,
                        reason=f"only {n} {over}{at} (need {min_requests})")
@@ -146,7 +154,7 @@ def _stepped_verdict(profile: ProfileResult, rule: Rule, rules: Sequence[Rule],
                      min_requests: int) -> Verdict:
     steps = load_steps(profile)
     if not steps:
-        return _verdict(profile.name, rule, None, min_requests, scope="steps")
+        return _no_data(profile.name, rule, scope="steps")
     if rule.metric in LOAD_BROKEN_METRICS:
         judged = steps[0]
         broken = next((s for s in steps if not _holds_on(rule, s)), None)
@@ -169,7 +177,7 @@ def _search_verdict(profile: ProfileResult, rule: Rule, min_requests: int) -> Ve
     a generator that could not drive it) rather than failed on one noisy run."""
     steps = load_steps(profile)
     if not steps:
-        return _verdict(profile.name, rule, None, min_requests, scope="operating_point")
+        return _no_data(profile.name, rule, scope="operating_point")
     analysis = profile.analysis if isinstance(profile.analysis, SearchAnalysis) else None
     answer = analysis.bracket[0] if analysis is not None else None
     load = answer if answer is not None else load_of(steps[0])
@@ -201,8 +209,8 @@ def evaluate_profile(profile: ProfileResult, rules: Sequence[Rule], *,
             stage = next((s for s in profile.stages if s.index == rule.stage), None)
             if stage is None or stage.warmup or stage.role == "warmup":
                 why = "is a warm-up stage" if stage is not None else "did not run"
-                out.append(_verdict(profile.name, rule, None, min_requests, scope="stage",
-                                    judged=rule.stage, where=f"(stage {rule.stage} {why})"))
+                out.append(_no_data(profile.name, rule, scope="stage", judged=rule.stage,
+                                    where=f"(stage {rule.stage} {why})"))
                 continue
             out.append(_verdict(profile.name, rule, stage, min_requests, scope="stage",
                                 judged=rule.stage, where=f"in stage {rule.stage}"))
@@ -223,8 +231,7 @@ def evaluate(rules_by_profile: Mapping[str, Sequence[Rule]], result: RunResult, 
     for name, rules in rules_by_profile.items():
         profile = by_name.get(name)
         if profile is None:
-            out.extend(_verdict(name, r, None, min_requests, where="(profile did not run)")
-                       for r in rules)
+            out.extend(_no_data(name, r, where="(profile did not run)") for r in rules)
             continue
         out.extend(evaluate_profile(profile, rules, min_requests=min_requests))
     return tuple(out)

@@ -30,7 +30,7 @@ import re
 
 from loadkit.errors import SlaSyntaxError
 from loadkit.results.model import StageResult, Summary
-from loadkit.results.server import STATS_BY_KIND, ServerSeries, series_key
+from loadkit.results.server import ServerSeries, series_key
 
 PREFIX = "server:"
 STATS = ("mean", "min", "max", "last", "increase", "rate", "count", "p50", "p90", "p99")
@@ -102,7 +102,3 @@ def scrapes_of(metric: str, data: StageResult | Summary) -> int:
     series = series_of(metric, data)
     return series.scrapes if series is not None and read_server(metric, data) is not None else 0
 
-
-def stats_for(kind: str) -> tuple[str, ...]:
-    """The statistics a rule may name for a series of ``kind`` (``rate`` for ``rate_per_s``)."""
-    return tuple("rate" if s == "rate_per_s" else s for s in STATS_BY_KIND.get(kind, ()))

@@ -5,14 +5,55 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+import aiohttp
 import pytest
+from aiohttp.client_reqrep import ConnectionKey
+from yarl import URL
 
 from loadkit.engine import run_stages
+from loadkit.engine.failures import classify
 from loadkit.scenario.plan import Checks, RequestSpec, Stage
 from tests.engine.conftest import PAYLOADS, assert_accounted
 from tests.engine.tiny_server import TinyServer
 
 N = 12
+
+KEY = ConnectionKey("127.0.0.1", 9, False, True, None, None, None)
+
+
+def _response_error(cls: type[aiohttp.ClientResponseError]) -> aiohttp.ClientResponseError:
+    return cls(None, (), status=400, message="Invalid status line")  # type: ignore[arg-type]
+
+
+# aiohttp's exceptions subclass each other and OSError, so the ORDER of the checks is the
+# rule: a refused connection is an OSError yet "connect", a read timeout a connection
+# error yet "timeout", a cut body "reset" though no OSError.
+@pytest.mark.parametrize(("exc", "kind"), [
+    (TimeoutError(), "timeout"),
+    (aiohttp.ServerTimeoutError("read"), "timeout"),
+    (aiohttp.ConnectionTimeoutError("connect"), "timeout"),
+    (aiohttp.ClientConnectorError(KEY, ConnectionRefusedError(111, "refused")), "connect"),
+    (aiohttp.ClientConnectorCertificateError(KEY, ValueError("bad cert")), "connect"),
+    (aiohttp.ServerFingerprintMismatch(b"a" * 32, b"b" * 32, "h", 443), "connect"),
+    (ConnectionRefusedError(111, "refused"), "connect"),
+    (aiohttp.ClientPayloadError("Response payload is not completed"), "reset"),
+    (_response_error(aiohttp.ClientResponseError), "protocol"),
+    (_response_error(aiohttp.TooManyRedirects), "protocol"),
+    (aiohttp.InvalidURL("http://[::1"), "protocol"),
+    (aiohttp.InvalidUrlRedirectClientError(URL("ftp://x"), "bad Location"), "protocol"),
+    (aiohttp.ServerDisconnectedError(), "reset"),
+    (aiohttp.ClientOSError(104, "Connection reset by peer"), "reset"),
+    (aiohttp.ClientOSError(), "reset"),
+    (aiohttp.ClientConnectionResetError("Cannot write to closing transport"), "reset"),
+    (ConnectionResetError(104, "reset"), "reset"),
+    (BrokenPipeError(32, "pipe"), "reset"),
+    (OSError("no errno"), "reset"),
+    (ValueError("a bug in loadkit"), "other"),
+    (KeyError("x"), "other"),
+], ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else str(v))
+def test_each_aiohttp_exception_maps_to_the_kind_the_fast_transport_reports(
+        exc: BaseException, kind: str) -> None:
+    assert classify(exc) == kind
 
 
 @pytest.mark.parametrize(("path", "spec", "kind", "status"), [

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from loadkit.testing import interval, latencies, profile, run_result, stage
-from loadkit.sla import evaluate, observe, observe_interval, parse_rule, status_of
+from loadkit.sla import (
+    evaluate,
+    inconclusive_reasons,
+    observe,
+    observe_interval,
+    parse_rule,
+    status_of,
+)
 
 
 def rules(*exprs):
@@ -184,3 +191,61 @@ def test_observe_interval_reads_what_a_second_keeps(expr, expected):
 
 def test_observe_interval_has_no_latency_for_an_empty_second():
     assert observe_interval(parse_rule("p99 < 1s"), interval(1, 0, 0.0, requests=0)) is None
+
+
+def test_one_request_is_data_and_decides_by_default():
+    one = stage(0, [12.0], concurrency=1)
+    assert observe(parse_rule("p99 < 1s"), one) == pytest.approx(12.0, rel=1e-3)
+    (v,) = evaluate({"x": rules("p99 < 1s")}, run_result(profile("x", "latency", [one])))
+    assert v.passed and not v.inconclusive and v.reason == "over 1 successful requests"
+
+
+def test_an_empty_stage_has_no_data_even_for_a_server_rule():
+    from dataclasses import replace
+
+    from loadkit.results.server import ServerSeries
+
+    empty = replace(stage(0, [], concurrency=1),
+                    server_metrics={"q": ServerSeries(kind="gauge", scrapes=3, max=2.0)})
+    assert observe(parse_rule("server:q.max < 5"), empty) is None
+
+
+def test_a_second_without_requests_has_throughput_zero_and_no_other_figure():
+    idle = interval(3, 0, 0.0, requests=0, rps=0.0)
+    assert observe_interval(parse_rule("throughput > 10rps"), idle) == 0.0
+    assert observe_interval(parse_rule("error_rate < 1%"), idle) is None
+    one = interval(4, 0, 30.0, requests=1, errors=1)
+    assert observe_interval(parse_rule("error_rate < 1%"), one) == 1.0
+    assert observe_interval(parse_rule("p99 < 1s"), interval(5, 0, 30.0, requests=1)) == 30.0
+
+
+def test_a_stage_marked_warmup_by_flag_or_by_role_is_never_judged_alone():
+    from dataclasses import replace
+
+    by_role = stage(0, latencies(10), concurrency=1, role="warmup")
+    by_flag = replace(stage(1, latencies(10), concurrency=1, warmup=True), role="measured")
+    p = profile("x", "throughput", [by_role, by_flag, stage(2, latencies(10), concurrency=1)])
+    scoped = [parse_rule("p50 < 100ms", stage=0), parse_rule("p50 < 100ms", stage=1)]
+    for v in evaluate({"x": scoped}, run_result(p)):
+        assert not v.passed and v.reason == (
+            f"no data: no successful requests to judge (stage {v.judged_stage} is a warm-up stage)")
+
+
+def test_inconclusive_reasons_name_every_cause_in_words():
+    thin = profile("a", "latency", [stage(0, latencies(10, n=5), concurrency=1,
+                                          stable=False, label="steady")])
+    result = run_result(thin, fell_behind=True)
+    verdicts = evaluate({"a": rules("p99 < 200ms")}, result, min_requests=10)
+    assert inconclusive_reasons(verdicts, result) == [
+        "a: p99 < 200ms: only 5 successful requests (need 10)",
+        "the generator fell behind its schedule (schedule lag p99 250 ms)",
+        "a: stage 0 (steady) never stabilised",
+    ]
+    from loadkit.results.model import GeneratorHealth
+
+    quiet = run_result(profile("a", "latency", [stage(0, latencies(10), concurrency=1)]),
+                       health=GeneratorHealth(fell_behind=True, reasons=()))
+    assert inconclusive_reasons([], quiet) == ["the generator fell behind its schedule"]
+    two = run_result(profile("a", "latency", [stage(0, latencies(10), concurrency=1)]),
+                     health=GeneratorHealth(fell_behind=True, reasons=("lag", "cpu")))
+    assert inconclusive_reasons([], two) == ["the generator fell behind its schedule (lag; cpu)"]

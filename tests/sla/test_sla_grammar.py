@@ -30,6 +30,20 @@ GOOD = [
     ("throughput>50/s", "throughput", ">", 50.0, "rps", "throughput > 50rps"),
     ("rows_per_s >= 500", "rows_per_s", ">=", 500.0, "rows/s", "rows_per_s >= 500"),
     ("rows_per_s > 800rows/s", "rows_per_s", ">", 800.0, "rows/s", "rows_per_s > 800"),
+    ("ttft_p99 < 0.5s", "ttft_p99", "<", 500.0, "ms", "ttft_p99 < 500ms"),
+    ("itl_p99.9 < 80ms", "itl_p999", "<", 80.0, "ms", "itl_p999 < 80ms"),
+    ("tpot_avg <= 30ms", "tpot_mean", "<=", 30.0, "ms", "tpot_mean <= 30ms"),
+    ("output_tokens_per_s >= 2000", "output_tokens_per_s", ">=", 2000.0, "tokens/s",
+     "output_tokens_per_s >= 2000"),
+    ("tokens_per_s > 1.5e3 tok/s", "output_tokens_per_s", ">", 1500.0, "tokens/s",
+     "output_tokens_per_s > 1500"),
+    ("output_tokens_per_s>=900tokens/s", "output_tokens_per_s", ">=", 900.0, "tokens/s",
+     "output_tokens_per_s >= 900"),
+    ("output_tokens_per_s > 50/s", "output_tokens_per_s", ">", 50.0, "tokens/s",
+     "output_tokens_per_s > 50"),
+    ("goodput_rps >= 5rps", "goodput", ">=", 5.0, "rps", "goodput >= 5rps"),
+    ("slo_attainment >= 99%", "slo_attainment", ">=", 0.99, "fraction", "slo_attainment >= 99%"),
+    ("slo_attainment > 0.9", "slo_attainment", ">", 0.9, "fraction", "slo_attainment > 90%"),
 ]
 
 
@@ -62,6 +76,18 @@ BAD = [
     ("bare-error-rate-one", "error_rate < 1", "ambiguous: a bare number is a fraction below 1"),
     ("bare-error-rate-five", "error_rate < 5", "write 5% for percent"),
     ("bare-latency", "p99 < 200", "has no unit (write e.g. 200ms or 200s)"),
+    ("words-for-tokens", "output_tokens_per_s > lots",
+     "'output_tokens_per_s > lots': value 'lots' is not a tokens/s figure (use e.g. 2000)"),
+    ("rows-unit-on-tokens", "output_tokens_per_s > 5rows/s", "is not a tokens/s figure"),
+    ("bare-attainment-one", "slo_attainment >= 1",
+     "'slo_attainment >= 1': value '1' is ambiguous: a bare number is a fraction below 1; "
+     "write 1% for percent, or a fraction such as 0.01"),
+    ("attainment-words", "slo_attainment > most",
+     "'slo_attainment > most': value 'most' is not a fraction (use e.g. 99% or 0.99)"),
+    ("attainment-above-100", "slo_attainment > 101%",
+     "'slo_attainment > 101%': value '101%' is above 100% (use e.g. 99% or 0.99)"),
+    ("goodput-latency-unit", "goodput > 3ms",
+     "'goodput > 3ms': value '3ms' is not a throughput (use e.g. 100rps)"),
 ]
 
 
@@ -183,3 +209,33 @@ def test_keywords_are_carried_and_a_written_scope_wins_over_none():
     assert (plain.stage, plain.abort, plain.grace_s) == (None, False, 0.0)
     assert parse_rule("p99 < 200ms @ stage 2").stage == 2
     assert parse_rule("  server:q.max < 3").metric.startswith("server:")   # leading blanks
+
+
+@pytest.mark.parametrize("text, canonical", [
+    ("p99 < 0ms", "p99 < 0ms"), ("p99 < 0.5ms", "p99 < 500us"), ("p99 < 1ms", "p99 < 1ms"),
+    ("p99 < 1.5ms", "p99 < 1.5ms"), ("p99 < 999ms", "p99 < 999ms"), ("p99 < 1000ms", "p99 < 1s"),
+])
+def test_a_latency_is_written_in_the_unit_that_reads_best_at_the_boundaries(text, canonical):
+    assert parse_rule(text).expr == canonical
+
+
+def test_an_error_rate_of_exactly_100_percent_is_allowed_and_above_is_not():
+    assert parse_rule("error_rate <= 100%").threshold == 1.0
+    with pytest.raises(SlaSyntaxError) as info:
+        parse_rule("error_rate < fast")
+    assert str(info.value) == "'error_rate < fast': value 'fast' is not an error rate (use e.g. 1% or 0.01)"
+
+
+def test_a_stage_written_in_the_rule_must_agree_with_the_stage_given_beside_it():
+    assert parse_rule("p99 < 1s @ stage 2", stage=2).stage == 2
+    with pytest.raises(SlaSyntaxError) as info:
+        parse_rule("p99 < 1s @ stage 2", stage=3)
+    assert str(info.value) == "'p99 < 1s @ stage 2': names stage 2 but stage 3 is given"
+
+
+def test_an_unknown_operator_is_a_programming_error_naming_it():
+    from loadkit.sla.grammar import compare
+
+    with pytest.raises(ValueError) as info:
+        compare(1.0, "==", 1.0)
+    assert str(info.value) == "unknown operator '=='"
