@@ -8,6 +8,7 @@ from dataclasses import replace
 import loadkit
 from loadkit import testing
 from loadkit.judge import judge
+from loadkit.reporters import text
 from loadkit.results import dumps, loads
 from loadkit.results.model import PlannedProfile
 from loadkit.results.status import Status
@@ -33,6 +34,9 @@ def test_rules_of_a_profile_skipped_after_an_abort_get_did_not_run_verdicts():
     assert result.status == Status.FAIL
     assert ("ramp: did not run (the run stopped early before it); its 2 rule(s) were not "
             "judged") in result.warnings
+    rows = [line.split() for line in text.render(result).splitlines()]
+    assert [r[:4] for r in rows if r[:2] == ["INCONCLUSIVE", "ramp"]] == [
+        ["INCONCLUSIVE", "ramp", "p99", "<"], ["INCONCLUSIVE", "ramp", "error_rate", "<"]]
 
 
 def test_an_interrupted_run_says_which_profiles_never_ran():
