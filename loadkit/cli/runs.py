@@ -116,6 +116,16 @@ def validate(scenario: str) -> int:
     click.echo("rules that will judge the run:")
     for p in sc.profiles:
         click.echo(f"  {p.name}: {gate_text(p)}")
+    if sc.canary is not None:
+        from loadkit.canary import arm_rules, chosen_profile
+
+        chosen = chosen_profile(sc, sc.canary)
+        kept, left = arm_rules(chosen)
+        shares = " -> ".join(f"{s.share:.0%}" for s in sc.canary.stages)
+        click.echo(f"canary: {shares} of {chosen.name}'s load; each side judged on "
+                   + (", ".join(r.text for r in kept) or "no rule"))
+        for note in left:
+            click.echo(f"  {note}")
     if sc.server_metrics or sc.server_timing is not None or sc.traceparent:
         click.echo("server telemetry (nothing scraped now; never counted as load):")
     for src in sc.server_metrics:

@@ -104,3 +104,13 @@ def test_no_gate_blocks_load_as_none_and_an_empty_one_as_the_defaults():
     sc = scenario_from_text(text + "compare: {}\ncanary: {}\n")
     assert (sc.compare, sc.canary) == (CompareThresholds(), CanaryConfig())
     assert sc.canary.stages == DEFAULT_STAGES
+
+
+def test_validate_says_which_rules_judge_each_canary_arm(write):
+    path = write(BASE + "sla: [p99 < 200ms, throughput >= 100rps]\n"
+                        "canary: {stages: [{share: 5%}, {share: 100%}]}\n")
+    result = CliRunner().invoke(cli, ["validate", str(path)], prog_name="loadkit")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[-2:] == [
+        "canary: 5% -> 100% of lat's load; each side judged on p99 < 200ms",
+        "  throughput >= 100rps: not judged on a canary arm (the canary sets each side's load)"]
