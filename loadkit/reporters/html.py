@@ -18,7 +18,9 @@ import jinja2
 import matplotlib
 from matplotlib.colors import to_hex
 
-from loadkit.reporters import charts, search_report, server_view, streamcharts, timecharts
+from loadkit.reporters import charts, server_view, streamcharts, timecharts
+from loadkit.reporters.probe_chart import probe_chart
+from loadkit.reporters.server_chart import server_chart
 from loadkit.reporters.analysis_text import analysis_sentences
 from loadkit.reporters.search_report import probe_table
 from loadkit.reporters._common import (
@@ -153,12 +155,12 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
     made = [*streamcharts.stream_charts(i, p),
             timecharts.latency_chart(f"latency-{i}", p, thresholds),
             timecharts.throughput_chart(f"throughput-{i}", p, floor)]
-    made.append(server_view.server_chart(f"server-{i}", p))
+    made.append(server_chart(f"server-{i}", p))
     measured = p.measured_stages()
     probes = probe_table(p)
     if probes[1]:                      # a capacity search: its probes, not steps in order
         header, rows = probes[0], tuple(probes[1])
-        made.append(search_report.probe_chart(f"probes-{i}", p))
+        made.append(probe_chart(f"probes-{i}", p))
     elif len(measured) > 1:
         made.append(charts.load_curve_chart(f"curve-{i}", p, p99_limit, floor))
         made.append(charts.spectrum_chart(
