@@ -13,14 +13,12 @@ from typing import Any, Literal
 from jinja2 import Environment
 
 from loadkit.reporters._common import (
-    JunitCase,
     clean,
     fmt_num,
     iso_utc,
-    junit_suite,
-    small_page,
     table,
 )
+from loadkit.reporters._documents import JunitCase, junit_suite, small_page
 from loadkit.reporters.compare_report import window_chart
 from loadkit.results.canary import CanaryResult, Criterion, StageOutcome
 from loadkit.results.codec import to_data

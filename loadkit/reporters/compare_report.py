@@ -16,14 +16,12 @@ import numpy as np
 from jinja2 import Environment
 
 from loadkit.reporters._common import (
-    JunitCase,
     clean,
     fmt_num,
     iso_utc,
-    junit_suite,
-    small_page,
     table,
 )
+from loadkit.reporters._documents import JunitCase, junit_suite, small_page
 from loadkit.reporters.charts import Chart, figure, spectrum_chart, style, to_uri
 from loadkit.results.codec import to_data
 from loadkit.results.compare import Comparison, MetricComparison, StageComparison

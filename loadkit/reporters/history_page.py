@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from jinja2 import Environment
 
-from loadkit.reporters._common import fmt_num, iso_utc, small_page
+from loadkit.reporters._common import fmt_num, iso_utc
+from loadkit.reporters._documents import small_page
 from loadkit.reporters.charts import GREEN, MUTED, RED, Chart, color, figure, style, to_uri
 from loadkit.reporters.history_report import fmt_change, fmt_value, profiles_of, short_commit
 from loadkit.results.history import GATE_METRICS, ChangePoint, History

@@ -21,8 +21,15 @@ from typing import ClassVar, Literal
 
 from loadkit.results.analysis import Analysis, ColdStart
 from loadkit.results.fields import EMPTY_AS_NONE, OMIT
+from loadkit.results.figures import LatencySummary as LatencySummary
+from loadkit.results.figures import StreamFigures as StreamFigures
+from loadkit.results.figures import StreamSecond as StreamSecond
+from loadkit.results.figures import check_counts as check_counts
 from loadkit.results.hdr import LatencyHistogram
 from loadkit.results.kinds import ERROR_KINDS as ERROR_KINDS
+from loadkit.results.run_info import Environment as Environment
+from loadkit.results.run_info import GeneratorHealth as GeneratorHealth
+from loadkit.results.run_info import ScenarioInfo as ScenarioInfo
 from loadkit.results.server import ScrapeStats, ServerPoint, ServerSeries
 from loadkit.results.search import SearchRecord
 from loadkit.results.status import Status
@@ -39,101 +46,6 @@ ROLES = ("warmup", "measured", "recovery", "probe")
 # (no ``sla:`` anywhere: ``error_rate < 1%``), or nothing (``sla: []``: nothing gated).
 SlaOrigin = Literal["scenario", "default", "none"]
 DEFAULT_RULE = "error_rate < 1%"
-
-
-def check_counts(what: str, requests: int, ok: int, errors: int,
-                 error_kinds: dict[str, int] | None = None) -> None:
-    """Every request counted exactly once: ``requests = ok + errors`` (and the kinds add up).
-
-    Called where a stage, a summary or a second is built -- by the recorder, a merge,
-    the codec or a test's builder -- so a count that went astray fails there, at once,
-    instead of surfacing as a wrong error rate in a report.
-    """
-    if requests != ok + errors or ok < 0 or errors < 0:
-        raise ValueError(f"{what}: requests ({requests}) must equal ok ({ok}) + errors ({errors})")
-    if error_kinds is not None and sum(error_kinds.values()) != errors:
-        raise ValueError(f"{what}: error kinds {error_kinds} add up to "
-                         f"{sum(error_kinds.values())}, not errors ({errors})")
-
-
-@dataclass(frozen=True)
-class LatencySummary:
-    """Latency statistics in milliseconds, all read from one HDR histogram."""
-
-    min: float = 0.0
-    mean: float = 0.0
-    stdev: float = 0.0
-    p50: float = 0.0
-    p90: float = 0.0
-    p95: float = 0.0
-    p99: float = 0.0
-    p999: float = 0.0
-    max: float = 0.0
-
-    @classmethod
-    def of(cls, hist: LatencyHistogram) -> LatencySummary:
-        def ms(us: float) -> float:
-            return round(us / 1000.0, 3)
-
-        return cls(
-            min=ms(hist.min_us),
-            mean=ms(hist.mean_us),
-            stdev=ms(hist.stdev_us),
-            p50=ms(hist.percentile_us(50)),
-            p90=ms(hist.percentile_us(90)),
-            p95=ms(hist.percentile_us(95)),
-            p99=ms(hist.percentile_us(99)),
-            p999=ms(hist.percentile_us(99.9)),
-            max=ms(hist.max_us),
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
-class StreamFigures:
-    """A streaming stage's (or summary's) figures (issue 15); absent for a classic endpoint.
-
-    ``ttft_ms`` / ``itl_ms`` / ``tpot_ms`` each read from its own HDR histogram
-    (``ttft_histogram`` ...); ``good_requests`` (met every bound of the scenario's
-    ``slo``) keeps ``slo_attainment`` and ``goodput_rps`` exact under merging.
-    ``tokens_from`` says where token counts came from: usage, tokenizer, chunks or
-    mixed. ``error_details`` says what came instead of a good stream. Computed in
-    ``loadkit.results.streams``.
-    """
-
-    ttft_ms: LatencySummary | None = field(default=None, metadata=OMIT)
-    itl_ms: LatencySummary | None = field(default=None, metadata=OMIT)
-    tpot_ms: LatencySummary | None = field(default=None, metadata=OMIT)
-    output_tokens: int | None = field(default=None, metadata=OMIT)
-    input_tokens: int | None = field(default=None, metadata=OMIT)
-    output_tokens_per_s: float | None = field(default=None, metadata=OMIT)
-    tokens_from: str = field(default="", metadata=OMIT)
-    slo_attainment: float | None = field(default=None, metadata=OMIT)   # fraction 0..1
-    goodput_rps: float | None = field(default=None, metadata=OMIT)
-    good_requests: int | None = field(default=None, metadata=OMIT)
-    ttft_histogram: str = field(default="", metadata=OMIT)
-    itl_histogram: str = field(default="", metadata=OMIT)
-    tpot_histogram: str = field(default="", metadata=OMIT)
-    error_details: dict[str, int] = field(default_factory=dict, metadata=OMIT)
-
-    @property
-    def streamed(self) -> bool:
-        return self.output_tokens is not None
-
-    def stream_hist(self, metric: str) -> LatencyHistogram:
-        """The decoded histogram of ``ttft``, ``itl`` or ``tpot`` (empty when absent)."""
-        encoded = str(getattr(self, f"{metric}_histogram"))
-        return LatencyHistogram.decode(encoded) if encoded else LatencyHistogram()
-
-
-@dataclass(frozen=True, kw_only=True)
-class StreamSecond:
-    """One second of a streaming profile: TTFT and ITL percentiles, tokens out."""
-
-    ttft_p50_ms: float | None = field(default=None, metadata=OMIT)
-    ttft_p99_ms: float | None = field(default=None, metadata=OMIT)
-    itl_p50_ms: float | None = field(default=None, metadata=OMIT)
-    itl_p99_ms: float | None = field(default=None, metadata=OMIT)
-    output_tokens: int | None = field(default=None, metadata=OMIT)
 
 
 @dataclass(frozen=True)
@@ -342,59 +254,6 @@ class Verdict:
     broken_observed: float | None = None
     scope: VerdictScope = "profile"
     default: bool = False
-
-
-@dataclass(frozen=True)
-class ScenarioInfo:
-    name: str
-    target: str                 # credentials and query tokens removed
-    method: str = "POST"
-    path: str = "/"
-    batch_size: int = 1
-    trace_id: str = field(default="", metadata=OMIT)   # the W3C trace every request carried
-
-
-@dataclass(frozen=True)
-class Environment:
-    python: str = ""
-    platform: str = ""
-    uvloop: bool = False
-    processes: int = 1
-    host_cores: int = 1
-    transport: str = "aiohttp"
-    insecure: bool = False
-
-
-@dataclass(frozen=True)
-class GeneratorHealth:
-    """How well the generator itself kept up; a starved generator makes a run inconclusive."""
-
-    loop_lag_p99_ms: float = 0.0
-    loop_lag_max_ms: float = 0.0
-    schedule_lag_p99_ms: float = 0.0
-    schedule_lag_max_ms: float = 0.0
-    late: int = 0
-    cpu_share: float = 0.0        # generator CPU seconds / wall seconds (1.0 = one core)
-    max_rss_mb: float = 0.0
-    fell_behind: bool = False
-    reasons: tuple[str, ...] = ()
-    # Connection churn (summed over processes and merged results): connections the
-    # transport opened, how many of those replaced one the target dropped, and
-    # idempotent requests retried once on a reused connection closed unanswered.
-    # None: unknown -- the transport does not count them (aiohttp: counting its
-    # connections with a TraceConfig costs ~10 us a request, ~15% of its per-request CPU).
-    connections_opened: int | None = 0
-    reconnects: int | None = 0
-    stale_retries: int | None = 0
-    # Client work: the busiest measured stage's share of wall time its body checks
-    # (json_has, body_contains) held the event loop, and their mean cost. Past a bound
-    # relative to the stage's p50 the run is inconclusive (a reason says so).
-    check_share: float = 0.0
-    check_mean_us: float = 0.0
-    # Compressed answers decoded by loadkit (only when the scenario sends Accept-Encoding):
-    # how many, and the mean decoding time -- client time, outside every latency.
-    decompressed: int = 0
-    decompress_mean_us: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from loadkit.results.hdr import LatencyHistogram
-from loadkit.results.model import LatencySummary, StreamFigures, StreamSecond
+from loadkit.results.figures import LatencySummary, StreamFigures, StreamSecond
 
 MAX_DETAILS = 20                                 # distinct error details kept per stage
 
