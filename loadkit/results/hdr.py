@@ -29,14 +29,22 @@ def _index_tables() -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     package's per-bucket Python loops (which cost milliseconds per call).
     """
     h = HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
-    n = h.counts_len
-    highest = np.empty(n, dtype=np.float64)
-    median = np.empty(n, dtype=np.float64)
-    for i in range(n):
-        v = h.get_value_from_index(i)
-        highest[i] = h.get_highest_equivalent_value(v)
-        median[i] = h._hdr_median_equiv_value(v)
-    return highest, median
+    # The package's own arithmetic, on every index at once (a Python loop over the
+    # 23 552 indexes cost ~0.1-0.25 s in every process that reads a percentile):
+    # get_value_from_index, then the value's bucket as _get_bucket_index and
+    # get_highest_equivalent_value / _hdr_median_equiv_value find it.
+    index = np.arange(h.counts_len, dtype=np.int64)
+    bucket = (index >> h.sub_bucket_half_count_magnitude) - 1
+    sub = (index & (h.sub_bucket_half_count - 1)) + h.sub_bucket_half_count
+    sub = np.where(bucket < 0, sub - h.sub_bucket_half_count, sub)
+    bucket = np.maximum(bucket, 0)
+    value = sub << (bucket + h.unit_magnitude)                 # its lowest equivalent value
+    bit_length = np.frexp((value | h.sub_bucket_mask).astype(np.float64))[1].astype(np.int64)
+    vbucket = bit_length - h.unit_magnitude - (h.sub_bucket_half_count_magnitude + 1)
+    vsub = value >> (vbucket + h.unit_magnitude)
+    lowest = vsub << (vbucket + h.unit_magnitude)
+    size = np.left_shift(1, h.unit_magnitude + vbucket + (vsub >= h.sub_bucket_count))
+    return (lowest + size - 1).astype(np.float64), (lowest + (size >> 1)).astype(np.float64)
 
 
 class LatencyHistogram:

@@ -108,3 +108,21 @@ def test_fast_statistics_match_the_hdrhistogram_package(vals, pct):
     assert h.percentile_us(pct) == raw.get_value_at_percentile(pct)
     assert abs(h.mean_us - raw.get_mean_value()) <= 1e-6 * max(1.0, raw.get_mean_value())
     assert abs(h.stdev_us - raw.get_stddev()) <= 1e-6 * max(1.0, raw.get_stddev())
+
+
+def test_the_index_tables_are_the_packages_own_equivalent_values():
+    # _index_tables computes every index's highest and median equivalent value with
+    # numpy; the package computes them one value at a time. Every 7th index, and
+    # all of the first and last buckets (the half bucket below 2048 and the clamp).
+    from hdrh.histogram import HdrHistogram
+
+    from loadkit.results.hdr import LOWEST_US, SIGNIFICANT_DIGITS, _index_tables
+
+    h = HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+    highest, median = _index_tables()
+    assert len(highest) == len(median) == h.counts_len
+    n = h.counts_len
+    for i in sorted({*range(0, n, 7), *range(2100), *range(n - 1100, n)}):
+        v = h.get_value_from_index(i)
+        assert highest[i] == h.get_highest_equivalent_value(v), i
+        assert median[i] == h._hdr_median_equiv_value(v), i
