@@ -1,6 +1,6 @@
 import pytest
 
-from loadkit.redact import redact_text, redact_url
+from loadkit.redact import redact_path, redact_target, redact_text, redact_url
 
 
 @pytest.mark.parametrize("url, expected", [
@@ -43,3 +43,32 @@ def test_short_or_empty_secrets_are_not_masked_everywhere():
     # a 3-character header value would blank out every 'abc' in a message: too short to mask
     assert redact_text("abc def", secrets=("abc", "")) == "abc def"
     assert redact_text("abcd def", secrets=("abcd",)) == "*** def"
+
+
+@pytest.mark.parametrize("target, shown", [
+    ("https://u:pw@h:8443/?k=v", "https://***@h:8443/?k=***"),     # a URL: redact_url's rules
+    ("user:pw@host:8080", "***@host:8080"),                        # no scheme, still masked
+    ("a@b@host", "***@host"),                                      # the host follows the last @
+    ("u:p@host?token=x", "***@host"),
+    ("host?token=x?y", "host?***"),                                # cut at the FIRST ?
+    ("host:8080?token=x", "host:8080?***"),
+    ("host:8080", "host:8080"),
+    ("not a url", "not a url"),
+], ids=["url", "userinfo", "two-ats", "userinfo-and-query", "two-question-marks", "query",
+        "plain", "words"])
+def test_a_target_as_typed_is_masked_even_without_a_scheme(target, shown):
+    assert redact_target(target) == shown
+
+
+@pytest.mark.parametrize("path, shown", [
+    ("/predict", "/predict"),
+    ("/predict?api_key=s3cr3t", "/predict?api_key=***"),
+    ("/p?a=1&b", "/p?a=***&b=***"),
+    ("/p?", "/p"),                                                 # an empty query: nothing left
+    ("/p?&&", "/p"),
+    ("/p?a=s3cr3t?b", "/p?a=***"),                                 # the query starts at the FIRST ?
+    ("/v1/x:predict?k=v&k=w", "/v1/x:predict?k=***&k=***"),
+], ids=["no-query", "secret", "two-keys", "empty-query", "only-separators", "two-question-marks",
+        "repeated-key"])
+def test_a_request_path_keeps_its_query_keys_but_never_a_value(path, shown):
+    assert redact_path(path) == shown

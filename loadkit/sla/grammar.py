@@ -87,10 +87,6 @@ class Rule:
         return compare(observed, self.op, self.threshold)
 
     @property
-    def is_latency(self) -> bool:
-        return self.metric in LATENCY_METRICS or self.metric in STREAM_LATENCY_METRICS
-
-    @property
     def upper_bound(self) -> bool:
         """True for ``<``/``<=`` rules (a value going up breaks them)."""
         return self.op in ("<", "<=")

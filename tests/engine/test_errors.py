@@ -147,3 +147,36 @@ def test_a_flaky_mock_server_loses_no_request(
     resets = sum(s.error_kinds.get("reset", 0) for s in run.stages)
     # A reset connection may or may not be counted as finished by the server.
     assert 600 - resets <= served <= 600
+
+
+# A response's kind: the status class first, unless the scenario allows that status
+# explicitly; then the body checks. Boundaries at 399/400 and 499/500 exactly.
+@pytest.mark.parametrize(("checks", "status", "body", "kind"), [
+    (Checks(), 200, b"", None),
+    (Checks(), 302, b"", None),                              # any 2xx/3xx is good by default
+    (Checks(), 399, b"", None),
+    (Checks(), 400, b"", "http_4xx"),
+    (Checks(), 499, b"", "http_4xx"),
+    (Checks(), 500, b"", "http_5xx"),
+    (Checks(), 503, b"", "http_5xx"),
+    (Checks(status=(200,)), 201, b"", "check_failed"),        # a 2xx the scenario did not allow
+    (Checks(status=(200,)), 399, b"", "check_failed"),
+    (Checks(status=(200,)), 400, b"", "http_4xx"),
+    (Checks(status=(200,)), 499, b"", "http_4xx"),
+    (Checks(status=(200,)), 500, b"", "http_5xx"),
+    (Checks(status=(503,)), 503, b"", None),                  # allowed explicitly: good
+    (Checks(status=(404, 200)), 404, b"{}", None),
+    (Checks(status=(404,)), 404, b"x", None),
+    (Checks(status=(503,), body_contains=("busy",)), 503, b"not now", "check_failed"),
+    (Checks(body_contains=("label", "score")), 200, b'{"label": 1, "score": 2}', None),
+    (Checks(body_contains=("label", "score")), 200, b'{"label": 1}', "check_failed"),
+    (Checks(body_contains=("label",)), 500, b'{"label": 1}', "http_5xx"),   # status first
+    (Checks(json_has=("predictions",)), 200, b'{"predictions": []}', None),
+    (Checks(json_has=("predictions",)), 200, b'{"other": 1}', "check_failed"),
+    (Checks(json_has=("a.b",)), 200, b'{"a": {"b": 0}}', None),
+    (Checks(json_has=("predictions",)), 200, b"not json", "check_failed"),
+    (Checks(json_has=("predictions",)), 404, b"not json", "http_4xx"),
+], ids=lambda v: repr(v) if not isinstance(v, Checks) else "")
+def test_a_response_is_classified_by_status_class_then_by_its_body(
+        checks: Checks, status: int, body: bytes, kind: str | None) -> None:
+    assert checks.failure(status, body) == kind

@@ -239,3 +239,31 @@ def test_an_unknown_operator_is_a_programming_error_naming_it():
     with pytest.raises(ValueError) as info:
         compare(1.0, "==", 1.0)
     assert str(info.value) == "unknown operator '=='"
+
+
+@pytest.mark.parametrize("expr, upper", [("p99 < 1s", True), ("p99 <= 1s", True),
+                                         ("throughput > 1rps", False),
+                                         ("throughput >= 1rps", False)])
+def test_only_less_than_rules_are_upper_bounds(expr, upper):
+    assert parse_rule(expr).upper_bound is upper
+
+
+@pytest.mark.parametrize("expr, canonical", [
+    ("error_rate < 0.0000001", "error_rate < 1e-05%"),           # 12 significant digits at most
+    ("throughput > 0.333333333333333rps", "throughput > 0.333333333333rps"),
+    ("rows_per_s > 100.50", "rows_per_s > 100.5"),                # no trailing zeros
+    ("goodput >= 2.0rps", "goodput >= 2rps"),
+    ("slo_attainment >= 0.995", "slo_attainment >= 99.5%"),
+    ("output_tokens_per_s > 0", "output_tokens_per_s > 0"),
+    ("p99 < 1234.5ms", "p99 < 1.2345s"),
+])
+def test_every_unit_family_has_one_short_stable_spelling(expr, canonical):
+    assert parse_rule(expr).expr == canonical
+    assert parse_rule(canonical).expr == canonical
+
+
+def test_minus_zero_is_written_as_zero():
+    from loadkit.sla.grammar import canonical
+
+    assert canonical("rows_per_s", ">", -0.0) == "rows_per_s > 0"
+    assert canonical("p99", "<", -0.0) == "p99 < 0ms"
