@@ -197,6 +197,20 @@ def test_compare_refuses_a_bad_threshold_with_exit_2(tmp_path):
     assert "Traceback" not in err
 
 
+def test_compare_reads_the_scenario_compare_block_and_a_flag_overrides_it(tmp_path, scenario):
+    _write_result(tmp_path / "base.json", 1.0, seed=1)
+    _write_result(tmp_path / "slow.json", 1.3, seed=2)
+    scenario.write_text(scenario.read_text() + "compare: {p99: null, p95: null, min_windows: 40}\n")
+    args = ["compare", str(tmp_path / "base.json"), str(tmp_path / "slow.json"),
+            "--scenario", str(scenario), "--json"]
+    code, out, _ = invoke(args)
+    doc = json.loads(out)
+    assert (code, doc["thresholds"]["min_windows"], doc["thresholds"]["p99_increase"]) == (
+        4, 40, None)                                 # 30 windows a side < 40: inconclusive
+    code, out, _ = invoke([*args, "--p99", "10%"])
+    assert json.loads(out)["thresholds"]["p99_increase"] == 0.1
+
+
 def test_canary_refuses_a_non_http_candidate_before_sending(scenario):
     code, _, err = invoke(["canary", str(scenario), "--baseline", "http://127.0.0.1:1",
                            "--candidate", "ftp://x"])
