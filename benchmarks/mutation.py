@@ -39,7 +39,12 @@ ROOMS: dict[str, tuple[list[str], list[str]]] = {
     "sla": (["loadkit/sla/*"], ["tests/sla"]),
     # every module of results/ (it grew: hdr, streams, server, search, status, history, ...)
     "results": (["loadkit/results/*"], ["tests/results"]),
-    "analysis": (["loadkit/analysis/*"], ["tests/analysis"]),
+    # the profile analyses, compare and canary; capacity search's analysis is its own room
+    "analysis": ([f"loadkit/analysis/{m}.py" for m in (
+        "__init__", "breakdown", "canary", "compare", "latency", "ramp", "recovery", "server",
+        "soak", "spike", "stats", "stress", "throughput")], ["tests/analysis"]),
+    "search": (["loadkit/analysis/search.py", "loadkit/analysis/search_plan.py",
+                "loadkit/analysis/probe_verdict.py"], ["tests/search"]),
     "redact": (["loadkit/redact.py"], ["tests/test_redact.py"]),
     # engine error classification: an exception's kind (engine/failures.py) and a
     # response's (Checks.failure: status class, then body checks)
