@@ -10,9 +10,8 @@ under the profile's ``analysis`` and reporters show, always with a one-line huma
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from loadkit.analysis.breakdown import analyze_breakdown, breakdown_line
 from loadkit.analysis.latency import analyze_latency
@@ -22,7 +21,7 @@ from loadkit.analysis.search import analyze_search
 from loadkit.analysis.server import analyze_server
 from loadkit.analysis.soak import analyze_soak
 from loadkit.analysis.spike import analyze_spike
-from loadkit.analysis.stress import analyze_stress, stress_steps
+from loadkit.analysis.stress import StopWhenArg, analyze_stress, stress_steps
 from loadkit.analysis.throughput import analyze_constant_rate, analyze_throughput
 from loadkit.results.analysis import Analysis, SummaryAnalysis
 from loadkit.results.model import ProfileResult
@@ -31,7 +30,7 @@ from loadkit.units import format_latency_ms
 
 
 def analyze_kind(profile: ProfileResult, rules: Sequence[Rule] = (), *,
-                 stop_when: Mapping[str, Any] | Any | None = None,
+                 stop_when: StopWhenArg = None,
                  soak_window_s: float | None = None) -> Analysis:
     """The record of the profile's own kind (without server metrics or by-input latency)."""
     kind = profile.kind
@@ -58,7 +57,7 @@ def analyze_kind(profile: ProfileResult, rules: Sequence[Rule] = (), *,
 
 
 def analyze(profile: ProfileResult, rules: Sequence[Rule] = (), *,
-            stop_when: Mapping[str, Any] | Any | None = None,
+            stop_when: StopWhenArg = None,
             soak_window_s: float | None = None) -> Analysis:
     """The analysis of one profile, by its kind; unknown kinds get a summary headline.
 

@@ -19,7 +19,7 @@ ceiling between steps. Recovery is judged against the SLA's p99 bound, else
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from loadkit.analysis.recovery import (
     error_rate_limit,
@@ -38,8 +38,21 @@ from loadkit.units import format_latency_ms, parse_fraction, parse_latency_us
 REJECTED_KINDS = ("http_4xx", "http_5xx", "too_large")
 
 
-def parse_stop_when(stop_when: Mapping[str, Any] | Any | None
-                    ) -> tuple[float | None, float | None]:
+class StopLimits(Protocol):
+    """A stop condition as an object: the result's ``StopCondition`` or the scenario's
+    ``StopWhen`` (an error-rate fraction and a p99 in ms, either may be None)."""
+
+    @property
+    def error_rate(self) -> float | None: ...
+
+    @property
+    def p99_ms(self) -> float | None: ...
+
+
+StopWhenArg = StopLimits | Mapping[str, Any] | None
+
+
+def parse_stop_when(stop_when: StopWhenArg) -> tuple[float | None, float | None]:
     """(error-rate fraction, p99 ms) from a profile's ``stop_when``.
 
     Accepts the scenario's parsed ``StopWhen`` (attributes ``error_rate`` as a
@@ -91,7 +104,7 @@ def _broke(s: StageResult, rules: Sequence[Rule], stop_err: float | None,
 
 
 def stress_steps(profile: ProfileResult, rules: Sequence[Rule] = (),
-                 stop_when: Mapping[str, Any] | Any | None = None,
+                 stop_when: StopWhenArg = None,
                  min_achieved: float = 0.9) -> list[StressStep]:
     stop_err, stop_p99 = parse_stop_when(stop_when)
     out = []
@@ -114,7 +127,7 @@ def stress_steps(profile: ProfileResult, rules: Sequence[Rule] = (),
 
 
 def stress_recovery(profile: ProfileResult, rules: Sequence[Rule], steps: Sequence[StressStep],
-                    stop_when: Mapping[str, Any] | Any | None = None, hold_s: int = 3) -> Recovery | None:
+                    stop_when: StopWhenArg = None, hold_s: int = 3) -> Recovery | None:
     """Recovery after the last overload step, or None when the profile has no recovery stage."""
     load_steps, recovery_stages = split_steps(profile)
     if not recovery_stages:
@@ -138,7 +151,7 @@ def stress_recovery(profile: ProfileResult, rules: Sequence[Rule], steps: Sequen
 
 
 def analyze_stress(profile: ProfileResult, rules: Sequence[Rule] = (),
-                   stop_when: Mapping[str, Any] | Any | None = None) -> StressAnalysis:
+                   stop_when: StopWhenArg = None) -> StressAnalysis:
     steps = stress_steps(profile, rules, stop_when)
     breaking = next((s for s in steps if s.broke), None)
     before = steps[:steps.index(breaking)] if breaking is not None else steps
