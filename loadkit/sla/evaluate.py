@@ -79,14 +79,11 @@ def observe_interval(rule: Rule, interval: Interval) -> float | None:
 
     A second keeps only p50/p90/p95/p99/max, counts and rps: ``mean``, ``p999`` and
     ``rows_per_s`` are not observable live, nor is any latency in a second without
-    a success.
+    a success, nor an error rate in a second without requests (its throughput is 0).
+    Each metric's ``live`` reading says so itself.
     """
     live = metric(rule.metric).live
-    if live is None:
-        return None
-    if rule.metric != "throughput" and interval.requests <= 0:
-        return None
-    return live(interval)
+    return live(interval) if live is not None else None
 
 
 def _count(rule: Rule, data: StageResult | Summary) -> int:
@@ -131,7 +128,7 @@ def load_steps(profile: ProfileResult) -> list[StageResult]:
 
 
 def _step_name(profile: ProfileResult, step: StageResult) -> str:
-    if step.concurrency is not None and profile.kind == "ramp":
+    if step.concurrency is not None and profile.kind in ("ramp", "search"):
         return f"step {step.index} (concurrency {step.concurrency})"
     if step.rate is not None:
         return f"step {step.index} ({step.rate:g} rps offered)"
@@ -182,7 +179,7 @@ def _search_verdict(profile: ProfileResult, rule: Rule, min_requests: int) -> Ve
     answer = analysis.bracket[0] if analysis is not None else None
     load = answer if answer is not None else load_of(steps[0])
     runs = [s for s in steps if load_of(s) == load] or steps[:1]
-    data: StageResult | Summary = runs[0] if len(runs) == 1 else summarize(runs)
+    data = summarize(runs)              # one run's summary reads as the run itself
     where = (f"at the answer, {_step_name(profile, runs[-1])}" if answer is not None
              else f"at the lightest probe, {_step_name(profile, runs[-1])}")
     v = _verdict(profile.name, rule, data, min_requests, scope="operating_point",

@@ -77,7 +77,7 @@ def _stream_latency(timing: str, stat: str) -> Metric:
 
 def _stream_figure(name: str, attr: str, load_broken: bool = False) -> Metric:
     def read(d: Data) -> float | None:
-        value = getattr(d, attr, None) if d.streamed else None
+        value = getattr(d, attr) if d.streamed else None
         return None if value is None else float(value)
 
     return Metric(name, read, _requests, load_broken=load_broken)

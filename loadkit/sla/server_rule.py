@@ -73,8 +73,9 @@ def parse_server_rule(expr: str) -> tuple[str, str, float]:
     if not _NUMBER_RE.match(value):
         raise SlaSyntaxError(f"{expr!r}: value {value!r} is not a plain number (a server "
                              "rule is in the metric's own unit, e.g. 10 or 0.25)")
-    labels = {k: _UNESCAPE.sub(r"\1", v)
-              for k, v in _PAIR_RE.findall((m.group("labels") or "{}")[1:-1])}
+    braces = m.group("labels")
+    pairs = _PAIR_RE.findall(braces[1:-1]) if braces else []
+    labels = {k: _UNESCAPE.sub(r"\1", v) for k, v in pairs}
     return f"{PREFIX}{series_key(m.group('name'), labels)}.{stat}", op, float(value)
 
 

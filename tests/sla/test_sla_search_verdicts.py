@@ -115,11 +115,39 @@ def test_the_search_could_not_tell_changes_nothing_when_the_rule_is_settled():
     assert (clear.passed, clear.inconclusive) == (False, False)
 
 
-def test_a_search_without_an_analysis_is_judged_at_its_lightest_probe():
-    p = profile("cap", "search", [probe(0, 200, 10, 40), probe(1, 100, 10, 60)])
+def test_a_search_without_a_search_analysis_is_judged_at_its_lightest_probe():
+    from loadkit.results.analysis import SummaryAnalysis
+
+    probes = [probe(0, 200, 10, 40), probe(1, 100, 10, 60)]
+    for stored in (None, SummaryAnalysis(kind="search", headline="no search record")):
+        p = profile("cap", "search", probes, analysis=stored)
+        (verdict,) = evaluate_profile(p, [parse_rule("p99 < 50ms")])
+        assert (verdict.judged_stage, verdict.observed, verdict.passed) == (1, 60.031, False)
+        assert not verdict.inconclusive
+        assert verdict.reason.endswith("at the lightest probe, step 1 (100 rps offered)")
+
+
+def test_an_answer_no_probe_ran_at_is_judged_on_the_lightest_probe_alone():
+    probes = [probe(0, 100, 10, 20), probe(1, 100, 10, 30), probe(2, 200, 10, 90)]
+    p = profile("cap", "search", probes, analysis=analysis(150, 200, {}))
     (verdict,) = evaluate_profile(p, [parse_rule("p99 < 50ms")])
-    assert (verdict.judged_stage, verdict.observed, verdict.passed) == (1, 60.031, False)
-    assert not verdict.inconclusive
+    # not the two runs at 100 rps pooled: the first of them, as a lone fallback
+    assert (verdict.judged_stage, verdict.observed) == (0, 20.015)
+    assert verdict.reason == ("over 1,000 successful requests at the answer, step 0 "
+                              "(100 rps offered)")
+
+
+def test_a_closed_model_search_names_its_probes_by_concurrency():
+    probes = [stage(0, latencies(10, 20), concurrency=4, role="probe"),
+              stage(1, latencies(10, 30), concurrency=8, role="probe"),
+              stage(2, latencies(10, 90), concurrency=16, role="probe")]
+    held = profile("cap", "search", probes, analysis=analysis(8, 16, {}))
+    (verdict,) = evaluate_profile(held, [parse_rule("p99 < 50ms")])
+    assert verdict.reason == ("over 1,000 successful requests at the answer, step 1 "
+                              "(concurrency 8)")
+    none = profile("cap", "search", probes[2:], analysis=analysis(None, 16, {}))
+    (verdict,) = evaluate_profile(none, [parse_rule("p99 < 50ms")])
+    assert verdict.reason.endswith("at the lightest probe, step 2 (concurrency 16)")
 
 
 def test_a_search_with_no_probe_that_ran_fails_for_lack_of_data():
