@@ -244,6 +244,16 @@ _KIND_WORDS = {"check_failed": "answers that failed the scenario's checks",
                "reset": "connection dropped mid-request", "too_large": "body over max_response_bytes"}
 
 
+def first_failures(p: ProfileResult) -> dict[str, str]:
+    """Per error kind, what its first failure in the profile's measured stages was
+    (``check_failed``: ``json_has predictions missing``), from each stage's record."""
+    out: dict[str, str] = {}
+    for s in p.measured_stages():
+        for kind, text in s.first_errors.items():
+            out.setdefault(kind, text)
+    return out
+
+
 def error_lines(result: RunResult) -> list[str]:
     """Per profile with errors, each kind with its count, status codes and the request:
     ``http_4xx 150: 404 ×150 — POST /predcit`` -- what a user can act on; a failed
@@ -255,13 +265,11 @@ def error_lines(result: RunResult) -> list[str]:
         if not p.summary.errors:
             continue
         codes: dict[int, int] = {}
-        firsts: dict[str, str] = {}
+        firsts = first_failures(p)
         for s in p.measured_stages():
             for code, n in s.status_codes.items():
                 if code.isdigit():
                     codes[int(code)] = codes.get(int(code), 0) + n
-            for kind, text in s.first_errors.items():
-                firsts.setdefault(kind, text)
         parts = []
         for kind, n in sorted(p.summary.error_kinds.items(), key=lambda kv: -kv[1]):
             span = _KIND_CODES.get(kind)

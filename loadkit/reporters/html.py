@@ -30,6 +30,7 @@ from loadkit.reporters._common import (
     status_line,
     error_rate_pct,
     errors_cell,
+    first_failures,
     fmt_duration,
     fmt_metric,
     fmt_num,
@@ -167,6 +168,7 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
             f"spectrum-{i}", f"{charts.short(p.name, 40)}: latency by percentile, per step",
             [(stage_load(st), st.hist()) for st in measured], _sequential(len(measured))))
     server = server_view.stage_table(p)
+    firsts = first_failures(p)
     codes: dict[str, int] = {}
     for st in measured:
         for code, n in st.status_codes.items():
@@ -175,7 +177,8 @@ def _profile_view(result: RunResult, i: int, p: ProfileResult) -> ProfileView:
         anchor=f"profile-{i}", name=p.name, kind=p.kind, headline=headline(p), cards=cards,
         stage_header=header, stage_rows=rows, charts=tuple(c for c in made if c is not None),
         analysis=analysis_sentences(p.analysis),
-        error_kinds=tuple((k, f"{n:,}") for k, n in s.error_kinds.items() if n),
+        error_kinds=tuple((k, f"{n:,}" + (f" (first: {firsts[k]})" if k in firsts else ""))
+                          for k, n in s.error_kinds.items() if n),
         status_codes=tuple((k, f"{n:,}") for k, n in sorted(codes.items())),
         verdicts=tuple(_verdict_row(result, v) for v in result.verdicts if v.profile == p.name),
         inputs=tuple(input_groups(p)),

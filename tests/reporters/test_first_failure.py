@@ -9,7 +9,7 @@ import pytest
 
 import loadkit
 from loadkit import testing
-from loadkit.reporters import text
+from loadkit.reporters import html, text
 from loadkit.results import dumps, loads
 from loadkit.results.aggregate import first_errors
 from loadkit.scenario import scenario_from_text
@@ -56,6 +56,7 @@ def test_the_first_failing_check_reaches_the_stage_and_the_error_summary():
     assert ("  closed: check_failed 12: json_has predictions missing (the first failure) — "
             "POST /predict") in lines
     assert loads(dumps(result)).profiles[0].stages == result.profiles[0].stages
+    assert "<dd>12 (first: json_has predictions missing)</dd>" in html.render(result)
 
 
 def test_a_stage_without_errors_carries_no_first_errors_in_its_json():
