@@ -102,6 +102,8 @@ def _constant(a: ConstantRateAnalysis) -> Iterator[str]:
     if a.offered_rps is not None:
         yield (f"{fmt_num(a.achieved_rps)} of {fmt_num(a.offered_rps)} rps offered were achieved"
                + (f"; {a.late:,} requests started late." if a.late else "."))
+    else:
+        yield f"{fmt_num(a.achieved_rps)} rps were achieved."
     yield f"{_pct(a.error_rate)} of the requests failed."
 
 
