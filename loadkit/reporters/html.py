@@ -41,10 +41,9 @@ from loadkit.reporters._common import (
     notes,
     stage_load,
     verdict_counts,
-    verdict_message,
-    verdict_scope,
     verdict_state,
 )
+from loadkit.reporters._verdicts import verdict_message, verdict_scope
 from loadkit.results.aggregate import merged_histogram
 from loadkit.reporters._streams import STEP_HEADER, STREAM_HEADER, step_cells, stream_cells
 from loadkit.results.model import ProfileResult, RunResult, Summary, Verdict

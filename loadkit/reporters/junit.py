@@ -18,11 +18,10 @@ from collections import OrderedDict
 from loadkit.reporters._common import (
     fmt_num,
     iso_utc,
-    rule_name,
     status_line,
-    verdict_detail,
     verdict_state,
 )
+from loadkit.reporters._verdicts import rule_name, verdict_detail
 from loadkit.reporters.search_report import answer_line, search_of
 from loadkit.results.model import RunResult, Verdict
 

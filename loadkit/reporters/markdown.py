@@ -20,9 +20,9 @@ from loadkit.reporters._common import (
     notes,
     summary_cells,
     verdict_counts,
-    verdict_rule,
     verdict_state,
 )
+from loadkit.reporters._verdicts import verdict_rule
 from loadkit.reporters._streams import (
     STREAM_ALIGN,
     STREAM_HEADER,

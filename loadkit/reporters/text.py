@@ -25,10 +25,9 @@ from loadkit.reporters._common import (  # clean, table: re-exported, other repo
     clean,
     summary_cells,
     table,
-    verdict_message,
-    verdict_rule,
     verdict_state,
 )
+from loadkit.reporters._verdicts import verdict_message, verdict_rule
 from loadkit.reporters._streams import (
     STEP_HEADER,
     STREAM_ALIGN,
