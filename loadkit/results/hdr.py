@@ -8,7 +8,7 @@ are recorded as 1 µs. Bulk recording with numpy keeps the per-request cost low.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -117,17 +117,28 @@ class LatencyHistogram:
 
     def percentile_us(self, percentile: float) -> int:
         """Value at ``percentile`` (0-100), exactly as HdrHistogram defines it; 0 when empty."""
+        return self.percentiles_us((percentile,))[0]
+
+    def percentiles_us(self, percentiles: Sequence[float]) -> list[int]:
+        """``percentile_us`` of each of ``percentiles``, from one pass over the buckets
+        (a summary reads five of them, every stage and profile of every run)."""
         total = self.count
         if total == 0:
-            return 0
-        if percentile <= 0:
-            return self.min_us
-        target = max(int(min(percentile, 100.0) * total / 100 + 0.5), 1)
+            return [0] * len(percentiles)
         # Over the non-empty buckets only: the first bucket to reach the target is one.
         counts = self._counts()
         filled = np.flatnonzero(counts)
-        k = int(np.searchsorted(np.cumsum(counts[filled]), target, side="left"))
-        return int(_index_tables()[0][filled[k]])
+        cumulative = np.cumsum(counts[filled])
+        highest = _index_tables()[0]
+        out = []
+        for percentile in percentiles:
+            if percentile <= 0:
+                out.append(self.min_us)
+                continue
+            target = max(int(min(percentile, 100.0) * total / 100 + 0.5), 1)
+            k = int(np.searchsorted(cumulative, target, side="left"))
+            out.append(int(highest[filled[k]]))
+        return out
 
     @property
     def min_us(self) -> int:
@@ -139,18 +150,21 @@ class LatencyHistogram:
 
     @property
     def mean_us(self) -> float:
-        if not self.count:
-            return 0.0
-        counts, values = self._filled()
-        return float((counts * values).sum() / self.count)
+        return self.moments_us()[0]
 
     @property
     def stdev_us(self) -> float:
+        return self.moments_us()[1]
+
+    def moments_us(self) -> tuple[float, float]:
+        """(mean, standard deviation) as the package computes them: each bucket's count
+        at its median equivalent value. (0.0, 0.0) when empty."""
         if not self.count:
-            return 0.0
+            return 0.0, 0.0
         counts, values = self._filled()
-        dev = values - float((counts * values).sum() / self.count)
-        return float(np.sqrt((counts * dev * dev).sum() / self.count))
+        mean = float((counts * values).sum() / self.count)
+        dev = values - mean
+        return mean, float(np.sqrt((counts * dev * dev).sum() / self.count))
 
     def _filled(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
         """(count, median equivalent value) of the non-empty buckets only, as floats.
