@@ -146,23 +146,25 @@ def _parse_latency_ms(value: str) -> float:
         raise ValueError(f"value {value!r} is not a latency (use e.g. 200ms)") from None
 
 
-def _fraction(value: str, what: str, example: str) -> float:
+def _fraction(value: str, what: str, percent: str, fraction: str) -> float:
     try:
         frac = parse_fraction(value)
     except ValueError:
-        raise ValueError(f"value {value!r} is not {what} (use e.g. {example})") from None
+        raise ValueError(f"value {value!r} is not {what} (use e.g. {percent} or {fraction})"
+                         ) from None
     bare = bool(_BARE_NUMBER.match(value.strip()))
     if frac >= 1 and bare:
         # "error_rate < 1" or "< 5" reads as 100% / 500%: a gate that can never fail
         raise ValueError(f"value {value!r} is ambiguous: a bare number is a fraction below "
-                         f"1; write {value.strip()}% for percent, or a fraction such as 0.01")
+                         f"1; write {value.strip()}% for percent, or a fraction such as "
+                         f"{fraction}")
     if frac > 1:
-        raise ValueError(f"value {value!r} is above 100% (use e.g. {example})")
+        raise ValueError(f"value {value!r} is above 100% (use e.g. {percent} or {fraction})")
     return frac
 
 
 def _parse_error_rate(value: str) -> float:
-    return _fraction(value, "an error rate", "1% or 0.01")
+    return _fraction(value, "an error rate", "1%", "0.01")
 
 
 def _parse_throughput(value: str) -> float:
@@ -180,7 +182,7 @@ def _parse_tokens(value: str) -> float:
 
 
 def _parse_attainment(value: str) -> float:
-    return _fraction(value, "a fraction", "99% or 0.99")
+    return _fraction(value, "a fraction", "99%", "0.99")
 
 
 def _parse_rows(value: str) -> float:

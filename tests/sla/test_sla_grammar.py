@@ -56,37 +56,62 @@ def test_every_metric_and_op_parses_to_its_canonical_rule(expr, metric, op, thre
     assert math.isclose(rule.threshold, threshold, rel_tol=1e-12, abs_tol=1e-15)
 
 
-BAD = [
-    ("not-a-latency", "p99 < fast", "'p99 < fast': value 'fast' is not a latency (use e.g. 200ms)"),
-    ("unknown-metric", "p98 < 10ms", "unknown metric 'p98'"),
-    ("equals-op", "p99 == 10ms", "operator '==' is not supported"),
-    ("single-equals", "p99 = 10ms", "operator '=' is not supported"),
-    ("missing-op", "p99 200ms", "missing operator after 'p99'"),
-    ("missing-value", "p99 <", "missing value after '<'"),
-    ("empty", "   ", "empty SLA rule"),
-    ("latency-unit-on-error-rate", "error_rate < 200ms", "is not an error rate"),
-    ("error-rate-above-100", "error_rate < 150%", "above 100%"),
-    ("rate-unit-on-latency", "p99 < 100rps", "is not a latency"),
-    ("latency-unit-on-throughput", "throughput > 3ms", "is not a throughput"),
-    ("negative", "p99 < -1ms", "must not be negative"),
-    ("trailing-words", "p99 < 200ms please", "is not a latency"),
-    ("no-metric", "< 200ms", "expected METRIC OP VALUE"),
-    ("nan", "p99 < nan", "is not a latency"),
-    ("words-for-rows", "rows_per_s > lots", "is not a rows/s figure"),
-    ("bare-error-rate-one", "error_rate < 1", "ambiguous: a bare number is a fraction below 1"),
-    ("bare-error-rate-five", "error_rate < 5", "write 5% for percent"),
-    ("bare-latency", "p99 < 200", "has no unit (write e.g. 200ms or 200s)"),
-    ("words-for-tokens", "output_tokens_per_s > lots",
+BAD = [  # (id, rule, the whole message a user reads)
+    ('not-a-latency', 'p99 < fast',
+     "'p99 < fast': value 'fast' is not a latency (use e.g. 200ms)"),
+    ('unknown-metric', 'p98 < 10ms',
+     "'p98 < 10ms': unknown metric 'p98' (use one of p50, p90, p95, p99, p999, max, mean, "
+     'error_rate, throughput, rows_per_s; streaming: ttft_P, itl_P, tpot_P, '
+     'output_tokens_per_s, goodput, slo_attainment)'),
+    ('equals-op', 'p99 == 10ms',
+     "'p99 == 10ms': operator '==' is not supported (use <, <=, > or >=)"),
+    ('single-equals', 'p99 = 10ms',
+     "'p99 = 10ms': operator '=' is not supported (use <, <=, > or >=)"),
+    ('missing-op', 'p99 200ms',
+     "'p99 200ms': missing operator after 'p99' (use <, <=, > or >=)"),
+    ('missing-value', 'p99 <',
+     "'p99 <': missing value after '<'"),
+    ('empty', '   ',
+     "empty SLA rule (use e.g. 'p99 < 200ms')"),
+    ('latency-unit-on-error-rate', 'error_rate < 200ms',
+     "'error_rate < 200ms': value '200ms' is not an error rate (use e.g. 1% or 0.01)"),
+    ('error-rate-above-100', 'error_rate < 150%',
+     "'error_rate < 150%': value '150%' is above 100% (use e.g. 1% or 0.01)"),
+    ('rate-unit-on-latency', 'p99 < 100rps',
+     "'p99 < 100rps': value '100rps' is not a latency (use e.g. 200ms)"),
+    ('latency-unit-on-throughput', 'throughput > 3ms',
+     "'throughput > 3ms': value '3ms' is not a throughput (use e.g. 100rps)"),
+    ('negative', 'p99 < -1ms',
+     "'p99 < -1ms': value '-1ms' must not be negative"),
+    ('trailing-words', 'p99 < 200ms please',
+     "'p99 < 200ms please': value '200ms please' is not a latency (use e.g. 200ms)"),
+    ('no-metric', '< 200ms',
+     "'< 200ms': expected METRIC OP VALUE, e.g. 'p99 < 200ms' or 'error_rate < 1%'"),
+    ('nan', 'p99 < nan',
+     "'p99 < nan': value 'nan' is not a latency (use e.g. 200ms)"),
+    ('words-for-rows', 'rows_per_s > lots',
+     "'rows_per_s > lots': value 'lots' is not a rows/s figure (use e.g. 500)"),
+    ('bare-error-rate-one', 'error_rate < 1',
+     "'error_rate < 1': value '1' is ambiguous: a bare number is a fraction below 1; "
+     'write 1% for percent, or a fraction such as 0.01'),
+    ('bare-error-rate-five', 'error_rate < 5',
+     "'error_rate < 5': value '5' is ambiguous: a bare number is a fraction below 1; "
+     'write 5% for percent, or a fraction such as 0.01'),
+    ('bare-latency', 'p99 < 200',
+     "'p99 < 200': value '200' has no unit (write e.g. 200ms or 200s)"),
+    ('words-for-tokens', 'output_tokens_per_s > lots',
      "'output_tokens_per_s > lots': value 'lots' is not a tokens/s figure (use e.g. 2000)"),
-    ("rows-unit-on-tokens", "output_tokens_per_s > 5rows/s", "is not a tokens/s figure"),
-    ("bare-attainment-one", "slo_attainment >= 1",
+    ('rows-unit-on-tokens', 'output_tokens_per_s > 5rows/s',
+     "'output_tokens_per_s > 5rows/s': value '5rows/s' is not a tokens/s figure (use e.g. "
+     '2000)'),
+    ('bare-attainment-one', 'slo_attainment >= 1',
      "'slo_attainment >= 1': value '1' is ambiguous: a bare number is a fraction below 1; "
-     "write 1% for percent, or a fraction such as 0.01"),
-    ("attainment-words", "slo_attainment > most",
+     'write 1% for percent, or a fraction such as 0.99'),
+    ('attainment-words', 'slo_attainment > most',
      "'slo_attainment > most': value 'most' is not a fraction (use e.g. 99% or 0.99)"),
-    ("attainment-above-100", "slo_attainment > 101%",
+    ('attainment-above-100', 'slo_attainment > 101%',
      "'slo_attainment > 101%': value '101%' is above 100% (use e.g. 99% or 0.99)"),
-    ("goodput-latency-unit", "goodput > 3ms",
+    ('goodput-latency-unit', 'goodput > 3ms',
      "'goodput > 3ms': value '3ms' is not a throughput (use e.g. 100rps)"),
 ]
 
@@ -96,7 +121,7 @@ def test_bad_rule_is_rejected_with_one_clear_line(expr, message):
     with pytest.raises(SlaSyntaxError) as info:
         parse_rule(expr)
     text = str(info.value)
-    assert message in text
+    assert text == message
     assert "\n" not in text
     assert info.value.exit_code == UsageError.exit_code == 2
 
