@@ -68,7 +68,7 @@ def _stream_latency(timing: str, stat: str) -> Metric:
         return d.stream_hist(timing).count if d.streamed else 0
 
     def read(d: Data) -> float | None:
-        summary = getattr(d, f"{timing}_ms", None) if d.streamed else None
+        summary = getattr(d, f"{timing}_ms")          # count() is 0 unless streamed
         return float(getattr(summary, stat)) if summary is not None and count(d) else None
 
     return Metric(f"{timing}_{stat}", read, count, load_broken=True,

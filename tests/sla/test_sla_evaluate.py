@@ -249,3 +249,41 @@ def test_inconclusive_reasons_name_every_cause_in_words():
     two = run_result(profile("a", "latency", [stage(0, latencies(10), concurrency=1)]),
                      health=GeneratorHealth(fell_behind=True, reasons=("lag", "cpu")))
     assert inconclusive_reasons([], two) == ["the generator fell behind its schedule (lag; cpu)"]
+
+
+def test_a_scoped_rule_with_nothing_to_judge_says_where_it_looked():
+    dead = stage(1, [5.0] * 10, concurrency=1, errors=10)
+    p = profile("x", "throughput", [stage(0, latencies(10), concurrency=1), dead])
+    (v,) = evaluate({"x": [parse_rule("p99 < 1s", stage=1)]}, run_result(p))
+    assert (v.passed, v.observed, v.judged_stage) == (False, None, 1)
+    assert v.reason == "no data: no successful requests to judge in stage 1"
+
+
+def test_a_figure_the_stage_does_not_have_is_no_data_whatever_the_request_count():
+    from dataclasses import replace
+
+    from loadkit.results.server import ServerSeries
+
+    # a streamed stage without an slo: block measured no goodput
+    streamed = replace(stage(0, latencies(10, n=20), concurrency=1), output_tokens=400)
+    (v,) = evaluate({"x": rules("goodput >= 1rps")},
+                    run_result(profile("x", "throughput", [streamed])))
+    assert (v.passed, v.inconclusive, v.observed) == (False, False, None)
+    assert v.reason == "no data: no requests to judge"
+    # a server figure no scrape stands behind is no data either, not "only 0 scrapes"
+    unscraped = replace(stage(0, latencies(10), concurrency=1),
+                        server_metrics={"q": ServerSeries(kind="gauge", max=2.0)})
+    p = profile("x", "throughput", [unscraped])
+    p = replace(p, summary=replace(p.summary, server_metrics=unscraped.server_metrics))
+    (v,) = evaluate({"x": rules("server:q.max < 5")}, run_result(p))
+    assert (v.passed, v.inconclusive, v.observed) == (False, False, None)
+    assert v.reason == "no data: no scrapes of the server to judge"
+
+
+def test_every_profile_named_gets_its_verdicts_even_after_one_that_never_ran():
+    p = profile("present", "latency", [stage(0, latencies(10), concurrency=1)])
+    missing, present = evaluate({"missing": rules("p50 < 1s"), "present": rules("p50 < 1s")},
+                                run_result(p))
+    assert missing.reason == "no data: no successful requests to judge (profile did not run)"
+    assert (missing.profile, missing.passed) == ("missing", False)
+    assert (present.profile, present.passed) == ("present", True)

@@ -81,6 +81,15 @@ def test_a_search_where_nothing_held_is_judged_at_its_lightest_probe():
                         broken_observed=70.015)
 
 
+def test_nothing_held_and_the_lightest_load_ran_twice_pools_both_runs():
+    probes = [probe(0, 100, 10, 60), probe(1, 50, 10, 70), probe(2, 50, 20, 80)]
+    p = profile("cap", "search", probes, analysis=analysis(None, 50, {1: "broke", 2: "broke"}))
+    (verdict,) = evaluate_profile(p, [parse_rule("p50 < 50ms")])
+    assert verdict.reason == ("over 2,000 successful requests at the lightest probe, step 2 "
+                              "(50 rps offered), 2 runs pooled")
+    assert (verdict.judged_stage, verdict.passed) == (2, True)
+
+
 def test_nothing_held_and_the_search_could_not_tell_is_inconclusive_not_failed():
     for outcome in ("undecided", "generator_bound"):
         p = profile("cap", "search", [probe(0, 100, 10, 60)],
