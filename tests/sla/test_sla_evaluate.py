@@ -285,5 +285,5 @@ def test_every_profile_named_gets_its_verdicts_even_after_one_that_never_ran():
     missing, present = evaluate({"missing": rules("p50 < 1s"), "present": rules("p50 < 1s")},
                                 run_result(p))
     assert missing.reason == "no data: no successful requests to judge (profile did not run)"
-    assert (missing.profile, missing.passed) == ("missing", False)
+    assert (missing.profile, missing.passed, missing.scope) == ("missing", False, "profile")
     assert (present.profile, present.passed) == ("present", True)
