@@ -24,6 +24,7 @@ def test_gain_per_doubling_normalises_uneven_steps():
     assert gain_per_doubling(step(0, 1, 100.0), step(1, 3, 100.0)) == 0.0
     assert gain_per_doubling(step(0, 1, 100.0), step(1, 2, 0.0)) == -1.0
     assert gain_per_doubling(step(0, 4, 0.0), step(1, 8, 10.0)) is None
+    assert gain_per_doubling(step(0, 1, 1.0), step(1, 2, 2.0)) == 1.0       # 1 rps is a rate
     assert gain_per_doubling(step(0, 4, 10.0), step(1, 4, 20.0)) is None
     assert gain_per_doubling(step(0, 4, 10.0), step(1, 2, 20.0)) is None
     gain = gain_per_doubling(step(0, 3, 90.0), step(1, 5, 100.0))

@@ -63,6 +63,8 @@ def test_the_queue_gauges_at_a_step_and_the_step_before():
     assert (first.before, first.before_step) == ({}, None)
     assert at_step(s, 5) is None and at_step(s, None) is None
     assert at_step(steps_with({"kv_cache": gauge(1.0)}), 0) is None
+    # the series name decides, not a label value that happens to say "queue"
+    assert at_step(steps_with({'requests{state="queue"}': gauge(1.0)}), 0) is None
 
 
 def test_the_first_ceiling_is_the_gauge_pinned_within_two_percent_from_the_earliest_step():
