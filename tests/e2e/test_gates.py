@@ -1,32 +1,35 @@
-"""The CI-gate features end to end through ``loadkit run`` (a real process, real exit
-codes): stability windows (stable -> decided; never stable -> inconclusive, exit 4)
-and abort on fail (a breach after the grace ends the run early, exit 1, full reports)."""
+"""The CI-gate features end to end through ``loadkit run`` (the CLI's own entry point,
+``loadkit.cli._run``: its exit codes, its output, its reports -- in this process, as no
+signal is involved: a Python start-up with loadkit's imports costs 2-5 s a run on a
+2-core CI box): stability windows (stable -> decided; never stable -> inconclusive,
+exit 4) and abort on fail (a breach after the grace ends the run early, exit 1, full
+reports)."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from loadkit.cli import _run
 from loadkit.engine import health
 from loadkit.reporters import text
-from tests.e2e.conftest import ROOT, RunScenario, WriteScenario, describe
+from tests.e2e.conftest import RunScenario, WriteScenario, describe
 
 REPORT_FILES = ("result.json", "report.html", "junit.xml", "summary.md", "timeseries.csv")
 
 
-def loadkit_run(scenario: Path, out: Path) -> tuple[int, dict[str, Any], str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "loadkit.cli", "run", str(scenario), "--out", str(out), "--quiet"],
-        cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
-        timeout=120)
+def loadkit_run(scenario: Path, out: Path,
+                capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], str]:
+    """``loadkit run SCENARIO --out OUT --quiet``: (exit code, result.json, stdout + stderr)."""
+    capsys.readouterr()
+    code = _run(["run", str(scenario), "--out", str(out), "--quiet"])
+    captured = capsys.readouterr()
     result = json.loads((out / "result.json").read_text()) if (out / "result.json").exists() else {}
-    return proc.returncode, result, proc.stdout + proc.stderr
+    return code, result, captured.out + captured.err
 
 
 STABILITY = """
@@ -55,11 +58,11 @@ def test_a_steady_step_is_marked_stable_and_the_run_decides(run_scenario: RunSce
 
 
 def test_a_step_that_never_settles_is_unstable_and_the_run_inconclusive(
-        write_scenario: WriteScenario, tmp_path: Path) -> None:
+        write_scenario: WriteScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # A 0.5 s stall every 1.5 s: every three one-second windows hold a stalled one
     # (p99 ~ hundreds of ms) and a clean one (~13 ms), so their p99s never agree within 50%.
     path = write_scenario(STABILITY.format(extra=', stall: "0.5s@every:1.5s"', max_s="4s"))
-    code, result, output = loadkit_run(path, tmp_path / "out")
+    code, result, output = loadkit_run(path, tmp_path / "out", capsys)
     stage = [s for s in result["profiles"][0]["stages"] if not s["warmup"]][0]
     assert stage["stable"] is False, output
     assert code == 4 and result["status"] == "inconclusive", output
@@ -69,7 +72,7 @@ def test_a_step_that_never_settles_is_unstable_and_the_run_inconclusive(
 
 
 def test_an_abort_rule_ends_the_run_early_with_exit_1_and_full_reports(
-        write_scenario: WriteScenario, tmp_path: Path) -> None:
+        write_scenario: WriteScenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Half the requests fail; the rule may not break in its first second (grace),
     # then the first checked second ends a run planned for 20 s (2000 requests).
     path = write_scenario("""
@@ -87,7 +90,7 @@ def test_an_abort_rule_ends_the_run_early_with_exit_1_and_full_reports(
           - {name: never-reached, kind: latency, requests: 10}
         """)
     out = tmp_path / "out"
-    code, result, output = loadkit_run(path, out)
+    code, result, output = loadkit_run(path, out, capsys)
     assert code == 1 and result["status"] == "fail", output
     assert any(w.startswith("aborted: error_rate < 5%") for w in result["warnings"]), output
     gate = result["profiles"][0]
