@@ -27,7 +27,7 @@ request: {method: POST, path: /predict, timeout: 2s, body: {instances: "{{ rows 
 dataset: {path: iris.csv}
 checks: {status: [200], json_has: [predictions]}
 profiles:
-  - {name: steady, kind: throughput, concurrency: 2, duration: 1s}
+  - {name: steady, kind: throughput, concurrency: 2, duration: 0.5s}   # ~400 requests at 2 ms
 sla: [p99 < 500ms, error_rate < 1%]
 """
 
