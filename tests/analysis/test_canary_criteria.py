@@ -38,6 +38,7 @@ def test_a_p99_ratio_of_exactly_the_promote_threshold_passes_and_beyond_it_holds
     assert (c.value, c.status, c.detail) == (1.2, "pass", "p99 1.20x baseline (interval 1.20-1.20)")
     c = _latency(flat(1_000), flat(1_250), CFG)
     assert (c.status, c.detail) == ("hold", "p99 1.25x baseline (interval 1.25-1.25) > 1.2x")
+    assert (c.ci_low, c.ci_high) == (1.25, 1.25)
     c = _latency(flat(1_000), flat(1_000), replace(CFG, rollback_p99_ratio=1.0))
     assert c.status == "pass"                         # not slower at all: never a rollback
 

@@ -94,7 +94,7 @@ def test_too_little_data_is_named_side_by_side_and_gates_nothing():
     assert s.verdict == "inconclusive" and s.label == "cand"
     assert s.reasons == ("too little data: baseline has 4 one-second windows (< 5)",
                          "too little data: baseline has 19 requests (< 20)")
-    assert not any(m.significant or m.regression for m in s.metrics)
+    assert all(m.significant is False and m.regression is False for m in s.metrics)
     assert s.metric("p99").practical                    # still reported as beyond it
     # exactly the minimum on both sides is enough
     s = compare_stage("p", stage(0, latencies(10, n=20)), stage(0, latencies(10, n=20)),
@@ -192,7 +192,7 @@ def test_profiles_to_compare_must_be_in_both_runs_and_alpha_strictly_between_0_a
     assert str(err.value).endswith("no profile named 'c' in both runs (in both: none)")
     assert [s.profile for s in compare(base, cand, profiles=["b", "b"]).stages] == ["b"]
     for alpha in (0.0, 1.0, 1.5):
-        with pytest.raises(ScenarioError, match=rf"must be between 0 and 1 \(got {alpha}\)"):
+        with pytest.raises(ScenarioError, match=rf"^alpha: must be between 0 and 1 \(got {alpha}\)"):
             compare(base, cand, alpha=alpha)
     assert compare(base, cand, alpha=0.2, profiles=["b"]).alpha == 0.2
 
@@ -205,3 +205,52 @@ def test_each_side_is_referred_to_by_scenario_target_start_and_status():
     assert c.baseline == RunRef("base", "http://127.0.0.1:1", 5.0, "pass", True)
     assert c.candidate == RunRef("s", "http://127.0.0.1:1", 0.0, "unjudged", False)
     assert replace(base, health=GeneratorHealth()).health.fell_behind is False
+
+
+def test_the_seed_reaches_every_stages_bootstrap():
+    base = _run(_prof("a", (0, (100, 10))))
+    cand = _run(_prof("a", (0, (100, 12))))
+    seeded = compare(base, cand, seed=3).stages[0].metric("p99")
+    assert (seeded.ci_low, seeded.ci_high) != (
+        compare(base, cand).stages[0].metric("p99").ci_low,
+        compare(base, cand).stages[0].metric("p99").ci_high)
+    direct = compare_stage("a", base.profiles[0].stages[0], cand.profiles[0].stages[0],
+                           list(base.profiles[0].timeseries), list(cand.profiles[0].timeseries),
+                           seed=3).metric("p99")
+    assert (seeded.ci_low, seeded.ci_high) == (direct.ci_low, direct.ci_high)
+
+
+def test_a_baseline_without_successes_has_no_latency_change():
+    b = stage(0, latencies(10, n=30), errors=30)
+    c = stage(0, latencies(10, n=30))
+    s = compare_stage("p", b, c, windows(10.0), windows(10.0))
+    assert s.metric("p99").baseline == 0.0 and s.metric("p99").change == 0.0
+
+
+def test_streaming_stages_are_also_compared_on_ttft_and_itl_by_the_p99_limit():
+    from loadkit.results.recorder import StageMeta, StageRecording
+
+    def streamed(ttft_us, gap_ns, n=40):
+        rec = StageRecording(StageMeta(0, "s"), 0.0)
+        stream = rec.begin_streams(False)
+        for _ in range(n):
+            rec.ok(ttft_us * 3, 200)
+            stream.add(ttft_us, [gap_ns, gap_ns], None, 3, 1, "usage", False)
+        rec.flush()
+        stream.flush()
+        return rec.result(10.0)
+
+    def seconds(ttft_ms, itl_ms):
+        return [replace(iv, ttft_p99_ms=ttft_ms + i / 10, itl_p99_ms=itl_ms + i / 10)
+                for i, iv in enumerate(windows(10.0))]
+
+    b, c = streamed(1_000, 1_000_000), streamed(2_000, 1_500_000)
+    s = compare_stage("p", b, c, seconds(1.0, 1.0), seconds(2.0, 1.5))
+    ttft, itl = s.metric("ttft_p99"), s.metric("itl_p99")
+    assert (ttft.baseline, ttft.candidate, itl.baseline, itl.candidate) == (1.0, 2.0, 1.0, 1.5)
+    assert ttft.test == "mann-whitney-u on per-second ttft_p99" and ttft.threshold == 0.1
+    assert ttft.regression and itl.regression
+    assert "regression: ttft_p99 1.000 -> 2.000 ms (+100.0%, p=0.00108)" in s.reasons
+    classic = compare_stage("p", stage(0, latencies(10, n=40)), c, windows(10.0), windows(10.0))
+    assert [m.metric for m in classic.metrics] == ["p50", "p95", "p99", "error_rate",
+                                                   "throughput"]

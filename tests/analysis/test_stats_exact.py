@@ -119,3 +119,17 @@ def test_a_histogram_percentile_ratio_has_its_point_and_a_bootstrap_interval():
     assert stats.hist_percentile_ratio_ci([(50, 10)], [(0, 10)], 50) is None
     again = stats.hist_percentile_ratio_ci([(100, 5), (200, 5)], [(50, 10)], 50)
     assert again == (point, ci)
+
+
+def test_a_histogram_ratio_interval_is_seeded_and_its_tails_split_the_confidence_evenly():
+    c = [(v, 3) for v in range(100, 140, 2)]
+    b = [(v, 3) for v in range(90, 120, 2)]
+    point, ci = stats.hist_percentile_ratio_ci(c, b, 50)
+    assert point == pytest.approx(1.1346154)
+    assert ci == Interval95(pytest.approx(1.0740741), pytest.approx(1.22))
+    assert stats.hist_percentile_ratio_ci(c, b, 50, seed=0) == (point, ci)
+    assert stats.hist_percentile_ratio_ci(c, b, 50, seed=1)[1].high == pytest.approx(1.2156863)
+    assert stats.hist_percentile_ratio_ci(c, b, 50, confidence=0.5)[1] == Interval95(
+        pytest.approx(1.1153846), pytest.approx(1.1568627))
+    assert stats.hist_percentile_ratio_ci(c, b, 50, confidence=0.9)[1] == Interval95(
+        pytest.approx(1.0925926), pytest.approx(1.1960784))
