@@ -38,6 +38,20 @@ def _pct(x: float | None) -> str:
     return f"{fmt_num(round(x * 100, 2))}%" if x is not None else "-"
 
 
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _figure(name: str, value: object) -> Iterator[str]:
+    """``Name: value.`` for a scalar figure no sentence says (nothing for None or "")."""
+    if value is None or value == "" or isinstance(value, (dict, list, tuple)) \
+            or dataclasses.is_dataclass(value):
+        return
+    shown = (fmt_num(value) if isinstance(value, (int, float)) and not isinstance(value, bool)
+             else str(value))
+    yield f"{_label(name)}: {shown}."
+
+
 def _recovery(r: Recovery | None, seconds: float | None) -> Iterator[str]:
     if r is None:
         return
@@ -95,6 +109,8 @@ def _spike(a: SpikeAnalysis) -> Iterator[str]:
         yield (f"During the spike to {fmt_num(a.spike_load)} rps, p99 reached "
                f"{_ms(a.peak_p99_ms)} against {_ms(a.baseline_p99_ms)} before it, with "
                f"{fmt_num(a.spike_errors)} errors.")
+    for name in ("peak_max_ms", "peak_1s_p99_ms"):
+        yield from _figure(name, getattr(a, name))
     yield from _recovery(a.recovery, a.recovery_s)
 
 
@@ -114,12 +130,12 @@ def _soak(a: SoakAnalysis) -> Iterator[str]:
                + (f" ({'+' if ms >= 0 else ''}{_ms(ms)})" if ms is not None else "")
                + " from the first to the last"
                + (f" {fmt_num(a.window_s)} s" if a.window_s else "") + " window.")
+    if a.error_rate is not None:
+        yield f"{_pct(a.error_rate)} of the requests failed."
     if a.error_trend is not None:
         slope = a.error_rate_slope_per_min
         yield (f"Errors were {a.error_trend}"
                + (f" ({_pct(slope)} a minute)." if slope is not None else "."))
-    if a.error_rate is not None:
-        yield f"{_pct(a.error_rate)} of the requests failed."
 
 
 def _latency(a: LatencyAnalysis) -> Iterator[str]:
@@ -131,6 +147,8 @@ def _latency(a: LatencyAnalysis) -> Iterator[str]:
 
 
 def _throughput(a: ThroughputAnalysis) -> Iterator[str]:
+    if a.max_sustained_rps is not None:
+        yield f"{fmt_num(a.max_sustained_rps)} rps were sustained."
     if a.max_rows_per_s is not None:
         yield f"At best {fmt_num(a.max_rows_per_s)} rows a second."
 
@@ -151,12 +169,13 @@ SAID: dict[str, frozenset[str]] = {
                          "recovery_s"}),
     "spike": frozenset({"spike_stage", "spike_load", "peak_p99_ms", "baseline_p99_ms",
                         "spike_requests", "spike_errors", "spike_error_rate",
-                        "spike_error_kinds", "recovery", "recovery_s"}),
+                        "spike_error_kinds", "recovery", "recovery_s", "peak_max_ms",
+                        "peak_1s_p99_ms"}),
     "constant": frozenset({"offered_rps", "achieved_rps", "achieved", "late", "error_rate"}),
     "soak": frozenset({"window_s", "first", "last", "windows", "p99_drift", "p99_drift_ms",
                        "error_trend", "error_rate_slope_per_min", "error_rate", "steady"}),
     "latency": frozenset({"cold_start"}),
-    "throughput": frozenset({"max_rows_per_s"}),
+    "throughput": frozenset({"max_sustained_rps", "max_rows_per_s"}),
     "search": frozenset({"max_rate_under_sla", "max_concurrency_under_sla"}),
 }
 
@@ -182,21 +201,12 @@ def _kind_sentences(a: Analysis) -> tuple[list[str], frozenset[str]]:
     return [], frozenset()
 
 
-def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
-
-
 def analysis_sentences(analysis: Analysis | None) -> tuple[str, ...]:
     """The analysis as sentences: the kind's own, then every other scalar figure."""
     if analysis is None:
         return ()
     out, said = _kind_sentences(analysis)
     for f in dataclasses.fields(analysis):
-        value = getattr(analysis, f.name)
-        if (f.name in SHOWN_ELSEWHERE or f.name in said or value is None or value == ""
-                or isinstance(value, (dict, list, tuple)) or dataclasses.is_dataclass(value)):
-            continue
-        shown = (fmt_num(value) if isinstance(value, (int, float)) and not isinstance(value, bool)
-                 else str(value))
-        out.append(f"{_label(f.name)}: {shown}.")
+        if f.name not in SHOWN_ELSEWHERE and f.name not in said:
+            out.extend(_figure(f.name, getattr(analysis, f.name)))
     return tuple(out)

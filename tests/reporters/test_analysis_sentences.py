@@ -67,8 +67,8 @@ def test_a_spike_names_its_load_its_peak_against_the_baseline_and_its_errors() -
     assert analysis_sentences(a) == (
         "During the spike to 1000 rps, p99 reached 900 ms against 21 ms before it, "
         "with 30 errors.",
-        "It recovered in 2 s after the overload (p99 back under 42 ms).",
-        "Peak max ms: 950.")
+        "Peak max ms: 950.",
+        "It recovered in 2 s after the overload (p99 back under 42 ms).")
 
 
 def test_a_constant_rate_profile_says_offered_against_achieved_and_failures() -> None:
@@ -108,8 +108,8 @@ def test_a_soak_says_its_error_trend_and_rate() -> None:
                      error_rate_slope_per_min=0.0012, error_rate=0.002)
     assert analysis_sentences(a) == (
         "p99 moved by +50% (+5 ms) from the first to the last window.",
-        "Errors were rising (0.12% a minute).",
-        "0.2% of the requests failed.")
+        "0.2% of the requests failed.",
+        "Errors were rising (0.12% a minute).")
 
 
 def test_a_search_and_an_unknown_kind() -> None:

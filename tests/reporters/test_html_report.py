@@ -189,9 +189,9 @@ def test_analysis_panels_read_as_sentences_not_key_dumps() -> None:
     soak = SoakAnalysis(p99_drift=-0.112, p99_drift_ms=-1.5, window_s=60, headline="elsewhere")
     assert analysis_sentences(soak) == (
         "p99 moved by -11.2% (-1.5 ms) from the first to the last 60 s window.",)
-    # A figure no sentence says is still listed, by its name.
+    # A figure no sentence says (the best batch size) is still listed, by its name.
     tp = ThroughputAnalysis(max_sustained_rps=780.0, max_rows_per_s=800.0, best_batch_size=8)
-    assert analysis_sentences(tp) == ("At best 800 rows a second.", "Max sustained rps: 780.",
+    assert analysis_sentences(tp) == ("780 rps were sustained.", "At best 800 rows a second.",
                                       "Best batch size: 8.")
     assert analysis_sentences(None) == ()
 
