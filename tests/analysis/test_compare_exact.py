@@ -254,3 +254,18 @@ def test_streaming_stages_are_also_compared_on_ttft_and_itl_by_the_p99_limit():
     classic = compare_stage("p", stage(0, latencies(10, n=40)), c, windows(10.0), windows(10.0))
     assert [m.metric for m in classic.metrics] == ["p50", "p95", "p99", "error_rate",
                                                    "throughput"]
+
+
+def test_error_rates_are_percentages_with_a_wald_interval_from_both_sides():
+    b = stage(0, latencies(10, n=100), errors={"http_5xx": 5}, throughput_rps=100)
+    c = stage(0, latencies(10, n=100), errors={"http_5xx": 15}, throughput_rps=100)
+    s = compare_stage("p", b, c, windows(10.0, errors=5), windows(10.0, errors=15))
+    err = s.metric("error_rate")
+    assert (err.baseline, err.candidate, err.change) == (5.0, 15.0, pytest.approx(10.0))
+    se = ((0.05 * 0.95 / 100) + (0.15 * 0.85 / 100)) ** 0.5 * 100
+    assert err.ci_low == pytest.approx(10.0 - 1.959964 * se)
+    assert err.ci_high == pytest.approx(10.0 + 1.959964 * se)
+    thr = compare_stage("p", stage(0, latencies(10, n=100), throughput_rps=100),
+                        stage(0, latencies(10, n=100), throughput_rps=80),
+                        windows(10.0, rps=100.0), windows(10.0, rps=80.0)).metric("throughput")
+    assert thr.ci_low == pytest.approx(0.7884592) and thr.ci_high == pytest.approx(0.8213115)

@@ -170,4 +170,5 @@ def test_a_profile_gets_a_server_analysis_only_from_its_measured_steps():
     probes = steps_with({"queue": gauge(0.1, 1.0)}, {"queue": gauge(3.0, 10.0)},
                         {"queue": gauge(4.0, 10.0)}, role="probe")
     assert analyze_server(profile("s", "search", probes), None).first_ceiling.step == 1
+    assert analyze_server(profile("s", "stress", s), None).first_ceiling.step == 1
     assert analyze_server(profile("t", "throughput", [stage(0, [1.0])]), None) is None

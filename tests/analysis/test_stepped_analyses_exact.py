@@ -83,9 +83,9 @@ def test_the_breaking_point_is_the_first_broken_step_and_sustained_the_one_befor
     first = analyze_stress(profile("s", "stress", [step(0, 100.0, 500)]))
     assert (first.max_rate_under_sla, first.max_sustained) == (None, None)
     assert first.headline == "SLA not met even at the first step; breaks at 100 rps (p99 20ms)"
-    held = analyze_stress(profile("s", "stress", steps[:2]))
-    assert held.breaking_point is None and held.max_rate_under_sla == 200.0
-    assert held.headline == "max sustained 200 rps under SLA; no breaking point up to 200 rps"
+    held = analyze_stress(profile("s", "stress", [*steps[:2], step(2, 300.0, 3000)]))
+    assert held.breaking_point is None and held.max_rate_under_sla == 300.0
+    assert held.headline == "max sustained 300 rps under SLA; no breaking point up to 300 rps"
     empty = analyze_stress(profile("s", "stress", []))
     assert (empty.headline, empty.peak_goodput_rps, empty.steps) == ("no measured steps", None, ())
 
@@ -165,3 +165,11 @@ def test_each_kind_gets_its_own_analysis_and_unknown_kinds_a_summary():
     full = analyze(profile("p", "throughput", s))
     assert full.server is None and full.breakdown is None
     assert full.headline == analyze_kind(profile("p", "throughput", s)).headline
+
+
+def test_a_first_step_without_latency_leaves_recovery_without_a_threshold():
+    failed = stage(0, [5.0] * 100, errors=100, rate=10.0, duration_s=10.0, started_at=T0)
+    rec = stage(1, [5.0] * 30, rate=5.0, role="recovery", started_at=T0 + 10, duration_s=6.0)
+    a = analyze_stress(profile("s", "stress", [failed, rec]))
+    assert a.steps[0].p99_ms == 0.0
+    assert a.recovery == Recovery("unknown", None, 0.0, "no p99 threshold to recover under")
