@@ -198,3 +198,14 @@ def test_result_json_is_indented_unicode_text_and_refuses_nan():
     bad = replace(r, started_at=float("nan"))
     with pytest.raises(ValueError):
         dumps(bad)
+
+
+def test_lists_and_untyped_containers_are_rebuilt_item_by_item():
+    from typing import Any
+
+    from loadkit.results.codec import _build
+
+    assert _build(list[float], [1, 2.5]) == [1.0, 2.5] and type(_build(list[float], [1])[0]) is float
+    assert _build(list, [1, "a"]) == [1, "a"]
+    assert _build(dict, {"a": 1}) == {"a": 1}
+    assert _build(Any, {"a": [1]}) == {"a": [1]}

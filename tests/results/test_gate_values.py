@@ -6,6 +6,8 @@ import pytest
 
 from loadkit.results.canary import (
     AgreementSample,
+    criterion_of_status,
+    decision_of_status,
     CanaryConfig,
     CanaryResult,
     Criterion,
@@ -64,3 +66,10 @@ def test_a_canary_stage_finds_its_criteria_by_name_and_agreement_is_a_share():
         stage.criterion("agreement")
     assert AgreementSample(compared=8, matched=6).share == 0.75
     assert AgreementSample().share is None
+
+
+def test_a_status_maps_back_to_a_decision_and_a_criterions_word_never_promoting_the_undecided():
+    assert [decision_of_status(s) for s in Status] == [
+        "promote", "rollback", "hold", "hold", "hold"]
+    assert [criterion_of_status(s) for s in Status] == [
+        "pass", "rollback", "hold", "hold", "hold"]

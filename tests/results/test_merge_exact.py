@@ -286,3 +286,17 @@ def test_health_of_merged_generators_field_by_field():
     assert merge_health([], concurrent=True) == GeneratorHealth()
     assert merge_health([GeneratorHealth(decompressed=3, decompress_mean_us=1 / 3)],
                         concurrent=True).decompress_mean_us == 0.33
+
+
+def test_a_merged_stage_keeps_each_error_kinds_first_failure_from_the_earliest_part():
+    a = replace(stage(0, [1.0], started_at=T0 + 2), first_errors={"timeout": "a: timed out"})
+    b = replace(stage(0, [1.0], started_at=T0 + 1),
+                first_errors={"timeout": "b: timed out", "http_5xx": "b: 503"})
+    m = merge_stages([a, b])
+    assert m.first_errors == {"http_5xx": "b: 503", "timeout": "b: timed out"}
+    assert list(m.first_errors) == ["http_5xx", "timeout"]
+
+
+def test_a_merged_stages_rows_a_second_are_rounded_to_the_millisecond():
+    m = merge_stages([stage(0, [1.0] * 10, duration_s=3.0), stage(0, [1.0], duration_s=3.0)])
+    assert m.rows_per_s == 3.666                        # (3.333 + 0.333) * 3 / 3

@@ -351,3 +351,11 @@ def test_hdrhistograms_first_use_cost_is_paid_once_when_a_recorder_is_made():
 
     Recorder()
     assert recorder._warm is True
+
+
+def test_seconds_before_any_stage_are_labelled_stage_0():
+    clock = Clock(5.0)
+    r = Recorder(wall_clock=clock)
+    clock.t = 6.0
+    iv = r.tick()
+    assert (iv.t, iv.stage, iv.requests, iv.elapsed_s) == (5.0, 0, 0, 0.0)

@@ -59,6 +59,7 @@ def test_histogram_quantiles_interpolate_within_the_bucket_as_prometheus_does():
     assert histogram_quantile(0.9, bounds, cum) == pytest.approx(0.5 + 0.5 * 6 / 10)
     assert histogram_quantile(0.99, bounds, [1, 1, 1, 10]) == 1.0      # in +Inf: top bound
     assert histogram_quantile(0.5, [math.inf], [4]) is None
+    assert histogram_quantile(0.99, [1.0, math.inf], [1, 10]) == 1.0     # one finite bound
     assert histogram_quantile(0.5, [0.0, 1.0, math.inf], [4, 4, 4]) == 0.0
     assert histogram_quantile(0.5, [-1.0, 1.0, math.inf], [4, 4, 4]) == -1.0
     assert histogram_quantile(0.5, [1.0, 2.0, math.inf], [0, 0, 0]) is None
