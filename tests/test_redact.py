@@ -28,7 +28,10 @@ def test_free_text_loses_urls_credentials_and_known_secret_values():
     # the mask reads as *** in the URL, never percent-encoded
     ("http://h/?k=v", "http://h/?k=***"),
     ("http://[::1:bad/", "***"),                          # not a URL at all: all of it masked
-], ids=["at-in-password", "blank-value", "bare-key", "mask-unencoded", "unparsable"])
+    # keys stay readable and valid: encoded as a form would encode them
+    ("http://h/?a%20b=1&c/d=2", "http://h/?a+b=***&c%2Fd=***"),
+], ids=["at-in-password", "blank-value", "bare-key", "mask-unencoded", "unparsable",
+        "keys-encoded"])
 def test_url_edge_cases_keep_nothing_secret_and_stay_readable(url, expected):
     assert redact_url(url) == expected
 
