@@ -198,3 +198,18 @@ def test_predictions_agree_by_mode():
     assert not predictions_match([[0.1, 0.9], [0.8, 0.2]], [[0.3, 0.7], [0.4, 0.6]], "top_label")
     assert not predictions_match([["a"], ["b"]], [["a"]], "top_label")
     assert predictions_match({}, {}, "top_label") and predictions_match("x", "x", "top_label")
+
+
+def test_exact_agreement_is_equality_and_every_criterion_keeps_its_figures():
+    assert predictions_match(["cat", 1], ["cat", 1], "exact")
+    assert not predictions_match(["cat", 1], ["cat", 2], "exact")
+    spread = stage(0, latencies_us=[1_000 + 10 * i for i in range(200)])
+    slower = stage(0, latencies_us=[1_300 + 10 * i for i in range(200)])
+    one = _latency(spread, slower, CFG)
+    assert _latency(spread, slower, CFG) == one                  # seeded: the same interval
+    assert _latency(spread, slower, replace(CFG, seed=5)).ci_low != one.ci_low
+    rolled = _errors(flat(1_000), flat(1_000, errors=40), CFG)
+    assert rolled.status == "rollback" and rolled.p_value < 1e-9
+    passed = _errors(flat(1_000), flat(1_000), CFG)
+    assert (passed.status, passed.detail, passed.p_value) == (
+        "pass", "error rate 0.0% vs 0.0% (+0.0 pp, p=1)", 1.0)

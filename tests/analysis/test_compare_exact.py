@@ -269,3 +269,22 @@ def test_error_rates_are_percentages_with_a_wald_interval_from_both_sides():
                         stage(0, latencies(10, n=100), throughput_rps=80),
                         windows(10.0, rps=100.0), windows(10.0, rps=80.0)).metric("throughput")
     assert thr.ci_low == pytest.approx(0.7884592) and thr.ci_high == pytest.approx(0.8213115)
+
+
+def test_percentile_metrics_read_their_own_percentile_and_alpha_is_strict():
+    b = stage(0, latencies(10, 40, n=200), throughput_rps=100)
+    c = stage(0, latencies(10, 40, n=200), throughput_rps=100)
+    s = compare_stage("p", b, c, windows(10.0), windows(20.0))
+    assert (s.metric("p50").baseline, s.metric("p99").baseline) == (10.007, 40.031)
+    p = s.metric("p99").p_value
+    at_p = compare_stage("p", b, c, windows(10.0), windows(20.0), alpha=p)
+    assert not at_p.metric("p99").significant                         # p == alpha: not below it
+    assert compare_stage("p", b, c, windows(10.0), windows(20.0), alpha=p * 1.0001
+                         ).metric("p99").significant
+
+
+def test_a_baseline_without_throughput_has_no_throughput_change():
+    b = replace(stage(0, latencies(10, n=100)), throughput_rps=0.0)
+    s = compare_stage("p", b, stage(0, latencies(10, n=100), throughput_rps=100),
+                      windows(10.0), windows(10.0))
+    assert s.metric("throughput").change == 0.0

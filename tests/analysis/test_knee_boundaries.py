@@ -81,3 +81,8 @@ def test_a_step_without_a_value_for_a_rule_does_not_meet_it():
     assert meets([], stage(0, [1.0])) == (None, ())
     assert meets([parse_rule("p50 < 1ms @ stage 0")], stage(0, [1.0])) == (None, ())
     assert meets([parse_rule("p99 < 1s")], stage(0, [])) == (False, ("p99 < 1s",))
+
+
+def test_a_flat_step_without_a_latency_rise_does_not_hide_a_later_knee():
+    s = [step(0, 1, 100.0, 10.0), step(1, 2, 105.0, 10.0), step(2, 4, 106.0, 30.0)]
+    assert find_knee(s) is s[1]

@@ -206,3 +206,10 @@ def test_stop_when_is_read_from_the_scenarios_spellings():
     StopWhen.p99_ms = None
     StopWhen.error_rate = 0.3
     assert parse_stop_when(StopWhen()) == (0.3, None)
+
+
+def test_a_second_that_ended_before_the_overload_ended_is_not_evidence():
+    ts = [interval(T0 - 1.5, 0, 50.0), interval(T0 - 0.5, 0, 50.0), interval(T0 + 0.5, 0, 50.0)]
+    r = recovery_time(ts, overload_end_t=T0, threshold_ms=200)
+    assert (r.status, r.reason) == ("unknown", "only the last 2 s met p99 < 200 ms; need 3 s "
+                                               "to say it stays")

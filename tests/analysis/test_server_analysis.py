@@ -172,3 +172,34 @@ def test_a_profile_gets_a_server_analysis_only_from_its_measured_steps():
     assert analyze_server(profile("s", "search", probes), None).first_ceiling.step == 1
     assert analyze_server(profile("s", "stress", s), None).first_ceiling.step == 1
     assert analyze_server(profile("t", "throughput", [stage(0, [1.0])]), None) is None
+
+
+def test_a_gauge_that_fell_back_below_its_top_at_the_end_has_no_ceiling():
+    assert first_ceiling(steps_with({"g": gauge(1, 1.0)}, {"g": gauge(1, 10.0)},
+                                    {"g": gauge(1, 10.0)}, {"g": gauge(1, 5.0)})) is None
+
+
+def test_the_line_gives_a_new_gauge_its_own_max_and_the_chart_reads_the_last_step():
+    turn = ServerTurn(step=2, gauges={"active": GaugeAt(2.0, 3.0)}, before={}, before_step=1)
+    assert server_line(turn, None, "ramp") == (
+        "server at the saturation point (step 2): active 2 (max 3)")
+    s = steps_with({"a": gauge(1.0)}, {"a": gauge(5.0), "waiting": gauge(2.0)})
+    points = (ServerPoint(0.0, 0.0, 0, {"a": 1.0, "waiting": 0.0}),)
+    p = replace(profile("r", "ramp", s), server_timeseries=points)
+    assert chart_series(p, s, moved(s)) == ["waiting", "a"]
+    assert analyze_server(p, None).chart == ("waiting", "a")
+
+
+def test_analyze_reads_the_server_at_the_kinds_own_turning_point():
+    from loadkit.analysis import analyze
+    from loadkit.testing import latencies
+
+    def ramp_stage(i, c, rps, p50, queue):
+        return replace(stage(i, latencies(p50, n=int(rps * 10)), concurrency=c, duration_s=10.0),
+                       server_metrics={"queue": gauge(queue)})
+
+    p = profile("r", "ramp", [ramp_stage(0, 1, 100, 10, 0.0), ramp_stage(1, 2, 200, 11, 0.5),
+                              ramp_stage(2, 4, 205, 30, 3.0), ramp_stage(3, 8, 206, 60, 9.0)])
+    a = analyze(p)
+    assert a.knee.step == 1 and a.server.at.step == 1
+    assert a.server.at.gauges == {"queue": GaugeAt(0.5, 0.5)}

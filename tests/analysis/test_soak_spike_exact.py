@@ -152,3 +152,10 @@ def test_the_earliest_of_equally_heavy_stages_is_the_spike():
     p = spike_profile()
     twin = replace(p, stages=(p.stages[0], p.stages[1], replace(p.stages[1], index=2)))
     assert analyze_spike(twin).spike_stage == 1
+
+
+def test_seconds_without_requests_are_not_soak_seconds():
+    ivs = secs([10, 10, 20, 20])
+    ivs.insert(2, interval(T0 + 9, 1, 0.0, requests=0, t0=T0))
+    a = analyze_soak(soak(ivs))
+    assert a.window_s == 1 and len(a.windows) == 4 and a.p99_drift_ms == 10.0

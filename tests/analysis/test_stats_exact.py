@@ -133,3 +133,9 @@ def test_a_histogram_ratio_interval_is_seeded_and_its_tails_split_the_confidence
         pytest.approx(1.1153846), pytest.approx(1.1568627))
     assert stats.hist_percentile_ratio_ci(c, b, 50, confidence=0.9)[1] == Interval95(
         pytest.approx(1.0925926), pytest.approx(1.1960784))
+
+
+def test_one_baseline_request_or_a_1_us_baseline_is_still_data():
+    assert not math.isnan(stats.two_proportion_z(1, 10, 0, 1).statistic)
+    point, ci = stats.hist_percentile_ratio_ci([(3, 10)], [(1, 10)], 50)
+    assert point == 3.0 and ci == Interval95(3.0, 3.0)

@@ -173,3 +173,25 @@ def test_a_first_step_without_latency_leaves_recovery_without_a_threshold():
     a = analyze_stress(profile("s", "stress", [failed, rec]))
     assert a.steps[0].p99_ms == 0.0
     assert a.recovery == Recovery("unknown", None, 0.0, "no p99 threshold to recover under")
+
+
+def test_empty_steps_are_skipped_and_a_lone_recovery_stage_starts_at_its_first_second():
+    assert stress_steps(profile("s", "stress", [stage(0, [], rate=10.0)])) == []
+    from loadkit.analysis.stress import stress_recovery
+    from loadkit.testing import interval
+
+    rec = stage(0, [5.0] * 30, rate=5.0, role="recovery", duration_s=3.0)
+    ts = [interval(T0 + i, 0, 5.0) for i in range(3)]
+    r = stress_recovery(profile("s", "stress", [rec], ts), [parse_rule("p99 < 10ms")], [])
+    assert (r.status, r.seconds) == ("recovered", 0.0)
+
+
+def test_analyze_stress_judges_recovery_by_its_stop_condition():
+    steps = [step(0, 100.0, 1000), step(1, 200.0, 2000, p99=500.0)]
+    rec = stage(2, [5.0] * 30, rate=5.0, role="recovery", started_at=T0 + 20, duration_s=3.0)
+    from loadkit.testing import interval
+
+    ts = [interval(T0 + 20 + i, 2, 45.0) for i in range(3)]
+    p = profile("s", "stress", [*steps, rec], ts)
+    assert analyze_stress(p, stop_when={"p99": "50ms"}).recovery.threshold_ms == 50.0
+    assert analyze_stress(p).recovery.threshold_ms == 40.03           # twice the first p99
