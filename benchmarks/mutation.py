@@ -16,6 +16,13 @@ only a slow end-to-end test notices is a survivor here, on purpose.
 It works on a copy of the tracked files in a temporary folder (the checkout is
 never touched), prints one line per room and a total, writes the same as JSON
 (``--json FILE``), and lists the survivors (``--survivors``) to write tests for.
+
+Two things mutmut does that a test writer must know. Its workers fork from a
+process that has already imported loadkit, so a function called only at import
+(a factory filling a module-level table, as ``sla/metrics.py`` does) never runs a
+mutant: its tests call the factory themselves. And it has no mutation for an
+``isinstance`` chain returning named constants (``engine/failures.py``): such code
+scores nothing here, and its unit tests are what pin the order of its checks.
 """
 
 from __future__ import annotations
