@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -132,10 +133,16 @@ def test_a_shifted_version_disagrees_on_the_configured_fraction(
         assert sample.share is not None
         return 1 - sample.share
 
-    with MockServer({"model_version": "v1"}) as base, \
-            MockServer({"model_version": "v1b"}) as same, \
-            MockServer({"model_version": "v2", "predictions_shift": 0.2}) as shifted:
-        assert disagreement(base.url, same.url) == 0          # the control: no shift, no change
-        # Sampled with replacement from 800 inputs: the share differs from 20% by
-        # sampling noise only (about 2 pp standard error).
-        assert disagreement(base.url, shifted.url) == pytest.approx(0.2, abs=0.06)
+    # Three server processes, started at once (each start is a Python start-up).
+    base, same, shifted = servers = [MockServer({"model_version": "v1"}),
+                                     MockServer({"model_version": "v1b"}),
+                                     MockServer({"model_version": "v2", "predictions_shift": 0.2})]
+    with ThreadPoolExecutor(len(servers)) as pool:
+        try:
+            list(pool.map(MockServer.start, servers))
+            assert disagreement(base.url, same.url) == 0      # the control: no shift, no change
+            # Sampled with replacement from 800 inputs: the share differs from 20% by
+            # sampling noise only (about 2 pp standard error).
+            assert disagreement(base.url, shifted.url) == pytest.approx(0.2, abs=0.06)
+        finally:
+            list(pool.map(MockServer.stop, servers))
