@@ -54,15 +54,18 @@ ROOMS: dict[str, tuple[list[str], list[str]]] = {
                 "loadkit/analysis/probe_verdict.py"], ["tests/search"]),
     "redact": (["loadkit/redact.py"], ["tests/test_redact.py"]),
     # engine error classification: an exception's kind (engine/failures.py) and a
-    # response's (Checks.failure: status class, then body checks)
-    "classify": (["loadkit/engine/failures.py", "loadkit/scenario/plan.py"],
-                 ["tests/engine/test_errors.py"]),
+    # response's (Checks.failure: status class, then body checks; json_has's walk)
+    "classify": (["loadkit/engine/failures.py", "loadkit/scenario/plan.py",
+                  "loadkit/scenario/json_has.py"], ["tests/engine/test_errors.py"]),
 }
 # rooms that own some functions of a file only (mutmut mutates whole files): the mutants
 # run and scored, as mutmut names them (fnmatch patterns). classify() itself gives mutmut
 # nothing to change (isinstance checks returning named kinds): its unit tests pin the order.
 SELECT: dict[str, list[str]] = {
-    "classify": ["loadkit.engine.failures.*", "loadkit.scenario.plan.xǁChecksǁfailure__mutmut_*"],
+    "classify": ["loadkit.engine.failures.*", "loadkit.scenario.plan.xǁChecksǁfailure__mutmut_*",
+                 "loadkit.scenario.json_has.x_has_paths__mutmut_*",
+                 "loadkit.scenario.json_has.x__walk__mutmut_*",
+                 "loadkit.scenario.json_has.x__named__mutmut_*"],
 }
 
 # mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code)

@@ -180,3 +180,57 @@ def test_a_flaky_mock_server_loses_no_request(
 def test_a_response_is_classified_by_status_class_then_by_its_body(
         checks: Checks, status: int, body: bytes, kind: str | None) -> None:
     assert checks.failure(status, body) == kind
+
+
+OIP = b'{"outputs": [{"name": "proba", "data": [0.1]}, {"name": "predict", "data": [1]}]}'
+
+
+# checks.json_has decides check_failed for every answer: a dotted path walks objects by
+# key and Open Inference Protocol lists by their items' "name".
+@pytest.mark.parametrize(("body", "keys", "holds"), [
+    (b'{"predictions": []}', ("predictions",), True),
+    (b'{"predictions": null}', ("predictions",), True),            # present, even if null
+    (b'{"other": 1}', ("predictions",), False),
+    (b'{"a": {"b": 0}}', ("a.b",), True),
+    (b'{"a": {"c": 0}}', ("a.b",), False),
+    (b'{"a": 1}', ("a.b",), False),                                 # a leaf has no keys
+    (b'{"a": {"b": 0}, "c": 1}', ("a.b", "c"), True),               # every path must hold
+    (b'{"a": {"b": 0}}', ("a.b", "c"), False),
+    (b'{"a": {"b": 0}}', ("c", "a.b"), False),
+    (OIP, ("outputs.predict",), True),
+    (OIP, ("outputs.predict.data",), True),
+    (OIP, ("outputs.label",), False),
+    (b'{"outputs": [1, "predict", {"id": "predict"}]}', ("outputs.predict",), False),
+    (b'{"outputs": []}', ("outputs.predict",), False),
+    (b"[1, 2]", ("predictions",), False),                           # not an object
+    (b"not json", ("predictions",), False),
+    (b"\xff\xfe", ("predictions",), False),                         # not even UTF-8
+    (b'{"predictions": NaN}', ("predictions",), True),              # Python's json reads it
+    (b'{"predictions": NaN', ("predictions",), False),
+    (b'{"x": 1}', (), True),
+], ids=["key", "null-value", "missing", "nested", "nested-missing", "leaf", "two-paths",
+        "second-missing", "first-missing", "oip-named", "oip-deeper", "oip-missing",
+        "oip-not-objects", "oip-empty", "array-body", "not-json", "not-utf8", "nan",
+        "broken-nan", "no-paths"])
+def test_json_has_walks_objects_by_key_and_lists_by_name(
+        body: bytes, keys: tuple[str, ...], holds: bool) -> None:
+    from loadkit.scenario.json_has import has_paths
+
+    paths = tuple(tuple(k.split(".")) for k in keys)
+    assert has_paths(body, paths) is holds
+    # the same answer twice: the parser is reused, and a document never leaks into the next
+    assert has_paths(body, paths) is holds
+    assert Checks(json_has=keys).failure(200, body) == (None if holds else "check_failed")
+
+
+def test_json_has_reads_a_valid_body_with_simdjson_and_never_builds_it_with_json(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    simdjson = pytest.importorskip("simdjson")
+    from loadkit.scenario import json_has
+
+    def refuse(body: bytes) -> object:
+        raise AssertionError("json.loads used for a body simdjson reads")
+
+    monkeypatch.setattr(json_has.json, "loads", refuse)
+    assert json_has.has_paths(OIP, (("outputs", "predict"),)) is True
+    assert isinstance(json_has._parser, simdjson.Parser)
