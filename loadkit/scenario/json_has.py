@@ -54,19 +54,24 @@ def has_paths(body: bytes, paths: tuple[tuple[str, ...], ...]) -> bool:
     global _parser
     if _parser is None and simdjson is not None:
         _parser = simdjson.Parser()
+    if _parser is None:
+        return _has_paths_json(body, paths)
     try:
-        if _parser is None:
-            raise ValueError("no simdjson")
         doc = _parser.parse(body)
     except (ValueError, UnicodeDecodeError):
-        try:
-            return _walk(json.loads(body), paths, dict, list)
-        except (ValueError, UnicodeDecodeError):
-            return False
+        return _has_paths_json(body, paths)
     try:
         return _walk(doc, paths, simdjson.Object, simdjson.Array)
     finally:
         del doc                              # the parser's next document needs it released
+
+
+def _has_paths_json(body: bytes, paths: tuple[tuple[str, ...], ...]) -> bool:
+    """``has_paths`` read by Python's json: without simdjson, or for what it refuses."""
+    try:
+        return _walk(json.loads(body), paths, dict, list)
+    except (ValueError, UnicodeDecodeError):
+        return False
 
 
 def missing_key(body: bytes, keys: tuple[str, ...]) -> str:

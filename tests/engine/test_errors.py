@@ -206,12 +206,13 @@ OIP = b'{"outputs": [{"name": "proba", "data": [0.1]}, {"name": "predict", "data
     (b"not json", ("predictions",), False),
     (b"\xff\xfe", ("predictions",), False),                         # not even UTF-8
     (b'{"predictions": NaN}', ("predictions",), True),              # Python's json reads it
+    (b'{"outputs": [{"name": "predict", "data": [NaN]}]}', ("outputs.predict",), True),
     (b'{"predictions": NaN', ("predictions",), False),
     (b'{"x": 1}', (), True),
 ], ids=["key", "null-value", "missing", "nested", "nested-missing", "leaf", "two-paths",
         "second-missing", "first-missing", "oip-named", "oip-deeper", "oip-missing",
         "oip-not-objects", "oip-empty", "array-body", "not-json", "not-utf8", "nan",
-        "broken-nan", "no-paths"])
+        "nan-in-oip", "broken-nan", "no-paths"])
 def test_json_has_walks_objects_by_key_and_lists_by_name(
         body: bytes, keys: tuple[str, ...], holds: bool) -> None:
     from loadkit.scenario.json_has import has_paths
@@ -232,5 +233,19 @@ def test_json_has_reads_a_valid_body_with_simdjson_and_never_builds_it_with_json
         raise AssertionError("json.loads used for a body simdjson reads")
 
     monkeypatch.setattr(json_has.json, "loads", refuse)
+    monkeypatch.setattr(json_has, "_parser", None)        # as in a fresh process
     assert json_has.has_paths(OIP, (("outputs", "predict"),)) is True
-    assert isinstance(json_has._parser, simdjson.Parser)
+    parser = json_has._parser
+    assert isinstance(parser, simdjson.Parser)
+    assert json_has.has_paths(OIP, (("outputs", "label"),)) is False
+    assert json_has._parser is parser                     # one parser per process, reused
+
+
+def test_json_has_without_simdjson_gives_the_same_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loadkit.scenario import json_has
+
+    monkeypatch.setattr(json_has, "simdjson", None)
+    monkeypatch.setattr(json_has, "_parser", None)
+    assert json_has.has_paths(OIP, (("outputs", "predict"),)) is True
+    assert json_has.has_paths(b"not json", (("outputs",),)) is False
+    assert json_has._parser is None
