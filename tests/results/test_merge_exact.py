@@ -300,3 +300,19 @@ def test_a_merged_stage_keeps_each_error_kinds_first_failure_from_the_earliest_p
 def test_a_merged_stages_rows_a_second_are_rounded_to_the_millisecond():
     m = merge_stages([stage(0, [1.0] * 10, duration_s=3.0), stage(0, [1.0], duration_s=3.0)])
     assert m.rows_per_s == 3.666                        # (3.333 + 0.333) * 3 / 3
+
+
+def test_half_a_second_still_has_rates():
+    s = summarize([stage(0, [1.0] * 3, duration_s=0.5)])
+    assert (s.throughput_rps, s.rows_per_s) == (6.0, 6.0)
+    m = merge_stages([stage(0, [1.0] * 2, duration_s=0.75), stage(0, [1.0], duration_s=0.75)])
+    assert (m.throughput_rps, m.rows_per_s) == (4.0, 4.0)
+    m = merge_stages([stage(0, [1.0] * 10, duration_s=3.0), stage(0, [1.0], duration_s=3.0)])
+    assert m.throughput_rps == 3.667                      # 11 / 3, to the millisecond
+
+
+def test_a_merged_profile_ends_with_its_last_part():
+    early = profile(stages=[stage(0, [1.0])], started_at=T0, finished_at=T0 + 10)
+    late = profile(stages=[stage(0, [1.0])], started_at=T0 + 1, finished_at=T0 + 30)
+    assert (merge_profiles([early, late]).started_at, merge_profiles([early, late]).finished_at
+            ) == (T0, T0 + 30)

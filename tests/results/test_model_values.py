@@ -128,3 +128,24 @@ def test_a_histograms_recorded_values_are_its_buckets_in_increasing_order():
     h.record_many([3_000, 1_000, 1_000, 5_000_000])
     assert h.recorded_values() == [(1_000, 2), (3_001, 1), (5_001_215, 1)]
     assert LatencyHistogram().recorded_values() == []
+
+
+def test_a_latency_summary_reads_each_percentile_at_its_own_rank():
+    h = LatencyHistogram()
+    h.record_many([ms * 1_000 for ms in range(1, 1001)])       # 1..1000 ms
+    s = LatencySummary.of(h)
+    assert (s.p50, s.p90, s.p95, s.p99, s.p999) == (
+        h.percentile_us(50) / 1000, round(h.percentile_us(90) / 1000, 3),
+        round(h.percentile_us(95) / 1000, 3), round(h.percentile_us(99) / 1000, 3),
+        round(h.percentile_us(99.9) / 1000, 3))
+    assert len({s.p50, s.p90, s.p95, s.p99, s.p999, s.max}) == 6
+    assert h.percentiles_us([0, 50, 95, 100]) == [h.min_us, h.percentile_us(50),
+                                                  h.percentile_us(95), h.max_us]
+
+
+def test_recording_a_value_several_times_counts_each():
+    h = LatencyHistogram()
+    h.record(1_000, 3)
+    h.record(5_000_000_000, 2)                                # over an hour: clamped
+    assert (h.count, h.overflow) == (5, 2)
+    assert "count=5" in repr(h)

@@ -359,3 +359,28 @@ def test_seconds_before_any_stage_are_labelled_stage_0():
     clock.t = 6.0
     iv = r.tick()
     assert (iv.t, iv.stage, iv.requests, iv.elapsed_s) == (5.0, 0, 0, 0.0)
+
+
+def test_a_snapshot_keeps_every_request_and_a_finish_defaults_to_nothing_in_flight():
+    r = Recorder(wall_clock=Clock(0.0))
+    s = r.begin_stage(StageMeta(0, "a"), started_at=0.0)
+    s.ok(1_000)
+    s.error("timeout", 40_000)
+    snap = r.snapshot(s, 1.0)
+    assert snap.hist_all() == _hist([1_000, 40_000]) and snap.latency_all_ms.max == 40.031
+    assert snap.in_flight_at_end == 0
+    assert r.finish(s, 1.0).in_flight_at_end == 0
+    r.begin_stage(StageMeta(1, "b"), started_at=0.0)
+    assert r.end_stage(1.0).in_flight_at_end == 0
+
+
+def test_a_by_input_stage_counts_codes_and_keeps_bucket_overflow_and_its_unit():
+    r = Recorder(wall_clock=Clock(0.0))
+    s = r.begin_stage(StageMeta(0, "a"), started_at=0.0)
+    r.begin_breakdown("k", ["x"], [(0, 1)], [0])
+    r.error_by_input("http_5xx", 1_000, 503, payload=0)
+    r.error_by_input("http_5xx", 2_000, 503, payload=0)
+    r.ok_by_input(5_000_000_000, 200, payload=0)
+    assert s.codes == {503: 2, 200: 1}
+    (b,) = r.finish(s, 1.0).breakdown
+    assert (b.overflow, b.unit, b.requests, b.errors) == (1, "", 3, 2)

@@ -166,3 +166,19 @@ def test_a_move_is_worse_by_the_metrics_direction():
     assert direction_of("unknown", 1.0, 2.0) == "worse"
     assert direction_of("p50", 5.0, 5.0) == "better"
     assert direction_of("throughput", 5.0, 5.0) == "worse"
+
+
+def test_one_observation_has_a_quantile_and_windows_without_an_increase_add_nothing():
+    assert histogram_quantile(0.5, [1.0, math.inf], [1, 1]) == 0.5
+    c1 = ServerSeries(kind="counter", scrapes=2, increase=10.0, window_s=2.0)
+    c2 = ServerSeries(kind="counter", scrapes=2, increase=None, window_s=2.0)
+    assert combine_series([{"c": c1}, {"c": c2}])["c"].increase == 10.0
+
+
+def test_scrape_notes_keep_the_largest_bound_whatever_the_stage_order():
+    src = "http://s/metrics"
+    p = profile("p", stages=[_scraped(0, ScrapeStats(src, ok=1, uncharted=4, dropped=5)),
+                             _scraped(1, ScrapeStats(src, ok=1, uncharted=1, dropped=2))])
+    notes = scrape_notes(run_result(p))
+    assert notes[0].endswith("5 series beyond max_series were not kept (narrow `include`)")
+    assert notes[1].endswith("first 24 series; 4 more are in the stage figures only")
