@@ -119,3 +119,8 @@ def test_a_batch_sweep_gets_one_group_per_batch_size_or_per_stage_set():
                                         _with(1, buckets(20, 1_000), batch_size=1),
                                         _with(2, buckets(20, 1_000), batch_size=4)])
     assert [g.scope for g in analyze_breakdown(mixed).groups] == ["batch 1", "stages 1, 2"]
+
+
+def test_a_bucket_with_one_request_is_compared():
+    assert breakdown_line("k", "", [row("a", 1, 2, 1, 5.0), row("b", 3, 4, 1, 50.0)]) == (
+        "slowest inputs: highest k bucket (≥ 3): p99 50ms vs 5ms for the lowest bucket (≤ 2)")

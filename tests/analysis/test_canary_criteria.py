@@ -213,3 +213,16 @@ def test_exact_agreement_is_equality_and_every_criterion_keeps_its_figures():
     passed = _errors(flat(1_000), flat(1_000), CFG)
     assert (passed.status, passed.detail, passed.p_value) == (
         "pass", "error rate 0.0% vs 0.0% (+0.0 pp, p=1)", 1.0)
+
+
+def test_unlike_predictions_never_match_and_a_stage_reports_both_sides():
+    assert not predictions_match(1.0, "1") and not predictions_match("1", 1.0)
+    assert not predictions_match({"a": 1}, [1]) and not predictions_match([1], {"a": 1})
+    b = replace(arm(v("p99 < 1ms", True)), status=Status.PASS)
+    out = decide_stage(0, SPEC, flat(1_000), stage(0, latencies_us=[1_000] * 400,
+                                                     throughput_rps=40.0), AGREE,
+                       baseline_arm=b, candidate_arm=b)
+    assert [c.name for c in out.criteria] == ["requests", "p99_ratio", "error_rate",
+                                              "agreement", "sla"]
+    assert (out.baseline_rps, out.candidate_rps) == (40.0, 40.0)
+    assert (out.baseline_load, out.candidate_load) == ("", "")

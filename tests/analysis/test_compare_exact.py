@@ -288,3 +288,12 @@ def test_a_baseline_without_throughput_has_no_throughput_change():
     s = compare_stage("p", b, stage(0, latencies(10, n=100), throughput_rps=100),
                       windows(10.0), windows(10.0))
     assert s.metric("throughput").change == 0.0
+
+
+def test_empty_seconds_are_not_windows_and_streaming_keeps_the_classic_metrics():
+    b = stage(0, latencies(10, n=100), throughput_rps=100)
+    c = stage(0, latencies(20, n=100), throughput_rps=100)
+    empty = interval(T0 + 9, 0, 999.0, requests=0, p50_ms=999.0)
+    with_empty = compare_stage("p", b, c, windows(10.0) + [empty], windows(20.0))
+    without = compare_stage("p", b, c, windows(10.0), windows(20.0))
+    assert with_empty.metric("p99").p_value == without.metric("p99").p_value

@@ -124,3 +124,12 @@ def test_a_constant_rate_compares_offered_and_achieved():
     assert analyze_constant_rate(profile("s", "soak", [stage(0, [])])).kind == "soak"
     assert analyze_constant_rate(profile("s", "soak", [stage(0, [])])).headline == (
         "no measured requests")
+
+
+def test_two_batch_sizes_already_make_a_table_and_big_rates_print_whole():
+    p = profile("t", "throughput", [stage(0, [4.0] * 100, throughput_rps=100, batch_size=4),
+                                    stage(1, [2.0] * 150, throughput_rps=150, batch_size=1)])
+    a = analyze_throughput(p)
+    assert a.best_batch_size == 4 and len(a.batch_sizes) == 2
+    fast = profile("c", "constant-rate", [stage(0, [1.0] * 12346, throughput_rps=12345.6)])
+    assert analyze_constant_rate(fast).headline.startswith("12346 rps, p50 1ms")

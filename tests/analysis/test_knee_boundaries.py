@@ -86,3 +86,8 @@ def test_a_step_without_a_value_for_a_rule_does_not_meet_it():
 def test_a_flat_step_without_a_latency_rise_does_not_hide_a_later_knee():
     s = [step(0, 1, 100.0, 10.0), step(1, 2, 105.0, 10.0), step(2, 4, 106.0, 30.0)]
     assert find_knee(s) is s[1]
+
+
+def test_a_steps_error_rate_keeps_six_decimals():
+    p = profile("ramp", "ramp", [stage(0, [5.0] * 3, concurrency=1, errors=1)])
+    assert ramp_steps(p)[0].error_rate == 0.333333

@@ -213,3 +213,9 @@ def test_a_second_that_ended_before_the_overload_ended_is_not_evidence():
     r = recovery_time(ts, overload_end_t=T0, threshold_ms=200)
     assert (r.status, r.reason) == ("unknown", "only the last 2 s met p99 < 200 ms; need 3 s "
                                                "to say it stays")
+
+
+def test_an_empty_second_does_not_lengthen_a_streak():
+    ts = series([900, 80]) + [interval(T0 + 2, 0, 0.0, requests=0)] + series([80], T0 + 3)
+    r = recovery_time(ts, overload_end_t=T0, threshold_ms=200, hold_s=3)
+    assert r.status == "did not recover"

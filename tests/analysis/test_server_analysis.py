@@ -203,3 +203,10 @@ def test_analyze_reads_the_server_at_the_kinds_own_turning_point():
     a = analyze(p)
     assert a.knee.step == 1 and a.server.at.step == 1
     assert a.server.at.gauges == {"queue": GaugeAt(0.5, 0.5)}
+
+
+def test_gauges_pinned_at_the_same_step_name_the_first_by_series_name():
+    s = steps_with({"b_busy": gauge(1, 1.0), "a_queue": gauge(1, 1.0)},
+                   {"b_busy": gauge(1, 8.0), "a_queue": gauge(1, 4.0)},
+                   {"b_busy": gauge(1, 8.0), "a_queue": gauge(1, 4.0)})
+    assert first_ceiling(s) == Ceiling(series="a_queue", step=1, ceiling=4.0)

@@ -139,3 +139,7 @@ def test_one_baseline_request_or_a_1_us_baseline_is_still_data():
     assert not math.isnan(stats.two_proportion_z(1, 10, 0, 1).statistic)
     point, ci = stats.hist_percentile_ratio_ci([(3, 10)], [(1, 10)], 50)
     assert point == 3.0 and ci == Interval95(3.0, 3.0)
+
+
+def test_one_candidate_request_is_still_data():
+    assert not math.isnan(stats.two_proportion_z(0, 1, 1, 10).statistic)

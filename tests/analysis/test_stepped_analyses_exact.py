@@ -195,3 +195,16 @@ def test_analyze_stress_judges_recovery_by_its_stop_condition():
     p = profile("s", "stress", [*steps, rec], ts)
     assert analyze_stress(p, stop_when={"p99": "50ms"}).recovery.threshold_ms == 50.0
     assert analyze_stress(p).recovery.threshold_ms == 40.03           # twice the first p99
+
+
+def test_an_empty_step_does_not_end_the_steps_and_recovery_minds_the_error_limit():
+    steps = stress_steps(profile("s", "stress", [stage(0, [], rate=10.0), step(1, 100.0, 1000)]))
+    assert [s.index for s in steps] == [1]
+    from loadkit.testing import interval
+
+    rec = stage(2, [5.0] * 30, rate=5.0, role="recovery", started_at=T0 + 20, duration_s=3.0)
+    ts = [interval(T0 + 20 + i, 2, 5.0, errors=50) for i in range(3)]
+    p = profile("s", "stress", [step(0, 100.0, 1000), step(1, 200.0, 2000), rec], ts)
+    rules = [parse_rule("p99 < 100ms"), parse_rule("error_rate < 1%")]
+    assert analyze_stress(p, rules).recovery.status == "did not recover"
+    assert analyze_stress(p, [parse_rule("p99 < 100ms")]).recovery.status == "recovered"
