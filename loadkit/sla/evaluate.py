@@ -106,16 +106,16 @@ def _verdict(profile: str, rule: Rule, data: StageResult | Summary, min_requests
     """One verdict of ``rule`` on ``data``; ``where`` is prose."""
     base = _no_data(profile, rule, scope=scope, judged=judged, where=where)
     at = f" {where}" if where else ""
-    over = metric(rule.metric).over
+    counted = metric(rule.metric).counted
     observed = observe(rule, data)
     n = _count(rule, data)
     if observed is None or n <= 0:
         return base
     if n < min_requests:
         return replace(base, observed=observed, inconclusive=True,
-                       reason=f"only {n} {over}{at} (need {min_requests})")
+                       reason=f"only {counted(n)}{at} (need {min_requests:,})")
     return replace(base, observed=observed, passed=rule.holds(observed),
-                   reason=f"over {n:,} {over}{at}")
+                   reason=f"over {counted(n)}{at}")
 
 
 def load_steps(profile: ProfileResult) -> list[StageResult]:

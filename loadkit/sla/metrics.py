@@ -33,6 +33,11 @@ class Metric:
     live: Callable[[Interval], float | None] | None = None
     load_broken: bool = False
     over: str = "requests"          # what ``count`` counts, in words
+    one: str = "request"            # the same, for a count of one
+
+    def counted(self, n: int) -> str:
+        """``1 request``, ``2,000 requests``: what a verdict stands on, in words."""
+        return f"{n:,} {self.one if n == 1 else self.over}"
 
 
 def _successes(d: Data) -> int:
@@ -51,7 +56,7 @@ def _latency(stat: str, live_field: str | None) -> Metric:
         return float(getattr(iv, live_field)) if live_field and iv.ok > 0 else None
 
     return Metric(stat, read, _successes, live if live_field else None, load_broken=True,
-                  over="successful requests")
+                  over="successful requests", one="successful request")
 
 
 def _error_rate(d: Data) -> float | None:
@@ -72,7 +77,8 @@ def _stream_latency(timing: str, stat: str) -> Metric:
         return float(getattr(summary, stat)) if summary is not None and count(d) else None
 
     return Metric(f"{timing}_{stat}", read, count, load_broken=True,
-                  over=f"streamed requests with a {timing.upper()}")
+                  over=f"streamed requests with a {timing.upper()}",
+                  one=f"streamed request with a {timing.upper()}")
 
 
 def _stream_figure(name: str, attr: str, load_broken: bool = False) -> Metric:
@@ -110,7 +116,7 @@ def _server(name: str) -> Metric:
     """``server:SERIES.STAT``: the target's own metric over the stage (server_rule.py);
     judged at a ramp's operating point, as throughput is (more load is not always worse)."""
     return Metric(name, lambda d: read_server(name, d), lambda d: scrapes_of(name, d),
-                  over="scrapes of the server")
+                  over="scrapes of the server", one="scrape of the server")
 
 
 def metric(name: str) -> Metric:

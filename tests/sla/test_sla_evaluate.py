@@ -197,7 +197,7 @@ def test_one_request_is_data_and_decides_by_default():
     one = stage(0, [12.0], concurrency=1)
     assert observe(parse_rule("p99 < 1s"), one) == pytest.approx(12.0, rel=1e-3)
     (v,) = evaluate({"x": rules("p99 < 1s")}, run_result(profile("x", "latency", [one])))
-    assert v.passed and not v.inconclusive and v.reason == "over 1 successful requests"
+    assert v.passed and not v.inconclusive and v.reason == "over 1 successful request"
 
 
 def test_an_empty_stage_has_no_data_even_for_a_server_rule():

@@ -158,3 +158,16 @@ def test_stream_metrics_are_in_the_table_under_every_name_the_grammar_knows():
 
     assert set(metrics.STREAM_METRICS) == set(GRAMMAR_STREAM)
     assert all(METRICS[n].name == n for n in GRAMMAR_STREAM)
+
+
+@pytest.mark.parametrize("name, one, many", [
+    ("p99", "1 successful request", "2,000 successful requests"),
+    ("error_rate", "1 request", "2,000 requests"),
+    ("ttft_p99", "1 streamed request with a TTFT", "2,000 streamed requests with a TTFT"),
+    ("server:q.max", "1 scrape of the server", "2,000 scrapes of the server"),
+])
+def test_what_a_verdict_stands_on_is_counted_in_words_singular_for_one(name, one, many):
+    from loadkit.sla.metrics import metric
+
+    m = metric(name)
+    assert (m.counted(1), m.counted(2000), m.counted(0)) == (one, many, many.replace("2,000", "0"))

@@ -43,7 +43,7 @@ def test_steps_without_requests_are_not_steps_but_one_request_is():
     (v,) = evaluate_profile(p, [parse_rule("p99 < 50ms")])
     # judged on the 1-request step, and broken at step 2: the empty step 1 broke nothing
     assert (v.judged_stage, v.first_broken_stage, v.passed) == (0, 2, True)
-    assert v.reason == "over 1 successful requests at step 0 (concurrency 1)"
+    assert v.reason == "over 1 successful request at step 0 (concurrency 1)"
 
 
 def test_a_ramp_keeps_its_run_order_even_when_loads_go_down():
