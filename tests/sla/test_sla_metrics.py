@@ -30,7 +30,8 @@ def test_latency_metrics_read_the_successful_requests_and_their_own_second(name,
         assert m.read(s) == getattr(s.latency_ms, name)
         assert isinstance(m.read(s), float)
         assert m.count(s) == s.ok == 970
-        assert (m.load_broken, m.over) == (True, "successful requests")
+        assert (m.load_broken, m.over, m.one) == (True, "successful requests",
+                                                  "successful request")
         assert m.read(stage(0, [5.0] * 3, errors=3)) is None       # no success: no latency
         assert m.read(stage(0, [5.0] * 3, errors=2)) is not None    # one success is data
         if field is None:
@@ -112,6 +113,7 @@ def test_stream_latency_metrics_read_their_own_timing_histogram(timing, stat):
         assert m.count(s) == len(values[timing])          # requests with that timing, not 10
         assert (m.load_broken, m.live) == (True, None)
         assert m.over == f"streamed requests with a {timing.upper()}"
+        assert m.one == f"streamed request with a {timing.upper()}"
 
 
 def test_stream_latency_has_no_data_without_a_stream_or_its_histogram():
