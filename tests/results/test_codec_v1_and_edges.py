@@ -209,3 +209,9 @@ def test_lists_and_untyped_containers_are_rebuilt_item_by_item():
     assert _build(list, [1, "a"]) == [1, "a"]
     assert _build(dict, {"a": 1}) == {"a": 1}
     assert _build(Any, {"a": [1]}) == {"a": [1]}
+
+
+def test_a_v1_stage_shorter_than_a_second_still_gets_its_throughput():
+    (st,) = migrate_v1({"profiles": [{"stages": [{"label": "x", "duration_s": 0.5, "ok": 5}],
+                                      "summary": {}}]})["profiles"][0]["stages"]
+    assert st["throughput_rps"] == 10.0

@@ -316,3 +316,22 @@ def test_a_merged_profile_ends_with_its_last_part():
     late = profile(stages=[stage(0, [1.0])], started_at=T0 + 1, finished_at=T0 + 30)
     assert (merge_profiles([early, late]).started_at, merge_profiles([early, late]).finished_at
             ) == (T0, T0 + 30)
+
+
+def test_merged_rates_and_cpu_shares_are_rounded_to_three_places():
+    (iv,) = merge_timeseries([[interval(T0, 0, 1.0, rps=0.1234)], [interval(T0, 0, 1.0, rps=0.1)]])
+    assert iv.rps == 0.223
+    h = merge_health([GeneratorHealth(cpu_share=0.1234), GeneratorHealth(cpu_share=0.2)],
+                     concurrent=True)
+    assert h.cpu_share == 0.323
+
+
+def test_a_stages_first_failures_are_kept_sorted_by_kind():
+    from loadkit.results.recorder import StageMeta, StageRecording
+
+    rec = StageRecording(StageMeta(0, "s"), 0.0)
+    rec.error("timeout", 1_000)
+    rec.firsts.update({"timeout": "no answer in 1s", "http_5xx": "503"})
+    rec.flush()
+    assert list(rec.result(1.0).first_errors.items()) == [("http_5xx", "503"),
+                                                          ("timeout", "no answer in 1s")]

@@ -149,3 +149,15 @@ def test_recording_a_value_several_times_counts_each():
     h.record(5_000_000_000, 2)                                # over an hour: clamped
     assert (h.count, h.overflow) == (5, 2)
     assert "count=5" in repr(h)
+
+
+def test_low_percentiles_are_read_not_taken_as_the_minimum_and_unlike_histograms_differ():
+    h = LatencyHistogram()
+    h.record_many([ms * 1_000 for ms in range(1, 1001)])
+    assert h.percentiles_us([1, 0.5, 100, 150]) == [h.percentile_us(1), h.percentile_us(0.5),
+                                                    h.max_us, h.max_us]
+    assert h.percentiles_us([1])[0] == 10_007 != h.min_us      # the 10th of 1000, not the 1st
+    a, b = LatencyHistogram(), LatencyHistogram()
+    a.record(1_000)
+    b.record(2_000)
+    assert a != b and a == a.copy()

@@ -182,3 +182,12 @@ def test_scrape_notes_keep_the_largest_bound_whatever_the_stage_order():
     notes = scrape_notes(run_result(p))
     assert notes[0].endswith("5 series beyond max_series were not kept (narrow `include`)")
     assert notes[1].endswith("first 24 series; 4 more are in the stage figures only")
+
+
+def test_zero_valued_gauges_and_empty_histogram_windows_combine_as_zero():
+    z = ServerSeries(kind="gauge", scrapes=2, mean=0.0, min=0.0, max=0.0, last=0.0)
+    four = ServerSeries(kind="gauge", scrapes=2, mean=4.0, min=4.0, max=4.0, last=4.0)
+    assert combine_series([{"g": z}, {"g": four}])["g"].mean == 2.0
+    h0 = histogram_series(0, 0.0, 2.0, 2, [(0.1, 0), (1.0, 0)])
+    h1 = histogram_series(10, 1.0, 2.0, 2, [(0.1, 5), (1.0, 10)])
+    assert combine_series([{"h": h0}, {"h": h1}])["h"].count == 10

@@ -187,3 +187,9 @@ def test_generators_same_second_adds_tokens_and_keeps_the_worst_percentiles():
            [replace(interval(T0, 0, 5.0), output_tokens=5, ttft_p99_ms=3.0)]]
     (one,) = merge_timeseries(ivs)
     assert (one.output_tokens, one.ttft_p99_ms, one.ttft_p50_ms) == (9, 7.0, None)
+
+
+def test_merged_token_counts_add_zeros_as_zeros():
+    a = streamed_stage(0, [(1_000, [], None, 0, 0, "usage", True)])
+    assert merge_stream_fields([a, a], 1.0, 2)["input_tokens"] == 0
+    assert merge_stream_fields([a, a], 1.0, 2)["output_tokens"] == 0
