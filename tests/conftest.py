@@ -48,6 +48,13 @@ from typing import Any, Self
 import pytest
 import yaml
 
+# Bytecode caches, as Python writes them by default. Some CI images set
+# PYTHONDONTWRITEBYTECODE: then pytest re-compiles every test module and loadkit module
+# at each start, and every loadkit, mock-server and Locust process the suite starts
+# compiles loadkit from source again.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
+
 ROOT = Path(__file__).resolve().parents[1]
 IRIS_CSV = ROOT / "scenarios" / "data" / "iris.csv"
 START_TIMEOUT_S = 30.0  # a loaded 2-core CI machine may take a while to import numpy
