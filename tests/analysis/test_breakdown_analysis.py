@@ -124,3 +124,11 @@ def test_a_batch_sweep_gets_one_group_per_batch_size_or_per_stage_set():
 def test_a_bucket_with_one_request_is_compared():
     assert breakdown_line("k", "", [row("a", 1, 2, 1, 5.0), row("b", 3, 4, 1, 50.0)]) == (
         "slowest inputs: highest k bucket (≥ 3): p99 50ms vs 5ms for the lowest bucket (≤ 2)")
+
+
+def test_analyze_adds_latency_by_input_to_any_kind():
+    from loadkit.analysis import analyze
+
+    p = profile("t", "throughput", [_with(0, [_bucket("s", 1, 10, [1_000] * 10),
+                                              _bucket("l", 11, 90, [9_000] * 10)])])
+    assert analyze(p).breakdown == analyze_breakdown(p) is not None

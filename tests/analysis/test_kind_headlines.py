@@ -133,3 +133,12 @@ def test_two_batch_sizes_already_make_a_table_and_big_rates_print_whole():
     assert a.best_batch_size == 4 and len(a.batch_sizes) == 2
     fast = profile("c", "constant-rate", [stage(0, [1.0] * 12346, throughput_rps=12345.6)])
     assert analyze_constant_rate(fast).headline.startswith("12346 rps, p50 1ms")
+
+
+def test_boundaries_of_the_throughput_headlines():
+    settled = profile("t", "throughput", [stage(0, [1.0] * 30, throughput_rps=30, stable=True)])
+    assert analyze_throughput(settled).headline == "30 rps sustained, p99 1ms; stable after 1 s"
+    one = profile("t", "throughput", [stage(0, [1.0], throughput_rps=1)])
+    assert analyze_throughput(one).max_sustained_rps == 1.0
+    at_1000 = profile("c", "constant-rate", [stage(0, [1.0] * 1000, throughput_rps=1000)])
+    assert analyze_constant_rate(at_1000).headline.startswith("1000 rps, p50 1ms")

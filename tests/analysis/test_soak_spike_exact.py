@@ -159,3 +159,10 @@ def test_seconds_without_requests_are_not_soak_seconds():
     ivs.insert(2, interval(T0 + 9, 1, 0.0, requests=0, t0=T0))
     a = analyze_soak(soak(ivs))
     assert a.window_s == 1 and len(a.windows) == 4 and a.p99_drift_ms == 10.0
+
+
+def test_two_seconds_are_enough_to_judge_drift_and_a_spike_keeps_its_max():
+    a = analyze_soak(soak(secs([10, 30])))
+    assert (a.window_s, a.p99_drift_ms) == (1, 20.0)
+    s = analyze_spike(spike_profile())
+    assert s.peak_max_ms == s.peak_p99_ms == 200.063
