@@ -40,7 +40,7 @@ from loadkit.scenario.plan import (
 )
 from loadkit.scenario.schema import DatasetModel, ScenarioModel
 from loadkit.scenario.telemetry_schema import trace_headers
-from loadkit.scenario.streaming import check_streaming, slo_of, stream_spec
+from loadkit.scenario.streaming import check_slo_rules, check_streaming, slo_of, stream_spec
 from loadkit.sla import Rule, parse_rule
 
 DATASET_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
@@ -315,6 +315,7 @@ def build_scenario(m: ScenarioModel, base_dir: Path, default_name: str,
         server_timing=m.server_timing.metric if m.server_timing is not None else None,
         traceparent=m.traceparent)
     check_streaming(m, scenario)
+    check_slo_rules(m, scenario)
     check_template(scenario)
     check_search_rules(m, scenario)
     check_sla_stages(m, scenario)

@@ -47,6 +47,29 @@ def stream_spec(api: str, stream: bool | str | None, tokenizer: str | None,
 
 
 
+SLO_METRICS = ("goodput", "slo_attainment")
+
+
+def check_slo_rules(m: ScenarioModel, scenario: Scenario) -> None:
+    """A goodput or slo_attainment rule needs SLO bounds to count good requests by.
+
+    Without an ``slo:`` block (the scenario's or the profile's) every request is
+    neither good nor bad, and the rule could only end as "no data" after the run.
+    """
+    from loadkit.scenario.checks import rule_of  # checks imports this module's neighbours
+
+    for i, (pm, spec) in enumerate(zip(m.profiles, scenario.profiles, strict=True)):
+        if (spec.slo or scenario.slo) is not None:
+            continue
+        written = [(f"profiles[{i}].sla[{j}]", rule_of(e)) for j, e in enumerate(pm.sla)]
+        written += [(f"sla[{j}]", rule_of(e)) for j, e in enumerate(m.sla)]
+        for where, rule in written:
+            if rule.metric in SLO_METRICS:
+                raise ScenarioError(where, f"{rule.metric} counts the requests within the "
+                                    "SLO's bounds: add an slo: block (e.g. slo: {ttft: 500ms, "
+                                    f"tpot: 50ms}}), for profile {spec.name!r} or the scenario")
+
+
 def check_streaming(m: ScenarioModel, scenario: Scenario) -> None:
     """What a streaming request cannot do, refused before anything is read or sent."""
     request = scenario.request

@@ -66,6 +66,16 @@ def test_messages_column_is_sent_as_is(tmp_path: Path) -> None:
     assert bodies(path)[0]["messages"] == msgs
 
 
+def test_a_goodput_rule_loads_when_its_profile_or_the_scenario_has_an_slo(tmp_path: Path) -> None:
+    rules = "sla: [goodput >= 5rps, slo_attainment >= 0.9]"
+    own = load_scenario(str(write(tmp_path, HEAD + CHAT + DS + "profiles:\n  - {name: lat, kind: "
+                                  f"latency, requests: 4, slo: {{ttft: 1s}}, {rules}}}\n")))
+    shared = load_scenario(str(write(tmp_path, HEAD + CHAT + DS + "slo: {ttft: 1s}\nprofiles:\n"
+                                     f"  - {{name: lat, kind: latency, requests: 4, {rules}}}\n")))
+    assert [r.metric for r in own.profiles[0].sla] == ["goodput", "slo_attainment"]
+    assert [r.metric for r in shared.profiles[0].sla] == ["goodput", "slo_attainment"]
+
+
 def test_profile_slo_overrides_the_scenarios_in_its_stages(tmp_path: Path) -> None:
     path = write(tmp_path, HEAD + CHAT + DS + "slo: {ttft: 500ms, tpot: 50ms}\n"
                  "profiles:\n  - {name: a, kind: latency, requests: 4}\n"
@@ -84,6 +94,11 @@ BAD = [
      "fast"),
     ("slo-without-a-stream", HEAD + DS + "slo: {ttft: 1s}\n" + LAT, "slo",
      "set request.api"),
+    ("goodput-without-an-slo", HEAD + CHAT + DS + "profiles:\n"
+     "  - {name: lat, kind: latency, requests: 4, sla: [goodput >= 5rps]}\n",
+     "profiles[0].sla[0]", "goodput counts the requests within the SLO's bounds: add an slo:"),
+    ("global-attainment-without-an-slo", HEAD + CHAT + DS + LAT + "sla: [slo_attainment >= 0.9]\n",
+     "sla[0]", "for profile 'lat' or the scenario"),
     ("max-tokens-on-http", HEAD + "request: {max_tokens: 5}\n" + DS + LAT, "request",
      "max_tokens: only for api: openai-chat"),
     ("stream-true-on-http", HEAD + "request: {stream: true}\n" + DS + LAT, "request",
