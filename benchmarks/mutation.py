@@ -12,6 +12,12 @@ only a slow end-to-end test notices is a survivor here, on purpose.
     python benchmarks/mutation.py                     # every room (CPU heavy: tens of minutes)
     python benchmarks/mutation.py --rooms sla redact  # a subset
     python benchmarks/mutation.py --max-children 1 --budget-min 20
+    python benchmarks/mutation.py --rooms results --sample 4:3   # mutants numbered 3 mod 4
+
+A whole room can take tens of minutes on a shared 2-core machine. ``--sample K:R``
+runs only the mutants whose number is R modulo K (a systematic sample, spread over
+every function): an estimate of the score, with a binomial interval printed beside
+it. Write tests against one residue and measure another, so the figure is not fitted.
 
 It works on a copy of the tracked files in a temporary folder (the checkout is
 never touched), prints one line per room and a total, writes the same as JSON
@@ -98,8 +104,20 @@ def _configure(work: Path, mutate: list[str], tests: list[str], max_children: in
     pyproject.write_text(text + section)
 
 
+def _sampled(work: Path, select: list[str] | None, k: int, r: int) -> list[str]:
+    """The generated mutants whose number is ``r`` modulo ``k`` (within ``select``)."""
+    keys = []
+    for meta in sorted((work / "mutants").rglob("*.py.meta")):
+        for key in json.loads(meta.read_text()).get("exit_code_by_key", {}):
+            if select is not None and not any(fnmatch.fnmatch(key, p) for p in select):
+                continue
+            if int(key.rsplit("_", 1)[1]) % k == r:
+                keys.append(key)
+    return keys
+
+
 def run_room(name: str, max_children: int, budget_s: float, keep: Path | None,
-             show: bool = False) -> dict:
+             show: bool = False, sample: tuple[int, int] | None = None) -> dict:
     mutate, tests = ROOMS[name]
     work = Path(tempfile.mkdtemp(prefix=f"loadkit-mutation-{name}-"))
     try:
@@ -108,9 +126,14 @@ def run_room(name: str, max_children: int, budget_s: float, keep: Path | None,
         env = dict(os.environ, PYTHONPATH=str(work))
         mutmut = [sys.executable, "-m", "mutmut"]
         started = time.monotonic()
+        names = SELECT.get(name, [])
+        if sample is not None:      # generate every mutant (running none), then pick
+            subprocess.run([*mutmut, "run", "--max-children", "1", "nothing.matches*"],
+                           cwd=work, env=env, capture_output=True, timeout=budget_s)
+            names = _sampled(work, SELECT.get(name), *sample)
         try:
             proc = subprocess.run([*mutmut, "run", "--max-children", str(max_children),
-                                   *SELECT.get(name, [])],
+                                   *names],
                                   cwd=work, env=env, capture_output=True, text=True,
                                   timeout=budget_s)
             finished = proc.returncode == 0
@@ -118,7 +141,7 @@ def run_room(name: str, max_children: int, budget_s: float, keep: Path | None,
         except subprocess.TimeoutExpired:
             finished, log = False, "budget ran out: the counts cover the mutants run so far"
         elapsed = time.monotonic() - started
-        codes, survivors = _collect(work, SELECT.get(name))
+        codes, survivors = _collect(work, names if sample is not None else SELECT.get(name))
         killed = sum(n for c, n in codes.items() if c in KILLED)
         survived = sum(n for c, n in codes.items() if c in SURVIVED)
         judged = killed + survived
@@ -126,7 +149,8 @@ def run_room(name: str, max_children: int, budget_s: float, keep: Path | None,
                "survived": survived, "not_run": sum(n for c, n in codes.items()
                                                    if c not in KILLED | SURVIVED),
                "score": round(killed / judged, 4) if judged else None,
-               "finished": finished, "seconds": round(elapsed, 1), "survivors": survivors}
+               "finished": finished, "seconds": round(elapsed, 1), "survivors": survivors,
+               "sample": f"{sample[0]}:{sample[1]}" if sample else None}
         if not judged:
             out["log"] = log
         if show:                    # each survivor's diff, while mutmut's folder is there
@@ -145,15 +169,33 @@ def _collect(work: Path, select: list[str] | None = None
     """Exit code per mutant, from mutmut's ``.meta`` files (one per mutated source file)."""
     codes: Counter[int | None] = Counter()
     survivors: list[str] = []
+    chosen = set(select or ())
     for meta in sorted((work / "mutants").rglob("*.py.meta")):
         data = json.loads(meta.read_text())
         for key, code in data.get("exit_code_by_key", {}).items():
-            if select is not None and not any(fnmatch.fnmatch(key, p) for p in select):
+            if select is not None and key not in chosen and not any(
+                    fnmatch.fnmatch(key, p) for p in select):
                 continue
             codes[code] += 1
             if code in SURVIVED:
                 survivors.append(key)
     return codes, survivors
+
+
+def _sample_arg(text: str) -> tuple[int, int]:
+    try:
+        k, r = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected K:R, e.g. 4:3") from None
+    if k < 1 or not 0 <= r < k:
+        raise argparse.ArgumentTypeError(f"{text!r}: needs K >= 1 and 0 <= R < K")
+    return k, r
+
+
+def _half_width(killed: int, judged: int) -> float:
+    """Half the 95% normal-approximation interval of a sampled score, in points."""
+    p = killed / judged
+    return 196.0 * (p * (1 - p) / judged) ** 0.5
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,14 +206,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write the per-room figures here")
     ap.add_argument("--survivors", action="store_true", help="list surviving mutants")
     ap.add_argument("--keep", type=Path, help="copy mutmut's mutants/ folders here")
+    ap.add_argument("--sample", type=_sample_arg, metavar="K:R",
+                    help="run only the mutants numbered R modulo K (an estimate)")
     args = ap.parse_args(argv)
     rows = []
     for name in args.rooms:
-        row = run_room(name, args.max_children, args.budget_min * 60, args.keep, args.survivors)
+        row = run_room(name, args.max_children, args.budget_min * 60, args.keep, args.survivors,
+                       args.sample)
         rows.append(row)
         judged = row["killed"] + row["survived"]
         score = f"{row['killed'] / judged * 100:.1f}%" if judged else "-"
         note = "" if row["finished"] else "  (budget ran out: partial)"
+        if args.sample and judged:
+            note += f"  (sample {row['sample']}: +-{_half_width(row['killed'], judged):.1f} pp, 95%)"
         print(f"{name:10s} killed {row['killed']:4d}  survived {row['survived']:4d}  "
               f"score {score:>6s}  {row['seconds']:7.1f} s{note}", flush=True)
         if row.get("log"):
