@@ -10,7 +10,7 @@ cost about 0.7 µs of the ~9 µs a request costs, the sweep a few checks per tic
 A timeout fires between ``timeout_s`` and ``timeout_s + tick_s`` after the send
 (plus any event-loop lag, which the health monitor reports).
 
-``supports`` says when a scenario needs something only aiohttp has (a proxy from
+``supports`` (``fast_support``, re-exported here) says when a scenario needs something only aiohttp has (a proxy from
 the environment, HEAD, compression, odd schemes), so the default choice can fall
 back honestly.
 """
@@ -23,10 +23,8 @@ from collections import deque
 from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-from urllib.request import getproxies, proxy_bypass
 
 from loadkit.engine.fast_protocol import (
-    FRAMING_HEADERS,
     Answer,
     Connection,
     HeadFields,
@@ -34,7 +32,8 @@ from loadkit.engine.fast_protocol import (
     build_requests,
 )
 from loadkit.engine.closing import OpenConnections
-from loadkit.engine.encoding import asked_codings, decode, unsupported_coding
+from loadkit.engine.fast_support import supports, unsupported
+from loadkit.engine.encoding import asked_codings, decode
 from loadkit.engine.keepalive import KeepAlive
 from loadkit.engine.redirects import (
     REDIRECT_STATUSES,
@@ -46,51 +45,16 @@ from loadkit.engine.redirects import (
 from loadkit.engine.server_timing import note_server_timing
 from loadkit.engine.transport import TransportError
 from loadkit.results import kinds
-
 from loadkit.scenario.plan import PayloadSet
 
 if TYPE_CHECKING:
     from loadkit.scenario.plan import RequestSpec
 
-SUPPORTED_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+__all__ = ["FastTransport", "ssl_context", "supports", "unsupported"]
+
 # Methods a client may send twice (RFC 9110 9.2.2): only these are retried after a
 # reused connection closed before answering -- the server may have read the request.
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "OPTIONS"})
-
-
-def unsupported(request: RequestSpec) -> str | None:
-    """Why the fast transport cannot send this request exactly as aiohttp would (None: it can).
-
-    Each reason names the header or feature, for the message that says to use
-    ``--transport aiohttp``: a scheme other than http/https, a HEAD request (the
-    response parser would wait for a body), a framing header set by the scenario
-    (Transfer-Encoding, Connection, Expect...), an Accept-Encoding naming a coding
-    other than gzip/deflate (br, zstd: not decoded here), a proxy in the environment.
-    """
-    try:
-        parts = urlsplit(request.url)
-        parts.port  # noqa: B018 -- raises ValueError on a bad port
-    except ValueError:
-        return f"the target URL's port is not a number ({request.target!r})"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"the scheme {parts.scheme!r} (http and https only)"
-    if request.method.upper() not in SUPPORTED_METHODS:
-        return f"the method {request.method.upper()} (HEAD answers carry no body to wait for)"
-    for name, _ in request.headers:
-        if name.lower() in FRAMING_HEADERS:
-            return f"the header {name} (the fast transport frames requests itself)"
-    coding = unsupported_coding(request.headers)
-    if coding is not None:
-        return f"Accept-Encoding: {coding} (the fast transport decodes gzip and deflate only)"
-    proxies = getproxies()
-    if (parts.scheme in proxies or "all" in proxies) and not proxy_bypass(parts.hostname):
-        return "a proxy named in the environment (http_proxy / all_proxy)"
-    return None
-
-
-def supports(request: RequestSpec) -> bool:
-    """True when the fast transport can send this request exactly as aiohttp would."""
-    return unsupported(request) is None
 
 
 def ssl_context(insecure: bool) -> ssl.SSLContext:
