@@ -10,9 +10,9 @@ cost about 0.7 µs of the ~9 µs a request costs, the sweep a few checks per tic
 A timeout fires between ``timeout_s`` and ``timeout_s + tick_s`` after the send
 (plus any event-loop lag, which the health monitor reports).
 
-``supports`` (``fast_support``, re-exported here) says when a scenario needs something only aiohttp has (a proxy from
-the environment, HEAD, compression, odd schemes), so the default choice can fall
-back honestly.
+``supports`` (``fast_support``, re-exported here) says when a scenario needs
+something only aiohttp has (a proxy from the environment, HEAD, compression, odd
+schemes), so the default choice can fall back honestly.
 """
 
 from __future__ import annotations
