@@ -41,12 +41,14 @@ import tempfile
 import textwrap
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, Self
 
 import pytest
 import yaml
+
+from tests.alone import ROOM, Room
 
 # Bytecode caches, as Python writes them by default. Some CI images set
 # PYTHONDONTWRITEBYTECODE: then pytest re-compiles every test module and loadkit module
@@ -58,6 +60,58 @@ sys.dont_write_bytecode = False
 ROOT = Path(__file__).resolve().parents[1]
 IRIS_CSV = ROOT / "scenarios" / "data" / "iris.csv"
 START_TIMEOUT_S = 30.0  # a loaded 2-core CI machine may take a while to import numpy
+
+
+# -- tests marked ``alone`` run with no other xdist worker busy (tests/alone.py) -----------
+
+_ROOM_DIR = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: one worker more than the usable cores (``--maxprocesses`` caps it).
+
+    Most of a test here waits on a server or a timer, so one worker per core leaves the
+    cores half idle (2 workers: 262 s on 2 cores; 3: 229 s). xdist's own count would be
+    the physical cores, 1 on a 2-vCPU machine with hyperthreads.
+    PYTEST_XDIST_AUTO_NUM_WORKERS still decides when set.
+    """
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    return len(os.sched_getaffinity(0)) + 1
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Controller: one lock folder for this run, handed to every worker."""
+    config = node.config
+    if _ROOM_DIR not in config.stash:
+        config.stash[_ROOM_DIR] = Path(tempfile.mkdtemp(prefix="loadkit-tests-"))
+    node.workerinput["loadkit_room"] = str(config.stash[_ROOM_DIR])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and "loadkit_room" in workerinput:
+        config.stash[ROOM] = Room(Path(workerinput["loadkit_room"]))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if ROOM in config.stash:
+        config.stash[ROOM].close()
+    if _ROOM_DIR in config.stash:
+        shutil.rmtree(config.stash[_ROOM_DIR], ignore_errors=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item,
+                            nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    """Setup, call and teardown inside the room: a module fixture's run is covered too."""
+    room = item.config.stash.get(ROOM, None)
+    if room is None:
+        return (yield)
+    with room.enter(alone=item.get_closest_marker("alone") is not None):
+        return (yield)
 
 
 class MockProcess(str):

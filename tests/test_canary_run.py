@@ -60,6 +60,7 @@ def urls():
             list(pool.map(MockServer.stop, servers.values()))
 
 
+@pytest.mark.alone
 def test_identical_candidate_is_promoted_through_every_stage(scenario, urls):
     result = run_canary(scenario, urls["base"], urls["same"], config())
     # 60 rps against 50 ms servers: a generator too busy to drive that is a real hold,
@@ -86,6 +87,7 @@ def test_candidate_with_shifted_predictions_is_rolled_back_on_agreement(scenario
     assert stage.agreement.mismatches
 
 
+@pytest.mark.alone
 def test_slightly_worse_candidate_with_too_few_requests_holds(scenario, urls):
     result = run_canary(scenario, urls["base"], urls["slightly_slow"], config(min_requests=500))
     assert result.decision == "hold"

@@ -11,7 +11,7 @@ from loadkit.analysis.canary import (
     overall,
     predictions_match,
 )
-from loadkit.results.canary import AgreementSample, CanaryConfig, CanaryStage
+from loadkit.results.canary import AgreementSample, CanaryStage
 from loadkit import testing
 
 SPEC = CanaryStage(share=0.05, duration_s=2.0, min_requests=50)

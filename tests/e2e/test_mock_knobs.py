@@ -20,6 +20,7 @@ from loadkit.units import format_duration
 from tests.e2e.conftest import RunScenario, WriteScenario, describe, on_mock, profile
 
 
+@pytest.mark.alone
 def test_throughput_plateaus_near_capacity_over_service_time(run_scenario: RunScenario) -> None:
     # 4 slots x 10 ms: about 400 rps however many workers wait for a slot.
     result = run_scenario(on_mock('{latency: "fixed:10ms", capacity: 4}', """

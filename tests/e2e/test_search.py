@@ -12,6 +12,8 @@ hold either way.
 
 from __future__ import annotations
 
+import pytest
+
 from loadkit.results.search import SearchAnalysis
 from tests.e2e.conftest import RunScenario, describe, on_mock, profile
 
@@ -28,6 +30,7 @@ FOUR_SLOTS = on_mock('{latency: "fixed:20ms", capacity: 4, queue: 4}', """
     """, warmup="0.2s")
 
 
+@pytest.mark.alone
 def test_search_finds_the_ceiling_of_a_k_slot_queue_within_ten_percent(
         run_scenario: RunScenario) -> None:
     result = run_scenario(FOUR_SLOTS)

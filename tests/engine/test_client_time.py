@@ -113,6 +113,7 @@ def test_costly_checks_that_hold_the_loop_make_the_run_inconclusive_with_the_rea
                for r in health.reasons)                          # type: ignore[attr-defined]
 
 
+@pytest.mark.alone
 def test_cheap_checks_are_measured_and_leave_the_run_conclusive() -> None:
     stage, health = _run_checked(0.0, 2)
     assert not health.fell_behind, health.reasons                # type: ignore[attr-defined]

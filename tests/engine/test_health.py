@@ -11,6 +11,8 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import pytest
+
 from loadkit.engine import run_stages
 from loadkit.scenario.plan import PayloadSet, RequestSpec, Stage
 from tests.engine.conftest import assert_accounted
@@ -62,6 +64,7 @@ def _run(transport: DummyTransport, stage: Stage):
     return run
 
 
+@pytest.mark.alone
 def test_one_38ms_pause_at_250rps_leaves_the_run_conclusive() -> None:
     transport = DummyTransport(pause_at=200, pause_s=0.038)
     run = _run(transport, Stage(0, "steady", rate=250, duration_s=2.0))

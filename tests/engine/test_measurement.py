@@ -14,6 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+import pytest
+
 from loadkit.engine import run_stages
 from loadkit.scenario.plan import Checks, PayloadSet, RequestSpec, Stage
 from tests.engine.conftest import IRIS_ROW, PAYLOADS, assert_accounted
@@ -50,6 +52,7 @@ def _plain_clients_p50_ms(url: str, clients: int = 4, n: int = 30) -> float:
     return statistics.median(t for times in runs for t in times)
 
 
+@pytest.mark.alone
 def test_fixed_20ms_server_reports_p50_within_1ms_of_a_plain_client_and_never_below_20ms(
         transport: str, mock_server_proc: Callable[..., str]) -> None:
     url = mock_server_proc(latency="fixed:20ms")
@@ -134,6 +137,7 @@ def test_requests_that_cannot_start_on_time_are_counted_late_and_timed_from_sche
     assert not any("scheduled requests" in r for r in run.health.reasons)
 
 
+@pytest.mark.alone
 def test_an_open_stage_that_keeps_its_schedule_is_healthy(
         transport: str, tiny: Callable[..., TinyServer]) -> None:
     srv = tiny(latency_s=0.005)

@@ -12,6 +12,8 @@ must agree within 10% (+ 1 ms of timer granularity) at p50, p90, p95 and p99.
 
 from __future__ import annotations
 
+import pytest
+
 from loadkit.cli import _run
 from loadkit.locust_bridge.launch import run_locust
 
@@ -21,6 +23,7 @@ PROFILE = "  - {name: closed, kind: throughput, concurrency: 2, duration: 3s}"
 TRUTH_MS = {"p50": 15.0, "p90": 23.0, "p95": 24.0, "p99": 24.8}
 
 
+@pytest.mark.alone
 def test_locust_percentiles_agree_with_the_engine_within_10_percent(scenario_factory, tmp_path,
                                                                     capsys):
     scenario = scenario_factory(name="bridge-agree", latency="uniform:5ms:25ms",
