@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import resource
+import signal
 import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar
+
+from loadkit.engine.signals import SIGNALS, SignalGuard
 
 T = TypeVar("T")
 
@@ -41,16 +44,34 @@ def new_event_loop(use_uvloop: bool | None = None) -> asyncio.AbstractEventLoop:
 def run_on_new_loop(coro: Coroutine[Any, Any, T]) -> T:
     """``coro``'s result, run on a loop made for it and closed afterwards, cleanly.
 
-    Also when a signal handler raises KeyboardInterrupt out of the running loop
-    (SIGTERM during the readiness wait): the task left suspended is cancelled
-    and unwound (its ``async with`` blocks exit) before the loop closes, instead
-    of being finalised by the garbage collector later ("coroutine ignored
-    GeneratorExit"), and the interrupt propagates.
+    Also when SIGINT or SIGTERM comes while it runs (the readiness wait): the signal is
+    taken by a loop handler, which cancels the task at the loop's next turn; the task
+    unwinds (its ``async with`` blocks exit), the handlers found before are put back,
+    and the signal is raised again outside the loop -- KeyboardInterrupt from Python's
+    handler or the CLI's, the default action (death) where there was none. Raised from
+    a plain signal handler instead, the KeyboardInterrupt landed in whatever code was
+    running: inside aiohttp's ``data_received``, uvloop printed "Fatal error on
+    transport" and a traceback under the CLI's one line. An ignored signal stays ignored.
     """
     loop = new_event_loop()
+    task = loop.create_task(coro)
+    routed = tuple(s for s in SIGNALS if signal.getsignal(s) is not signal.SIG_IGN)
+    guard = SignalGuard(loop, task.cancel, task.cancel, routed)
+    guard.install()
     try:
-        return loop.run_until_complete(loop.create_task(coro))
+        try:
+            result = loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            if guard.first is None:
+                raise
+        else:
+            if guard.first is None:
+                return result
+        guard.remove()
+        signal.raise_signal(guard.first)
+        raise KeyboardInterrupt   # the handler put back returned: still, nothing finished
     finally:
+        guard.remove()
         close_loop(loop)
 
 

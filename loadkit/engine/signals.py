@@ -21,29 +21,33 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 class SignalGuard:
     """Loop-level handlers for SIGINT/SIGTERM; a no-op outside the main thread."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, on_first: Callable[[], None],
-                 on_second: Callable[[], None]) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, on_first: Callable[[], object],
+                 on_second: Callable[[], object],
+                 signals: tuple[signal.Signals, ...] = SIGNALS) -> None:
         self._loop = loop
         self._on_first = on_first
         self._on_second = on_second
+        self._signals = signals
         self._saved: dict[int, Any] = {}
         self.count = 0
+        self.first: signal.Signals | None = None    # which signal came first
 
     def install(self) -> bool:
         """Install the handlers; False when not possible (not the main thread)."""
         if threading.current_thread() is not threading.main_thread():
             return False
-        for sig in SIGNALS:
+        for sig in self._signals:
             self._saved[sig] = signal.getsignal(sig)
             try:
-                self._loop.add_signal_handler(sig, self._fired)
+                self._loop.add_signal_handler(sig, self._fired, sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 self._saved.pop(sig)
         return bool(self._saved)
 
-    def _fired(self) -> None:
+    def _fired(self, sig: signal.Signals) -> None:
         self.count += 1
         if self.count == 1:
+            self.first = sig
             self._on_first()
         else:
             self._on_second()
