@@ -67,6 +67,23 @@ START_TIMEOUT_S = 30.0  # a loaded 2-core CI machine may take a while to import 
 _ROOM_DIR = pytest.StashKey[Path]()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """This suite runs on pytest-xdist workers unless ``-n`` (or ``--tx``, ``--pdb``) says
+    otherwise: ``-n auto --maxprocesses 4 --dist loadfile``. Set here rather than in
+    pyproject's addopts so that only this folder's tests are spread over workers, not
+    ``pytest examples/pytest``, whose load-test gates must not run side by side.
+    ``pytest -n 0`` runs everything in one process, for a debugger."""
+    option = config.option
+    if (not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput")
+            or option.numprocesses is not None or option.tx or option.usepdb):
+        return
+    option.numprocesses = "auto"
+    option.maxprocesses = option.maxprocesses or 4
+    if option.dist == "no":
+        option.dist = "loadfile"
+
+
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto``: one worker more than the usable cores (``--maxprocesses`` caps it).
