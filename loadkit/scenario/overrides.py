@@ -25,6 +25,7 @@ from dataclasses import replace
 from loadkit.errors import ScenarioError, SlaSyntaxError
 from loadkit.scenario.fields import did_you_mean
 from loadkit.scenario.model import ProfileSpec, Scenario, merge_rules
+from loadkit.scenario.streaming import SLO_METRICS, slo_rule_without_slo
 from loadkit.sla import Rule, parse_rule
 
 
@@ -84,6 +85,16 @@ def _rules(exprs: Sequence[str]) -> list[Rule]:
     return rules
 
 
+def _needs_slo(rules: Sequence[Rule], profile: ProfileSpec, scenario: Scenario) -> None:
+    """``--sla goodput ...`` on a profile with no SLO bounds: refused before any load, as
+    the same rule in the scenario file is (it could only end as "no data")."""
+    if (profile.slo or scenario.slo) is not None:
+        return
+    for rule in rules:
+        if rule.metric in SLO_METRICS:
+            raise slo_rule_without_slo("--sla", rule.metric, profile.name)
+
+
 def apply_overrides(scenario: Scenario, *, duration_s: float | None = None,
                     concurrency: int | None = None, rate: float | None = None,
                     profiles: Sequence[str] | None = None, sla: Sequence[str] = ()) -> Scenario:
@@ -104,6 +115,7 @@ def apply_overrides(scenario: Scenario, *, duration_s: float | None = None,
         if rate is not None:
             p = _rate(p, float(rate))
         if extra:
+            _needs_slo(extra, p, scenario)
             origin = "scenario" if p.sla_origin == "none" else p.sla_origin
             p = replace(p, sla=merge_rules(p.sla, extra), sla_origin=origin)
         out.append(p)

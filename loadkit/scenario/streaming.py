@@ -65,9 +65,14 @@ def check_slo_rules(m: ScenarioModel, scenario: Scenario) -> None:
         written += [(f"sla[{j}]", rule_of(e)) for j, e in enumerate(m.sla)]
         for where, rule in written:
             if rule.metric in SLO_METRICS:
-                raise ScenarioError(where, f"{rule.metric} counts the requests within the "
-                                    "SLO's bounds: add an slo: block (e.g. slo: {ttft: 500ms, "
-                                    f"tpot: 50ms}}), for profile {spec.name!r} or the scenario")
+                raise slo_rule_without_slo(where, rule.metric, spec.name)
+
+
+def slo_rule_without_slo(where: str, metric: str, profile: str) -> ScenarioError:
+    """The refusal of a goodput/slo_attainment rule for a profile with no SLO bounds."""
+    return ScenarioError(where, f"{metric} counts the requests within the SLO's bounds: add "
+                         "an slo: block (e.g. slo: {ttft: 500ms, tpot: 50ms}), for profile "
+                         f"{profile!r} or the scenario")
 
 
 def check_streaming(m: ScenarioModel, scenario: Scenario) -> None:

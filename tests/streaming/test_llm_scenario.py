@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from loadkit.errors import LoadkitError
-from loadkit.scenario import build_payloads, compile_profile, load_scenario
+from loadkit.errors import LoadkitError, ScenarioError
+from loadkit.scenario import apply_overrides, build_payloads, compile_profile, load_scenario
 from loadkit.scenario.plan import Slo, StreamSpec
 
 HEAD = "name: t\ntarget: http://127.0.0.1:8080\n"
@@ -74,6 +74,24 @@ def test_a_goodput_rule_loads_when_its_profile_or_the_scenario_has_an_slo(tmp_pa
                                      f"  - {{name: lat, kind: latency, requests: 4, {rules}}}\n")))
     assert [r.metric for r in own.profiles[0].sla] == ["goodput", "slo_attainment"]
     assert [r.metric for r in shared.profiles[0].sla] == ["goodput", "slo_attainment"]
+
+
+def test_a_goodput_rule_on_the_command_line_is_refused_for_a_profile_without_an_slo(
+        tmp_path: Path) -> None:
+    path = str(write(tmp_path, HEAD + CHAT + DS + "profiles:\n"
+                     "  - {name: bounded, kind: latency, requests: 4, slo: {ttft: 1s}}\n"
+                     "  - {name: open, kind: latency, requests: 4}\n"))
+    scenario = load_scenario(path)
+    with pytest.raises(ScenarioError) as err:
+        apply_overrides(scenario, sla=["p99 < 1s", "goodput >= 5rps"])
+    assert str(err.value) == (
+        "--sla: goodput counts the requests within the SLO's bounds: add an slo: block "
+        "(e.g. slo: {ttft: 500ms, tpot: 50ms}), for profile 'open' or the scenario")
+    # The profile with bounds takes it; so does every profile under a scenario-wide slo:.
+    only_bounded = apply_overrides(scenario, profiles=["bounded"], sla=["slo_attainment >= 0.9"])
+    assert "slo_attainment" in [r.metric for r in only_bounded.profiles[0].sla]
+    shared = load_scenario(str(write(tmp_path, HEAD + CHAT + DS + "slo: {ttft: 1s}\n" + LAT)))
+    assert "goodput" in [r.metric for r in apply_overrides(shared, sla=["goodput >= 5rps"]).profiles[0].sla]
 
 
 def test_profile_slo_overrides_the_scenarios_in_its_stages(tmp_path: Path) -> None:
