@@ -2,7 +2,8 @@
 
 Written for a pull request comment or ``$GITHUB_STEP_SUMMARY`` (the CLI appends it
 there): a status line, one summary row per profile, the analysis headlines,
-latency by input where a profile asked for it, the SLA verdicts, warnings. Text that came from the scenario or the server is escaped
+the errors by kind (with a failed check's first failure), latency by input where a
+profile asked for it, the SLA verdicts, warnings. Text that came from the scenario or the server is escaped
 so a name cannot break the table or inject HTML.
 """
 
@@ -17,6 +18,7 @@ from loadkit.reporters._common import (
     headline,
     input_groups,
     iso_utc,
+    error_lines,
     notes,
     summary_cells,
     verdict_counts,
@@ -135,6 +137,9 @@ def render(result: RunResult) -> str:
         heads = [(p.name, headline(p)) for p in result.profiles if headline(p)]
         if heads:
             lines += [f"- **{esc(name)}**: {esc(text)}" for name, text in heads] + [""]
+        errors = error_lines(result)
+        if errors:
+            lines += ["### Errors", ""] + [f"- {esc(e)}" for e in errors] + [""]
         streams = stream_rows(result)
         if streams:
             lines += ["### Streaming", ""] + _table(

@@ -9,7 +9,7 @@ import pytest
 
 import loadkit
 from loadkit import testing
-from loadkit.reporters import html, text
+from loadkit.reporters import html, markdown, text
 from loadkit.results import dumps, loads
 from loadkit.results.aggregate import first_errors
 from loadkit.scenario import scenario_from_text
@@ -57,6 +57,8 @@ def test_the_first_failing_check_reaches_the_stage_and_the_error_summary():
             "POST /predict") in lines
     assert loads(dumps(result)).profiles[0].stages == result.profiles[0].stages
     assert "<dd>12 (first: json_has predictions missing)</dd>" in html.render(result)
+    assert ("- closed: check\\_failed 12: json\\_has predictions missing (the first failure) — "
+            "POST /predict") in markdown.render(result).splitlines()
 
 
 def test_a_stage_without_errors_carries_no_first_errors_in_its_json():
