@@ -4,8 +4,9 @@ The suite runs on pytest-xdist workers (pyproject's ``addopts``): on 2 cores tha
 its time, because most of it is waiting on servers and timers. A test that measures
 what a real server sustains (an 8-slot mock's ceiling, a fixed 20 ms p50 against a plain
 client, a canary's two arms) would measure the other worker's load instead, so it is
-marked ``@pytest.mark.alone`` and waits until the other workers are between tests, and
-they wait for it.
+marked ``@pytest.mark.alone``: its call (not its setup or teardown, which measure nothing)
+waits until the other workers are between tests, and they wait for it. A module fixture
+that measures does the same with ``with alone(request.config):``.
 
 A reader-writer lock over two files, with a turnstile so an ``alone`` test is not
 starved: every test takes the turnstile, then the room (shared, or exclusive when

@@ -123,11 +123,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item,
                             nextitem: pytest.Item | None) -> Generator[None, object, object]:
-    """Setup, call and teardown inside the room: a module fixture's run is covered too."""
+    """Every test's setup, call and teardown hold the room, shared."""
     room = item.config.stash.get(ROOM, None)
     if room is None:
         return (yield)
-    with room.enter(alone=item.get_closest_marker("alone") is not None):
+    with room.enter(alone=False):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """An ``alone`` test's call holds it alone. Its setup (starting a mock server process,
+    a second of imports) and teardown run beside the others: they measure nothing."""
+    room = item.config.stash.get(ROOM, None)
+    if room is None or item.get_closest_marker("alone") is None:
+        return (yield)
+    with room.alone():
         return (yield)
 
 

@@ -56,11 +56,16 @@ def _plain_clients_p50_ms(url: str, clients: int = 4, n: int = 30) -> float:
 def test_fixed_20ms_server_reports_p50_within_1ms_of_a_plain_client_and_never_below_20ms(
         transport: str, mock_server_proc: Callable[..., str]) -> None:
     url = mock_server_proc(latency="fixed:20ms")
-    reference_ms = _plain_clients_p50_ms(url)
+    before_ms = _plain_clients_p50_ms(url)
     request = RequestSpec(target=url, path="/predict", checks=PREDICT_OK)
     run = run_stages([Stage(0, "closed", concurrency=4, duration_s=1.5),
                       Stage(1, "open", rate=100, duration_s=1.5)],
                      request, PAYLOADS, transport=transport, handle_signals=False)
+    # The server's own time, as plain clients see it, on both sides of the run: a shared
+    # machine can slow the server itself by a millisecond or two between the two moments
+    # (a suite run once saw 22.65 ms before and every engine figure 1.5 ms higher, min
+    # included); that is not time the engine added.
+    reference_ms = max(before_ms, _plain_clients_p50_ms(url))
     assert_accounted(run)
     assert run.transport == transport
     for stage in run.stages:

@@ -7,7 +7,11 @@ p90 23, p95 24, p99 24.8 ms. Both generators run one after the other against it
 neither may read a percentile clearly below the server's planned time (beyond
 sampling noise; how far above it the server runs depends on the machine's load,
 so that is not pinned), and they
-must agree within 10% (+ 1 ms of timer granularity) at p50, p90, p95 and p99.
+must agree within 10% (+ 1 ms of timer granularity) at p50, p90 and p95. At p99 Locust
+may read up to 20% higher, never more than 10% lower: p99 of ~400 requests is the 4th
+slowest, and Locust's own client time (one gevent loop, requests' Python, its garbage
+collector) lands there. Measured on 2026-12-04, three runs alone: Locust over the engine
+by 4.0, 4.9 and 2.3 ms at p99 (engine 26.9-27.9 ms), by 0.7-1.3 ms at p50.
 """
 
 from __future__ import annotations
@@ -46,4 +50,5 @@ def test_locust_percentiles_agree_with_the_engine_within_10_percent(scenario_fac
         # a percentile of ~400 samples of uniform(5, 25) ms varies by ~0.5 ms (p50) around
         # the truth: three of those below it is a clock that reads short, not chance
         assert ours[k] >= truth - 1.5 and theirs[k] >= truth - 1.5, (k, table)
-        assert abs(theirs[k] - ours[k]) <= 0.10 * ours[k] + 1.0, (k, table)
+        above = 0.20 if k == "p99" else 0.10     # Locust's client time, in its tail
+        assert -0.10 * ours[k] - 1.0 <= theirs[k] - ours[k] <= above * ours[k] + 1.0, (k, table)
