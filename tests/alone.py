@@ -1,7 +1,7 @@
 """Tests that measure capacity or latency against the clock run with no other test beside them.
 
-The suite runs on pytest-xdist workers (pyproject's ``addopts``): on 2 cores that halves
-its time, because most of it is waiting on servers and timers. A test that measures
+The suite runs on pytest-xdist workers (switched on in tests/conftest.py): on 2 cores that
+halves its time, because most of it is waiting on servers and timers. A test that measures
 what a real server sustains (an 8-slot mock's ceiling, a fixed 20 ms p50 against a plain
 client, a canary's two arms) would measure the other worker's load instead, so it is
 marked ``@pytest.mark.alone``: its call (not its setup or teardown, which measure nothing)
@@ -9,8 +9,8 @@ waits until the other workers are between tests, and they wait for it. A module 
 that measures does the same with ``with alone(request.config):``.
 
 A reader-writer lock over two files, with a turnstile so an ``alone`` test is not
-starved: every test takes the turnstile, then the room (shared, or exclusive when
-alone), then lets the turnstile go. An ``alone`` test waiting for the room holds the
+starved: every test takes the turnstile, then the room shared, then lets the turnstile
+go; an ``alone`` call lets its shared hold go and takes the room exclusive the same way. An ``alone`` test waiting for the room holds the
 turnstile, so no new test slips in ahead of it; the tests already running finish first.
 ``flock`` locks belong to the open file, so each worker opens both files once.
 """
@@ -48,9 +48,9 @@ class Room:
         self._held = None
 
     @contextmanager
-    def enter(self, alone: bool) -> Iterator[None]:
-        """One test's setup, call and teardown."""
-        self._take(fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+    def enter(self) -> Iterator[None]:
+        """One test's setup, call and teardown, beside the other workers' tests."""
+        self._take(fcntl.LOCK_SH)
         try:
             yield
         finally:
@@ -58,9 +58,9 @@ class Room:
 
     @contextmanager
     def alone(self) -> Iterator[None]:
-        """Inside a test: the rest of it alone (a module fixture that measures, shared by
-        tests that only read its result). The shared hold is let go first: two workers
-        turning shared into exclusive at once must not wait for each other."""
+        """Inside a test: its call, or a module fixture that measures, with no other test
+        running. The shared hold is let go first: two workers turning shared into
+        exclusive at once must not wait for each other."""
         before = self._held
         if before == fcntl.LOCK_EX:
             yield

@@ -127,7 +127,7 @@ def pytest_runtest_protocol(item: pytest.Item,
     room = item.config.stash.get(ROOM, None)
     if room is None:
         return (yield)
-    with room.enter(alone=False):
+    with room.enter():
         return (yield)
 
 

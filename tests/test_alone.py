@@ -5,6 +5,7 @@ inside one process too)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ from tests.conftest import wait_until
 def _enter_in_thread(room: Room, alone: bool, log: list[str], name: str,
                      leave: threading.Event) -> threading.Thread:
     def run() -> None:
-        with room.enter(alone=alone):
+        with room.enter(), (room.alone() if alone else contextlib.nullcontext()):
             log.append(f"{name} in")
             leave.wait(10)
             log.append(f"{name} out")
@@ -93,7 +94,7 @@ def test_a_module_fixture_turns_its_shared_hold_alone_and_back(tmp_path: Path) -
         _wait_for(log, "b in")
 
         def fixture_then_test() -> None:
-            with a.enter(alone=False):
+            with a.enter():
                 with a.alone():
                     log.append("fixture in")
                     tn = _enter_in_thread(b, False, log, "b-next", leave_next)

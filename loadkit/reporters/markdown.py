@@ -1,10 +1,10 @@
 """summary.md: the run in a few GitHub-flavoured Markdown tables.
 
 Written for a pull request comment or ``$GITHUB_STEP_SUMMARY`` (the CLI appends it
-there): a status line, one summary row per profile, the analysis headlines,
-the errors by kind (with a failed check's first failure), latency by input where a
-profile asked for it, the SLA verdicts, warnings. Text that came from the scenario or the server is escaped
-so a name cannot break the table or inject HTML.
+there): a status line, one summary row per profile, the analysis headlines, the errors
+by kind (with a failed check's first failure), latency by input where a profile asked
+for it, the SLA verdicts, warnings. Text that came from the scenario or the server is
+escaped so a name cannot break the table or inject HTML.
 """
 
 from __future__ import annotations
